@@ -1,0 +1,282 @@
+import InferLabCore
+
+/// The scheduling loop. Lives on the engine thread and is the only code touching the context.
+///
+/// Every step: take arrivals and cancellations, drop cancelled sequences (freeing their cells),
+/// admit from the queue as the policy says, build one batch (one decode token per decoding
+/// sequence, then prompt chunks), `llama_decode` it, sample, and stream the tokens.
+final class EngineLoop {
+    private let context: LlamaContext
+    private let model: LlamaModel
+    private let configuration: EngineConfiguration
+    private let policy: SchedulerPolicy
+    private let inbox: EngineInbox
+    private let published: SnapshotCell
+    private let batch: Batch
+    private var waiting: [EngineJob] = []
+    private var running: [ActiveSequence] = []
+    private var freeSequenceIds: [Int32]
+    private var cache: PrefixCache
+    private var roundRobin = 0
+    private var steps: UInt64 = 0
+
+    init(context: LlamaContext, configuration: EngineConfiguration, inbox: EngineInbox, published: SnapshotCell) {
+        self.context = context
+        model = context.model
+        self.configuration = configuration
+        self.inbox = inbox
+        self.published = published
+        policy = SchedulerPolicy(configuration: configuration.scheduler, maxBatchTokens: context.options.batchSize)
+        batch = Batch(capacity: context.options.batchSize)
+        freeSequenceIds = (0..<Int32(configuration.sequenceIds)).reversed()
+        cache = PrefixCache(minTokens: configuration.prefixCacheMinTokens, enabled: configuration.prefixCache)
+    }
+
+    func run() {
+        var deadline: UInt64?
+        while true {
+            let idle = running.isEmpty
+            let taken = inbox.take(idle: idle, deadline: deadline)
+            waiting.append(contentsOf: taken.arrivals)
+            if !taken.cancelled.isEmpty { dropCancelled(taken.cancelled) }
+            if taken.stopping {
+                failAll(EngineError(.shuttingDown, "the engine is shutting down"))
+                publish()
+                return
+            }
+            deadline = admit()
+            if !running.isEmpty { step() }
+            publish()
+        }
+    }
+
+    // MARK: Admission
+
+    private var reservedCells: Int { running.reduce(0) { $0 + $1.reservedCells } + cache.cells }
+
+    private func reservation(_ job: EngineJob) -> Int {
+        min(job.request.promptTokens.count + job.request.maxTokens, context.sequenceContextLength)
+    }
+
+    /// Admits what the policy allows; returns when to look again if it is waiting for a window.
+    private func admit() -> UInt64? {
+        guard !waiting.isEmpty else { return nil }
+        let now = MonotonicClock.now()
+        while true {
+            let items = waiting.prefix(policy.configuration.concurrency).map {
+                WaitingItem(arrival: $0.arrival, cells: reservation($0))
+            }
+            let free = context.contextLength - reservedCells
+            switch policy.admission(waiting: Array(items), running: running.count, freeCells: free, now: now) {
+            case .admit(let count):
+                for job in waiting.prefix(count) { start(job, now: now) }
+                waiting.removeFirst(count)
+                return nil
+            case .waitUntil(let time):
+                return time
+            case .none:
+                // Make room by evicting cached prefixes when the head does not fit.
+                if let head = items.first, head.cells > free, running.count < policy.configuration.concurrency,
+                    !policy.runsToCompletion || running.isEmpty, let evicted = cache.evictLeastRecent()
+                {
+                    context.removeSequence(evicted)
+                    freeSequenceIds.append(evicted)
+                    continue
+                }
+                return nil
+            }
+        }
+    }
+
+    private func start(_ job: EngineJob, now: UInt64) {
+        if freeSequenceIds.isEmpty, let evicted = cache.evictLeastRecent() {
+            context.removeSequence(evicted)
+            freeSequenceIds.append(evicted)
+        }
+        let id = freeSequenceIds.removeLast()
+        var cached = 0
+        if let hit = cache.longestPrefix(of: job.request.promptTokens) {
+            // Keep at least one prompt token to evaluate: its logits give the first token.
+            cached = min(hit.length, job.request.promptTokens.count - 1)
+            context.copySequence(hit.sequence, to: id, length: Int32(cached))
+        }
+        let sequence = ActiveSequence(job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job))
+        running.append(sequence)
+        job.continuation.yield(.admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: cached))
+    }
+
+    // MARK: One step
+
+    private func step() {
+        batch.clear()
+        let decoding = running.filter { $0.isDecoding }
+        var participants = decoding
+        for sequence in decoding {
+            sequence.outputIndex = batch.add(
+                token: sequence.lastToken, position: Int32(sequence.history.count), sequence: sequence.sequence, logits: true)
+            sequence.history.append(sequence.lastToken)
+        }
+        // Prompt chunks, round-robin over the prefilling sequences starting at a rotating offset.
+        var prefilling = running.filter { !$0.isDecoding }
+        if !prefilling.isEmpty {
+            let offset = roundRobin % prefilling.count
+            prefilling = Array(prefilling[offset...] + prefilling[..<offset])
+            roundRobin &+= 1
+        }
+        let chunks = policy.prefillChunks(decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt })
+        let stepStart = MonotonicClock.now()
+        for (sequence, chunk) in zip(prefilling, chunks) where chunk > 0 {
+            if sequence.prefillStart == 0 { sequence.prefillStart = stepStart }
+            participants.append(sequence)
+            let prompt = sequence.job.request.promptTokens
+            let end = sequence.history.count + chunk
+            for position in sequence.history.count..<end {
+                let last = position == prompt.count - 1
+                let index = batch.add(token: prompt[position], position: Int32(position), sequence: sequence.sequence, logits: last)
+                if last { sequence.outputIndex = index }
+            }
+            sequence.history.append(contentsOf: prompt[sequence.history.count..<end])
+        }
+        guard !batch.isEmpty else { return }
+        steps += 1
+        do {
+            try context.decode(batch)
+        } catch {
+            // The batch's sequences cannot continue; everyone else can.
+            for sequence in participants { finish(sequence, error: error) }
+            return
+        }
+        for sequence in running {
+            guard let index = sequence.outputIndex else { continue }
+            sequence.outputIndex = nil
+            let token = sequence.sampler.sample(context, outputIndex: index)
+            let now = MonotonicClock.now()
+            if sequence.firstToken == 0 { sequence.firstToken = now }
+            sequence.lastTokenTime = now
+            if model.isEndOfGeneration(token) {
+                sequence.finishReason = .stop
+                continue
+            }
+            let piece = sequence.decoder.append(model.pieceBytes(token))
+            let (text, stopped) = sequence.stopMatcher.feed(piece)
+            sequence.job.continuation.yield(
+                .token(GeneratedToken(token: token, text: text, index: sequence.generated, time: now)))
+            sequence.generated += 1
+            sequence.lastToken = token
+            if stopped {
+                sequence.finishReason = .stop
+            } else if sequence.generated >= sequence.job.request.maxTokens {
+                sequence.finishReason = .length
+            } else if sequence.history.count + 1 > context.sequenceContextLength {
+                sequence.finishReason = .contextLimit
+            }
+        }
+        for sequence in running where sequence.finishReason != nil { finish(sequence, error: nil) }
+    }
+
+    // MARK: Endings
+
+    private func finish(_ sequence: ActiveSequence, error: (any Error)?) {
+        running.removeAll { $0 === sequence }
+        if let error {
+            context.removeSequence(sequence.sequence)
+            freeSequenceIds.append(sequence.sequence)
+            sequence.job.continuation.finish(throwing: error)
+            return
+        }
+        let trailing = sequence.stopMatcher.flush() + (sequence.finishReason == .stop ? "" : sequence.decoder.flush())
+        sequence.job.continuation.yield(.finished(sequence.summary(trailingText: trailing)))
+        sequence.job.continuation.finish()
+        retire(sequence)
+    }
+
+    /// Frees a finished sequence's cells, or keeps them as a prefix-cache entry.
+    private func retire(_ sequence: ActiveSequence) {
+        if cache.enabled, sequence.history.count >= cache.minTokens {
+            for redundant in cache.entriesCovered(by: sequence.history) {
+                context.removeSequence(redundant)
+                freeSequenceIds.append(redundant)
+            }
+            cache.insert(sequence: sequence.sequence, tokens: sequence.history)
+        } else {
+            context.removeSequence(sequence.sequence)
+            freeSequenceIds.append(sequence.sequence)
+        }
+    }
+
+    private func dropCancelled(_ keys: Set<UInt64>) {
+        waiting.removeAll { job in
+            guard keys.contains(job.key) else { return false }
+            job.continuation.finish(throwing: CancellationError())
+            return true
+        }
+        for sequence in running where keys.contains(sequence.job.key) {
+            running.removeAll { $0 === sequence }
+            context.removeSequence(sequence.sequence)
+            freeSequenceIds.append(sequence.sequence)
+            sequence.job.continuation.finish(throwing: CancellationError())
+        }
+    }
+
+    private func failAll(_ error: EngineError) {
+        for job in waiting { job.continuation.finish(throwing: error) }
+        waiting.removeAll()
+        for sequence in running { finish(sequence, error: error) }
+    }
+
+    private func publish() {
+        var snapshot = EngineSnapshot()
+        snapshot.waiting = waiting.count
+        snapshot.queuedPromptTokens = waiting.reduce(0) { $0 + $1.request.promptTokens.count }
+        snapshot.running = running.count
+        snapshot.prefilling = running.filter { !$0.isDecoding }.count
+        snapshot.cellsUsed = running.reduce(0) { $0 + $1.history.count - $1.cachedTokens } + cache.cells
+        snapshot.cellsTotal = context.contextLength
+        snapshot.cachedPrefixes = cache.count
+        snapshot.steps = steps
+        published.value = snapshot
+    }
+}
+
+/// Per-request state on the engine thread.
+final class ActiveSequence {
+    let job: EngineJob
+    let sequence: Int32
+    let cachedTokens: Int
+    let admitted: UInt64
+    let reservedCells: Int
+    let sampler: Sampler
+    /// Tokens whose KV cells this sequence holds, in position order.
+    var history: [Int32]
+    var lastToken: Int32 = 0
+    var generated = 0
+    var decoder = TokenTextDecoder()
+    var stopMatcher: StopMatcher
+    var outputIndex: Int32?
+    var finishReason: FinishReason?
+    var prefillStart: UInt64 = 0
+    var firstToken: UInt64 = 0
+    var lastTokenTime: UInt64 = 0
+
+    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, reservedCells: Int) {
+        self.job = job
+        self.sequence = sequence
+        self.cachedTokens = cachedTokens
+        self.admitted = admitted
+        self.reservedCells = reservedCells
+        sampler = Sampler(job.request.sampling)
+        history = Array(job.request.promptTokens.prefix(cachedTokens))
+        stopMatcher = StopMatcher(stops: job.request.stop)
+    }
+
+    var remainingPrompt: Int { job.request.promptTokens.count - history.count }
+    /// Prompt fully processed and a first token sampled.
+    var isDecoding: Bool { generated > 0 && remainingPrompt <= 0 }
+
+    func summary(trailingText: String) -> GenerationSummary {
+        GenerationSummary(
+            finishReason: finishReason ?? .stop, promptTokens: job.request.promptTokens.count, cachedTokens: cachedTokens,
+            completionTokens: generated, trailingText: trailingText, arrival: job.arrival, admitted: admitted,
+            prefillStart: prefillStart == 0 ? admitted : prefillStart, firstToken: firstToken, lastToken: lastTokenTime)
+    }
+}

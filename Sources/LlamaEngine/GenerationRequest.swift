@@ -1,0 +1,82 @@
+/// One generation job: immutable, handed to the engine thread.
+public struct GenerationRequest: Sendable {
+    /// Caller's id, echoed in logs and events.
+    public var id: String
+    /// The prompt, already tokenized (chat template applied by the caller when wanted).
+    public var promptTokens: [Int32]
+    /// Most tokens to generate (>= 1).
+    public var maxTokens: Int
+    public var sampling: SamplingParameters
+    /// Generation ends before any of these strings; they are not part of the output.
+    public var stop: [String]
+    /// When the request arrived (monotonic ns); queue time counts from here. Defaults to submission.
+    public var arrival: UInt64?
+
+    public init(
+        id: String, promptTokens: [Int32], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
+        arrival: UInt64? = nil
+    ) {
+        self.id = id
+        self.promptTokens = promptTokens
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.stop = stop
+        self.arrival = arrival
+    }
+}
+
+/// Why generation ended.
+public enum FinishReason: String, Sendable, Codable {
+    /// End-of-generation token or a stop string.
+    case stop
+    /// `maxTokens` reached.
+    case length
+    /// The sequence reached the per-sequence context limit (reported as `length` on the wire).
+    case contextLimit = "context_limit"
+}
+
+/// One sampled token.
+public struct GeneratedToken: Sendable {
+    public var token: Int32
+    /// Text that became complete with this token (may be empty: a partial UTF-8 character, or
+    /// text held back while it might be the start of a stop string).
+    public var text: String
+    /// 0 for the first generated token.
+    public var index: Int
+    /// When it was sampled (monotonic ns).
+    public var time: UInt64
+}
+
+/// Timestamps and counts of a finished (or cancelled) generation.
+public struct GenerationSummary: Sendable {
+    public var finishReason: FinishReason
+    public var promptTokens: Int
+    /// Prompt tokens whose KV cells came from the prefix cache.
+    public var cachedTokens: Int
+    public var completionTokens: Int
+    /// Held-back text released at the end (after the last token event).
+    public var trailingText: String
+    public var arrival: UInt64
+    public var admitted: UInt64
+    /// When the first batch holding this prompt started decoding.
+    public var prefillStart: UInt64
+    public var firstToken: UInt64
+    public var lastToken: UInt64
+
+    public var queueMilliseconds: Double { Double(admitted &- arrival) / 1e6 }
+    public var prefillMilliseconds: Double { Double(firstToken &- prefillStart) / 1e6 }
+    /// From the first to the last generated token.
+    public var decodeMilliseconds: Double { Double(lastToken &- firstToken) / 1e6 }
+    /// Tokens after the first, per second of decode (0 for a single token).
+    public var decodeTokensPerSecond: Double {
+        completionTokens > 1 && lastToken > firstToken ? Double(completionTokens - 1) / (decodeMilliseconds / 1000) : 0
+    }
+}
+
+/// What the engine streams back for one request.
+public enum GenerationEvent: Sendable {
+    /// Admitted from the queue; `cachedTokens` prompt tokens reused from the prefix cache.
+    case admitted(queueMilliseconds: Double, cachedTokens: Int)
+    case token(GeneratedToken)
+    case finished(GenerationSummary)
+}

@@ -1,0 +1,89 @@
+import CLlama
+
+/// An inference context: the KV cache and compute buffers of one model.
+///
+/// Not thread-safe and not `Sendable`: exactly one engine thread creates and uses it.
+final class LlamaContext {
+    let pointer: OpaquePointer
+    let model: LlamaModel
+    let options: ContextOptions
+    private let memory: llama_memory_t
+
+    init(model: LlamaModel, options: ContextOptions) throws(EngineError) {
+        try options.validate()
+        var params = llama_context_default_params()
+        params.n_ctx = UInt32(options.contextLength)
+        params.n_batch = UInt32(options.batchSize)
+        params.n_ubatch = UInt32(options.microBatchSize)
+        params.n_seq_max = UInt32(options.sequences)
+        params.n_threads = Int32(options.threads)
+        params.n_threads_batch = Int32(options.batchThreads ?? options.threads)
+        params.kv_unified = true  // one pool of cells: sequences share prefixes and free space
+        params.no_perf = true
+        guard let context = llama_init_from_model(model.pointer, params) else {
+            throw EngineError(
+                .contextCreationFailed,
+                "llama.cpp could not create a context of \(options.contextLength) cells for \(options.sequences) "
+                    + "sequences; try a smaller --ctx")
+        }
+        pointer = context
+        self.model = model
+        self.options = options
+        memory = llama_get_memory(context)
+    }
+
+    deinit {
+        llama_free(pointer)
+    }
+
+    /// KV cells in total (`n_ctx`).
+    var contextLength: Int { Int(llama_n_ctx(pointer)) }
+
+    /// Cells one sequence may use (`n_ctx_seq`).
+    var sequenceContextLength: Int { Int(llama_n_ctx_seq(pointer)) }
+
+    func decode(_ batch: Batch) throws(EngineError) {
+        let status = llama_decode(pointer, batch.raw)
+        guard status == 0 else {
+            let reason =
+                switch status {
+                case 1: "no free KV slot for the batch (the context is full)"
+                case 2: "aborted"
+                case -1: "invalid batch"
+                default: "fatal error \(status)"
+                }
+            throw EngineError(.decodeFailed, "llama_decode failed: \(reason)")
+        }
+    }
+
+    // MARK: KV cache
+
+    /// Frees every cell of a sequence.
+    func removeSequence(_ sequence: Int32) {
+        _ = llama_memory_seq_rm(memory, sequence, -1, -1)
+    }
+
+    /// Frees the cells of a sequence from `position` on.
+    func truncateSequence(_ sequence: Int32, from position: Int32) {
+        _ = llama_memory_seq_rm(memory, sequence, position, -1)
+    }
+
+    /// Makes positions `0..<length` of `source` visible to `target` too (cells are shared, not copied).
+    func copySequence(_ source: Int32, to target: Int32, length: Int32) {
+        llama_memory_seq_cp(memory, source, target, 0, length)
+    }
+
+    /// Frees all cells.
+    func clear() {
+        llama_memory_clear(memory, true)
+    }
+
+    /// The largest position stored for a sequence, or -1 when it is empty.
+    func maxPosition(_ sequence: Int32) -> Int32 {
+        llama_memory_seq_pos_max(memory, sequence)
+    }
+
+    func setThreads(_ threads: Int, batchThreads: Int) {
+        llama_set_n_threads(pointer, Int32(threads), Int32(batchThreads))
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import InferLabCore
+
+/// The local baseline runner: one prompt, one model, one stream, every token timed.
+public struct LocalGeneration: Sendable {
+    /// A catalogue name or a GGUF path. The default is `smollm2-135m`.
+    public var model: String = "smollm2-135m"
+    public var modelOptions = ModelOptions()
+    public var context = ContextOptions()
+    public var prompt: String = ""
+    /// Wrap the prompt as one user message with the model's chat template. The default is `false`.
+    public var chat = false
+    /// The default is 128.
+    public var maxTokens = 128
+    public var sampling = SamplingParameters.greedy
+
+    public init() {}
+
+    /// Loads the model, generates, and measures. `onText` receives the text as it streams.
+    public func run(onText: @Sendable (String) -> Void = { _ in }) async throws -> GenerationReport {
+        try sampling.validate()
+        guard maxTokens >= 1 else {
+            throw EngineError(.invalidParameter, "max-tokens must be at least 1 (got \(maxTokens))", parameter: "max_tokens")
+        }
+        try context.validate()
+        let path = try ModelCatalog.resolve(model)
+        let loaded = try LlamaModel(path: path, options: modelOptions)
+        let text = chat ? try loaded.applyChatTemplate([ChatMessage(role: "user", content: prompt)]) : prompt
+        let tokens = try loaded.tokenize(text)
+        var configuration = EngineConfiguration(model: modelOptions, context: context)
+        configuration.scheduler = SchedulerConfiguration(kind: .single, maxSequences: 1, batchTokens: context.batchSize)
+        let engine = try InferenceEngine(model: loaded, configuration: configuration)
+        defer { engine.shutdown() }
+        guard tokens.count + maxTokens <= engine.sequenceContextLength else {
+            throw EngineError(
+                .promptTooLong,
+                "the prompt has \(tokens.count) tokens and --max-tokens is \(maxTokens), but the context holds "
+                    + "\(engine.sequenceContextLength) (n_prompt_tokens + max_tokens > n_ctx); shorten the prompt or raise --ctx",
+                parameter: "prompt")
+        }
+        let request = GenerationRequest(id: "generate", promptTokens: tokens, maxTokens: maxTokens, sampling: sampling)
+        var times: [UInt64] = []
+        var output = ""
+        var summary: GenerationSummary?
+        for try await event in engine.generate(request) {
+            switch event {
+            case .admitted: break
+            case .token(let token):
+                times.append(token.time)
+                output += token.text
+                if !token.text.isEmpty { onText(token.text) }
+            case .finished(let finished):
+                summary = finished
+                output += finished.trailingText
+                if !finished.trailingText.isEmpty { onText(finished.trailingText) }
+            }
+        }
+        guard let summary else { throw EngineError(.decodeFailed, "generation ended without a summary") }
+        let gaps = zip(times.dropFirst(), times).map { Double($0 &- $1) / 1e6 }
+        return GenerationReport(
+            model: loaded.metadata.name, modelPath: path, loadMilliseconds: loaded.loadMilliseconds,
+            promptTokens: tokens.count, completionTokens: summary.completionTokens,
+            prefillMilliseconds: summary.prefillMilliseconds,
+            timeToFirstTokenMilliseconds: Double(summary.firstToken &- summary.arrival) / 1e6,
+            prefillTokensPerSecond: summary.prefillMilliseconds > 0
+                ? Double(tokens.count) / (summary.prefillMilliseconds / 1000) : 0,
+            decodeTokensPerSecond: summary.decodeTokensPerSecond,
+            tokenLatency: Percentile.summary(gaps).map(TokenLatency.init),
+            peakRSSBytes: Self.peakResidentBytes(), finishReason: summary.finishReason.rawValue, tokenTimes: times,
+            text: output)
+    }
+
+    /// Peak resident set of this process (`getrusage` ru_maxrss).
+    public static func peakResidentBytes() -> UInt64 {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        return UInt64(usage.ru_maxrss) * 1024
+    }
+}
+
+/// Per-token latency percentiles (gaps between consecutive tokens), in milliseconds.
+public struct TokenLatency: Sendable, Codable, Equatable {
+    public var p50: Double
+    public var p95: Double
+    public var p99: Double
+    public var max: Double
+
+    init(_ summary: LatencySummary) {
+        p50 = summary.p50
+        p95 = summary.p95
+        p99 = summary.p99
+        max = summary.max
+    }
+}
+
+/// What `inferlab generate` measures.
+public struct GenerationReport: Sendable, Codable {
+    public var model: String
+    public var modelPath: String
+    public var loadMilliseconds: Double
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var prefillMilliseconds: Double
+    public var timeToFirstTokenMilliseconds: Double
+    public var prefillTokensPerSecond: Double
+    public var decodeTokensPerSecond: Double
+    /// `nil` with fewer than two tokens.
+    public var tokenLatency: TokenLatency?
+    public var peakRSSBytes: UInt64
+    public var finishReason: String
+    /// Monotonic sampling time of each generated token (ns).
+    public var tokenTimes: [UInt64]
+    public var text: String
+
+    enum CodingKeys: String, CodingKey {
+        case model
+        case modelPath = "model_path"
+        case loadMilliseconds = "load_ms"
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case prefillMilliseconds = "prefill_ms"
+        case timeToFirstTokenMilliseconds = "ttft_ms"
+        case prefillTokensPerSecond = "prefill_tokens_per_s"
+        case decodeTokensPerSecond = "decode_tokens_per_s"
+        case tokenLatency = "token_latency_ms"
+        case peakRSSBytes = "peak_rss_bytes"
+        case finishReason = "finish_reason"
+        case tokenTimes = "token_times_ns"
+        case text
+    }
+}

@@ -1,0 +1,31 @@
+import CLlama
+
+/// A llama.cpp sampler chain built from `SamplingParameters`. Owned by the engine thread.
+final class Sampler {
+    private let chain: UnsafeMutablePointer<llama_sampler>
+
+    init(_ parameters: SamplingParameters) {
+        chain = llama_sampler_chain_init(llama_sampler_chain_default_params())
+        if parameters.repetitionPenalty != 1 {
+            llama_sampler_chain_add(chain, llama_sampler_init_penalties(64, Float(parameters.repetitionPenalty), 0, 0))
+        }
+        if parameters.isGreedy {
+            llama_sampler_chain_add(chain, llama_sampler_init_greedy())
+            return
+        }
+        if parameters.topK > 0 { llama_sampler_chain_add(chain, llama_sampler_init_top_k(Int32(parameters.topK))) }
+        if parameters.topP < 1 { llama_sampler_chain_add(chain, llama_sampler_init_top_p(Float(parameters.topP), 1)) }
+        if parameters.minP > 0 { llama_sampler_chain_add(chain, llama_sampler_init_min_p(Float(parameters.minP), 1)) }
+        llama_sampler_chain_add(chain, llama_sampler_init_temp(Float(parameters.temperature)))
+        llama_sampler_chain_add(chain, llama_sampler_init_dist(parameters.seed))
+    }
+
+    deinit {
+        llama_sampler_free(chain)
+    }
+
+    /// Samples from the logits of batch output `index` and records the token in the chain's state.
+    func sample(_ context: LlamaContext, outputIndex index: Int32) -> Int32 {
+        llama_sampler_sample(chain, context.pointer, index)
+    }
+}

@@ -1,0 +1,60 @@
+/// Which batching policy the engine loop follows.
+public enum SchedulerKind: String, Sendable, Codable, CaseIterable {
+    /// One sequence at a time, first come first served.
+    case single
+    /// Waits until `maxSequences` requests are queued (or the wait window passes), runs them
+    /// together to completion; nothing joins a running batch.
+    case `static`
+    /// Collects requests for up to the wait window or `maxSequences`, runs them to completion.
+    case dynamic
+    /// Iteration-level scheduling with chunked prefill: every step advances each decoding
+    /// sequence by one token, then fills the rest of the token budget with prompt chunks,
+    /// round-robin; sequences join and leave between steps.
+    case continuous
+}
+
+/// The scheduler's knobs.
+public struct SchedulerConfiguration: Sendable, Codable, Equatable {
+    /// The policy. The default is `continuous`.
+    public var kind: SchedulerKind = .continuous
+    /// Most sequences decoding at once (and the batch size of `static`/`dynamic`). The default is 8.
+    public var maxSequences: Int = 8
+    /// Token budget of one step for `continuous` (decode tokens plus prompt chunks). The default is 512.
+    public var batchTokens: Int = 512
+    /// How long `static` and `dynamic` wait for a batch to fill, in milliseconds.
+    /// The default is 50; `static` uses `max(batchWaitMilliseconds, 1000)` unless set explicitly.
+    public var batchWaitMilliseconds: Int = 50
+
+    enum CodingKeys: String, CodingKey {
+        case kind = "scheduler"
+        case maxSequences = "max_seqs"
+        case batchTokens = "batch_tokens"
+        case batchWaitMilliseconds = "batch_wait_ms"
+    }
+
+    public init(kind: SchedulerKind = .continuous, maxSequences: Int = 8, batchTokens: Int = 512, batchWaitMilliseconds: Int = 50)
+    {
+        self.kind = kind
+        self.maxSequences = maxSequences
+        self.batchTokens = batchTokens
+        self.batchWaitMilliseconds = batchWaitMilliseconds
+    }
+
+    /// Sequences that may run at once under this policy.
+    public var concurrency: Int { kind == .single ? 1 : maxSequences }
+
+    public func validate() throws(EngineError) {
+        if maxSequences < 1 || maxSequences > 128 {
+            throw EngineError(.invalidParameter, "max_seqs must be in 1...128 (got \(maxSequences))", parameter: "max_seqs")
+        }
+        if batchTokens < maxSequences + 1 {
+            throw EngineError(
+                .invalidParameter,
+                "batch_tokens must exceed max_seqs so prompts can progress (got \(batchTokens) for \(maxSequences) sequences)",
+                parameter: "batch_tokens")
+        }
+        if batchWaitMilliseconds < 0 {
+            throw EngineError(.invalidParameter, "batch_wait_ms must be >= 0", parameter: "batch_wait_ms")
+        }
+    }
+}

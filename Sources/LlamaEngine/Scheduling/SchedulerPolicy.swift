@@ -1,0 +1,120 @@
+/// A request waiting for admission, as the policy sees it.
+public struct WaitingItem: Sendable, Equatable {
+    /// When it arrived (monotonic ns).
+    public var arrival: UInt64
+    /// KV cells it reserves when admitted (prompt plus completion budget).
+    public var cells: Int
+
+    public init(arrival: UInt64, cells: Int) {
+        self.arrival = arrival
+        self.cells = cells
+    }
+}
+
+/// What the policy decides about the queue in one step.
+public enum AdmissionDecision: Sendable, Equatable {
+    /// Admit this many requests from the head of the queue.
+    case admit(Int)
+    /// Admit nothing now; look again at this time (a batch window closes) or earlier on arrival.
+    case waitUntil(UInt64)
+    /// Nothing to admit.
+    case none
+}
+
+/// The batching policy: a pure value deciding admission and how a step's token budget is split.
+///
+/// The engine loop calls `admission` then `prefillChunks` every step; the same loop serves all
+/// four policies. No I/O and no clock: `now` is an argument, so tests use a fake clock.
+public struct SchedulerPolicy: Sendable, Equatable {
+    public var configuration: SchedulerConfiguration
+    /// Tokens one `llama_decode` accepts (`n_batch`).
+    public var maxBatchTokens: Int
+
+    public init(configuration: SchedulerConfiguration, maxBatchTokens: Int) {
+        self.configuration = configuration
+        self.maxBatchTokens = maxBatchTokens
+    }
+
+    /// Runs to completion: a new batch forms only when the running one is done.
+    var runsToCompletion: Bool { configuration.kind != .continuous }
+
+    private var windowNanoseconds: UInt64 {
+        let ms = configuration.kind == .static ? max(configuration.batchWaitMilliseconds, 1000) : configuration.batchWaitMilliseconds
+        return UInt64(ms) * 1_000_000
+    }
+
+    /// Decides how many queued requests to admit.
+    ///
+    /// - Parameters:
+    ///   - waiting: the queue, oldest first.
+    ///   - running: sequences admitted and not finished.
+    ///   - freeCells: KV cells not reserved by running sequences.
+    ///   - now: the current time (ns).
+    public func admission(waiting: [WaitingItem], running: Int, freeCells: Int, now: UInt64) -> AdmissionDecision {
+        guard let oldest = waiting.first else { return .none }
+        let limit = configuration.concurrency
+        if runsToCompletion && running > 0 { return .none }
+        let slots = limit - running
+        guard slots > 0 else { return .none }
+        // FIFO: admit from the head while the reservations fit; never skip ahead.
+        var fitting = 0
+        var cells = freeCells
+        for item in waiting.prefix(slots) {
+            guard item.cells <= cells else { break }
+            cells -= item.cells
+            fitting += 1
+        }
+        guard fitting > 0 else { return .none }
+        switch configuration.kind {
+        case .single, .continuous:
+            return .admit(fitting)
+        case .static, .dynamic:
+            let deadline = oldest.arrival &+ windowNanoseconds
+            if fitting == limit || now >= deadline || fitting < min(waiting.count, limit) {
+                // full batch, window closed, or the cache cannot take more anyway
+                return .admit(fitting)
+            }
+            return .waitUntil(deadline)
+        }
+    }
+
+    /// Splits a step's prompt-token budget among sequences still prefilling.
+    ///
+    /// - Parameters:
+    ///   - decoding: sequences that take one decode token this step.
+    ///   - remaining: prompt tokens still to process per prefilling sequence, in round-robin order.
+    /// - Returns: tokens to take from each prefilling sequence this step (same order), possibly 0.
+    public func prefillChunks(decoding: Int, remaining: [Int]) -> [Int] {
+        let capacity = maxBatchTokens - decoding
+        let budget: Int
+        if configuration.kind == .continuous {
+            budget = min(capacity, max(configuration.batchTokens - decoding, 1))
+        } else {
+            budget = capacity
+        }
+        var left = max(budget, 0)
+        var chunks = [Int](repeating: 0, count: remaining.count)
+        guard left > 0, !remaining.isEmpty else { return chunks }
+        if configuration.kind == .continuous {
+            // round-robin: equal shares, then hand out what earlier sequences did not need
+            var active = remaining.indices.filter { remaining[$0] > 0 }
+            while left > 0, !active.isEmpty {
+                let share = max(left / active.count, 1)
+                for index in active where left > 0 {
+                    let take = min(share, remaining[index] - chunks[index], left)
+                    chunks[index] += take
+                    left -= take
+                }
+                active = active.filter { chunks[$0] < remaining[$0] }
+            }
+        } else {
+            // run-to-completion batches: prefill in arrival order, as much as fits
+            for index in remaining.indices where left > 0 {
+                let take = min(remaining[index], left)
+                chunks[index] = take
+                left -= take
+            }
+        }
+        return chunks
+    }
+}

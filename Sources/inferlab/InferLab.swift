@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `inferlab` command: thin subcommands, each calling one library function.
+@main
+struct InferLab: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inferlab",
+        abstract: "Run, load-test and explain LLM inference on ordinary CPUs.",
+        version: "0.1.0",
+        subcommands: InferLab.commands
+    )
+}
