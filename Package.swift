@@ -42,12 +42,12 @@ let package = Package(
             ],
             swiftSettings: strict,
             linkerSettings: [
-                .unsafeFlags(["-L\(llamaLib)", "-Xlinker", "-rpath", "-Xlinker", llamaLib])
+                .unsafeFlags(["-L\(llamaLib)", "-Xlinker", "-rpath", "-Xlinker", llamaLib, "-Xlinker", "--disable-new-dtags"])
             ]
         ),
         .target(name: "SystemProbe", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
-        .target(name: "SystemSetup", dependencies: ["SystemProbe"], swiftSettings: strict),
+        .target(name: "SystemSetup", swiftSettings: strict),
         .target(name: "Analysis", swiftSettings: strict),
         .target(
             name: "ResultStore",

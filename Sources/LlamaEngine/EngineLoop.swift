@@ -45,17 +45,26 @@ final class EngineLoop {
                 return
             }
             deadline = admit()
-            if !running.isEmpty { step() }
+            if !running.isEmpty {
+                publish()  // health and metrics see admissions before a long decode starts
+                step()
+            }
             publish()
         }
     }
 
     // MARK: Admission
 
-    private var reservedCells: Int { running.reduce(0) { $0 + $1.reservedCells } + cache.cells }
+    private var reservedCells: Int {
+        guard context.options.unifiedKV else { return 0 }
+        return running.reduce(0) { $0 + $1.reservedCells } + cache.cells
+    }
 
+    /// Cells a request reserves in a unified cache. With a stream per sequence each admitted
+    /// sequence owns its stream, so the sequence slot is the only reservation.
     private func reservation(_ job: EngineJob) -> Int {
-        min(job.request.promptTokens.count + job.request.maxTokens, context.sequenceContextLength)
+        guard context.options.unifiedKV else { return 0 }
+        return min(job.request.promptTokens.count + job.request.maxTokens, context.sequenceContextLength)
     }
 
     /// Admits what the policy allows; returns when to look again if it is waiting for a window.
@@ -100,7 +109,8 @@ final class EngineLoop {
             cached = min(hit.length, job.request.promptTokens.count - 1)
             context.copySequence(hit.sequence, to: id, length: Int32(cached))
         }
-        let sequence = ActiveSequence(job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job))
+        let sequence = ActiveSequence(job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job),
+            vocabularySize: model.vocabularySize)
         running.append(sequence)
         job.continuation.yield(.admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: cached))
     }
@@ -153,7 +163,7 @@ final class EngineLoop {
             let now = MonotonicClock.now()
             if sequence.firstToken == 0 { sequence.firstToken = now }
             sequence.lastTokenTime = now
-            if model.isEndOfGeneration(token) {
+            if !sequence.job.request.ignoreEndOfGeneration, model.isEndOfGeneration(token) {
                 sequence.finishReason = .stop
                 continue
             }
@@ -258,13 +268,13 @@ final class ActiveSequence {
     var firstToken: UInt64 = 0
     var lastTokenTime: UInt64 = 0
 
-    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, reservedCells: Int) {
+    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, reservedCells: Int, vocabularySize: Int) {
         self.job = job
         self.sequence = sequence
         self.cachedTokens = cachedTokens
         self.admitted = admitted
         self.reservedCells = reservedCells
-        sampler = Sampler(job.request.sampling)
+        sampler = Sampler(job.request.sampling, vocabularySize: vocabularySize)
         history = Array(job.request.promptTokens.prefix(cachedTokens))
         stopMatcher = StopMatcher(stops: job.request.stop)
     }

@@ -11,6 +11,8 @@ public struct GenerationRequest: Sendable {
     public var stop: [String]
     /// When the request arrived (monotonic ns); queue time counts from here. Defaults to submission.
     public var arrival: UInt64?
+    /// Keep generating past end-of-generation tokens (for benchmarks with a fixed length).
+    public var ignoreEndOfGeneration = false
 
     public init(
         id: String, promptTokens: [Int32], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
@@ -45,6 +47,13 @@ public struct GeneratedToken: Sendable {
     public var index: Int
     /// When it was sampled (monotonic ns).
     public var time: UInt64
+
+    public init(token: Int32, text: String, index: Int, time: UInt64) {
+        self.token = token
+        self.text = text
+        self.index = index
+        self.time = time
+    }
 }
 
 /// Timestamps and counts of a finished (or cancelled) generation.
@@ -62,6 +71,22 @@ public struct GenerationSummary: Sendable {
     public var prefillStart: UInt64
     public var firstToken: UInt64
     public var lastToken: UInt64
+
+    public init(
+        finishReason: FinishReason, promptTokens: Int, cachedTokens: Int, completionTokens: Int, trailingText: String,
+        arrival: UInt64, admitted: UInt64, prefillStart: UInt64, firstToken: UInt64, lastToken: UInt64
+    ) {
+        self.finishReason = finishReason
+        self.promptTokens = promptTokens
+        self.cachedTokens = cachedTokens
+        self.completionTokens = completionTokens
+        self.trailingText = trailingText
+        self.arrival = arrival
+        self.admitted = admitted
+        self.prefillStart = prefillStart
+        self.firstToken = firstToken
+        self.lastToken = lastToken
+    }
 
     public var queueMilliseconds: Double { Double(admitted &- arrival) / 1e6 }
     public var prefillMilliseconds: Double { Double(firstToken &- prefillStart) / 1e6 }

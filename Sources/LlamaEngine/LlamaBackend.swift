@@ -9,7 +9,7 @@ enum LlamaBackend {
                 // llama.cpp is chatty on load; keep errors, or everything with INFERLAB_LLAMA_LOG=1.
                 guard let text else { return }
                 if level == GGML_LOG_LEVEL_ERROR || getenv("INFERLAB_LLAMA_LOG") != nil {
-                    fputs(String(cString: text), stderr)
+                    FileHandle.standardError.write(Data(String(cString: text).utf8))
                 }
             }, nil)
         llama_backend_init()

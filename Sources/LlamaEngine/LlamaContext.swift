@@ -18,7 +18,7 @@ final class LlamaContext {
         params.n_seq_max = UInt32(options.sequences)
         params.n_threads = Int32(options.threads)
         params.n_threads_batch = Int32(options.batchThreads ?? options.threads)
-        params.kv_unified = true  // one pool of cells: sequences share prefixes and free space
+        params.kv_unified = options.unifiedKV
         params.no_perf = true
         guard let context = llama_init_from_model(model.pointer, params) else {
             throw EngineError(
@@ -68,9 +68,16 @@ final class LlamaContext {
         _ = llama_memory_seq_rm(memory, sequence, position, -1)
     }
 
-    /// Makes positions `0..<length` of `source` visible to `target` too (cells are shared, not copied).
+    /// Gives `target` the cells of positions `0..<length` of `source`. In a unified cache the
+    /// cells are shared (no copy); with a stream per sequence llama.cpp copies whole streams only,
+    /// so the stream is copied and the copy truncated at `length`.
     func copySequence(_ source: Int32, to target: Int32, length: Int32) {
-        llama_memory_seq_cp(memory, source, target, 0, length)
+        if options.unifiedKV {
+            llama_memory_seq_cp(memory, source, target, 0, length)
+        } else {
+            llama_memory_seq_cp(memory, source, target, -1, -1)
+            _ = llama_memory_seq_rm(memory, target, length, -1)
+        }
     }
 
     /// Frees all cells.

@@ -13,6 +13,10 @@ public struct LocalGeneration: Sendable {
     /// The default is 128.
     public var maxTokens = 128
     public var sampling = SamplingParameters.greedy
+    /// Use exactly this many prompt tokens (the prompt's tokens repeated or cut). The default is `nil`.
+    public var promptTokens: Int?
+    /// Generate `maxTokens` even past end-of-generation tokens. The default is `false`.
+    public var ignoreEndOfGeneration = false
 
     public init() {}
 
@@ -26,7 +30,13 @@ public struct LocalGeneration: Sendable {
         let path = try ModelCatalog.resolve(model)
         let loaded = try LlamaModel(path: path, options: modelOptions)
         let text = chat ? try loaded.applyChatTemplate([ChatMessage(role: "user", content: prompt)]) : prompt
-        let tokens = try loaded.tokenize(text)
+        var tokens = try loaded.tokenize(text)
+        if let count = promptTokens {
+            guard count >= 1, !tokens.isEmpty else {
+                throw EngineError(.invalidParameter, "prompt-tokens must be at least 1", parameter: "prompt_tokens")
+            }
+            tokens = (0..<count).map { tokens[$0 % tokens.count] }
+        }
         var configuration = EngineConfiguration(model: modelOptions, context: context)
         configuration.scheduler = SchedulerConfiguration(kind: .single, maxSequences: 1, batchTokens: context.batchSize)
         let engine = try InferenceEngine(model: loaded, configuration: configuration)
@@ -38,7 +48,8 @@ public struct LocalGeneration: Sendable {
                     + "\(engine.sequenceContextLength) (n_prompt_tokens + max_tokens > n_ctx); shorten the prompt or raise --ctx",
                 parameter: "prompt")
         }
-        let request = GenerationRequest(id: "generate", promptTokens: tokens, maxTokens: maxTokens, sampling: sampling)
+        var request = GenerationRequest(id: "generate", promptTokens: tokens, maxTokens: maxTokens, sampling: sampling)
+        request.ignoreEndOfGeneration = ignoreEndOfGeneration
         var times: [UInt64] = []
         var output = ""
         var summary: GenerationSummary?
@@ -73,7 +84,7 @@ public struct LocalGeneration: Sendable {
     /// Peak resident set of this process (`getrusage` ru_maxrss).
     public static func peakResidentBytes() -> UInt64 {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return UInt64(usage.ru_maxrss) * 1024
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// The models InferLab knows by name. The list lives in one file, `models/catalog.json`, read
 /// by `scripts/fetch-model` (which downloads and verifies) and by this type (which resolves names).

@@ -25,6 +25,11 @@ public struct ContextOptions: Sendable, Codable, Equatable {
     public var batchThreads: Int? = nil
     /// Sequences that can live in the KV cache at once (`n_seq_max`). The default is 1.
     public var sequences: Int = 1
+    /// One KV pool shared by all sequences (`kv_unified`). The default is `false`: each sequence
+    /// gets its own stream of `contextLength / sequences` cells (as `llama-server -c C -np N`),
+    /// which keeps every sequence's cells at the same positions whatever else runs, so greedy
+    /// outputs do not depend on batching.
+    public var unifiedKV: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case contextLength = "ctx"
@@ -33,11 +38,12 @@ public struct ContextOptions: Sendable, Codable, Equatable {
         case threads
         case batchThreads = "batch_threads"
         case sequences = "n_seq"
+        case unifiedKV = "kv_unified"
     }
 
     public init(
         contextLength: Int = 4096, batchSize: Int = 2048, microBatchSize: Int = 512, threads: Int = 2,
-        batchThreads: Int? = nil, sequences: Int = 1
+        batchThreads: Int? = nil, sequences: Int = 1, unifiedKV: Bool = false
     ) {
         self.contextLength = contextLength
         self.batchSize = batchSize
@@ -45,6 +51,7 @@ public struct ContextOptions: Sendable, Codable, Equatable {
         self.threads = threads
         self.batchThreads = batchThreads
         self.sequences = sequences
+        self.unifiedKV = unifiedKV
     }
 
     /// Throws `invalidParameter` naming the first bad field.

@@ -4,10 +4,10 @@ import CLlama
 final class Sampler {
     private let chain: UnsafeMutablePointer<llama_sampler>
 
-    init(_ parameters: SamplingParameters) {
+    init(_ parameters: SamplingParameters, vocabularySize: Int) {
         chain = llama_sampler_chain_init(llama_sampler_chain_default_params())
         if parameters.repetitionPenalty != 1 {
-            llama_sampler_chain_add(chain, llama_sampler_init_penalties(64, Float(parameters.repetitionPenalty), 0, 0))
+            llama_sampler_chain_add(chain, llama_sampler_init_penalties(Int32(vocabularySize), 64, Float(parameters.repetitionPenalty), 0, 0))
         }
         if parameters.isGreedy {
             llama_sampler_chain_add(chain, llama_sampler_init_greedy())

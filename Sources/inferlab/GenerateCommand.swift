@@ -29,6 +29,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option var minP = 0.0
     @Option var repeatPenalty = 1.0
     @Option var seed: UInt32 = 42
+    @Option(help: "Use exactly N prompt tokens (the prompt's tokens repeated or cut), for benchmarks.")
+    var promptTokens: Int?
+    @Flag(help: "Keep generating past end-of-generation tokens, for benchmarks.") var ignoreEos = false
     @Flag(help: "Print one JSON object instead of text and a table.") var json = false
 
     func run() async throws {
@@ -38,6 +41,8 @@ struct GenerateCommand: AsyncParsableCommand {
             job.prompt = prompt
             job.chat = chat
             job.maxTokens = maxTokens
+            job.promptTokens = promptTokens
+            job.ignoreEndOfGeneration = ignoreEos
             job.modelOptions = ModelOptions(mmap: !noMmap, mlock: mlock)
             job.context = ContextOptions(
                 contextLength: ctx, batchSize: batch, microBatchSize: min(512, batch), threads: threads)

@@ -1,0 +1,37 @@
+# InferLab. `make run` and `make test` are all a fresh machine needs.
+SWIFT ?= swift
+BIN := .build/release/inferlab
+
+.PHONY: run test build bootstrap bench-engine bench-client bench-server bench-probe format clean
+
+bootstrap:
+	scripts/bootstrap --with-browser
+
+build: bootstrap
+	$(SWIFT) build -c release --product inferlab
+
+# The main job on the default model (the quickstart experiment once `inferlab run` lands).
+run: build
+	$(BIN) generate --model smollm2-135m --chat --prompt "Explain in two sentences why the sky is blue." --max-tokens 96
+
+test: bootstrap
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+bench-engine: build
+	scripts/bench-engine
+
+bench-client: build
+	scripts/bench-client
+
+bench-server: build
+	scripts/bench-server
+
+bench-probe: build
+	scripts/bench-probe
+
+format:
+	swift-format lint --recursive Sources Tests
+
+clean:
+	rm -rf .build

@@ -1,0 +1,34 @@
+public import LlamaEngine
+
+/// What the HTTP layer needs from an engine. The real one wraps `InferenceEngine`; router tests
+/// use a fake that streams canned tokens.
+public protocol GenerationBackend: Sendable {
+    /// Cells one sequence may use (prompt plus completion).
+    var sequenceContextLength: Int { get }
+    /// The loop's latest published state; must never block.
+    var snapshot: EngineSnapshot { get }
+    func tokenize(_ text: String) throws -> [Int32]
+    func applyChatTemplate(_ messages: [ChatMessage]) throws -> String
+    func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
+    func shutdown()
+}
+
+/// The real backend: a loaded model and its engine.
+public struct LlamaGenerationBackend: GenerationBackend {
+    public let model: LlamaModel
+    public let engine: InferenceEngine
+
+    public init(model: LlamaModel, engine: InferenceEngine) {
+        self.model = model
+        self.engine = engine
+    }
+
+    public var sequenceContextLength: Int { engine.sequenceContextLength }
+    public var snapshot: EngineSnapshot { engine.snapshot }
+    public func tokenize(_ text: String) throws -> [Int32] { try model.tokenize(text) }
+    public func applyChatTemplate(_ messages: [ChatMessage]) throws -> String { try model.applyChatTemplate(messages) }
+    public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        engine.generate(request)
+    }
+    public func shutdown() { engine.shutdown() }
+}

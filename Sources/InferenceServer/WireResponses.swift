@@ -1,0 +1,126 @@
+import Foundation
+import LlamaEngine
+
+/// The `timings` object on every final chunk and non-streamed response, so a client can split
+/// its TTFT into network, queue and prefill.
+struct WireTimings: Encodable {
+    var queueMs: Double
+    var promptN: Int
+    var cacheN: Int
+    var promptMs: Double
+    var predictedN: Int
+    var predictedMs: Double
+    var predictedPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case queueMs = "queue_ms"
+        case promptN = "prompt_n"
+        case cacheN = "cache_n"
+        case promptMs = "prompt_ms"
+        case predictedN = "predicted_n"
+        case predictedMs = "predicted_ms"
+        case predictedPerSecond = "predicted_per_second"
+    }
+
+    init(_ summary: GenerationSummary) {
+        queueMs = summary.queueMilliseconds
+        promptN = summary.promptTokens - summary.cachedTokens
+        cacheN = summary.cachedTokens
+        promptMs = summary.prefillMilliseconds
+        predictedN = summary.completionTokens
+        predictedMs = summary.decodeMilliseconds
+        predictedPerSecond = summary.decodeTokensPerSecond
+    }
+}
+
+struct WireUsage: Encodable {
+    var promptTokens: Int
+    var completionTokens: Int
+    var totalTokens: Int
+    var promptTokensDetails: Details
+
+    struct Details: Encodable {
+        var cachedTokens: Int
+        enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+        case promptTokensDetails = "prompt_tokens_details"
+    }
+
+    init(_ summary: GenerationSummary) {
+        promptTokens = summary.promptTokens
+        completionTokens = summary.completionTokens
+        totalTokens = summary.promptTokens + summary.completionTokens
+        promptTokensDetails = Details(cachedTokens: summary.cachedTokens)
+    }
+}
+
+/// Which OpenAI shape a response takes.
+enum WireFlavor: Sendable {
+    case chat, completion, generate
+
+    var chunkObject: String { self == .chat ? "chat.completion.chunk" : "text_completion" }
+    var object: String { self == .chat ? "chat.completion" : "text_completion" }
+}
+
+/// One choice of a streamed chunk or a full response. `finish_reason` is always present (null
+/// until the end), as OpenAI clients expect.
+struct WireChoice: Encodable {
+    var flavor: WireFlavor
+    var text: String?
+    var role: Bool
+    var finishReason: String?
+    var complete: Bool
+
+    enum Keys: String, CodingKey { case index, delta, message, text, finish_reason, logprobs }
+    enum MessageKeys: String, CodingKey { case role, content }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(0, forKey: .index)
+        switch flavor {
+        case .chat:
+            var message = container.nestedContainer(keyedBy: MessageKeys.self, forKey: complete ? .message : .delta)
+            if role || complete { try message.encode("assistant", forKey: .role) }
+            if let text { try message.encode(text, forKey: .content) }
+        case .completion, .generate:
+            try container.encode(text ?? "", forKey: .text)
+            try container.encodeNil(forKey: .logprobs)
+        }
+        try container.encode(finishReason, forKey: .finish_reason)
+    }
+}
+
+/// A chunk or a full response of the OpenAI endpoints.
+struct WireCompletion: Encodable {
+    var id: String
+    var object: String
+    var created: Int
+    var model: String
+    var choices: [WireChoice]
+    var usage: WireUsage?
+    var timings: WireTimings?
+}
+
+/// `/generate` bodies: streamed `{"text": piece}` events, then one with the totals.
+struct WireGenerate: Encodable {
+    var text: String
+    var finishReason: String?
+    var usage: WireUsage?
+    var timings: WireTimings?
+
+    enum CodingKeys: String, CodingKey {
+        case text
+        case finishReason = "finish_reason"
+        case usage, timings
+    }
+}
+
+extension FinishReason {
+    /// On the wire the context limit is reported as `length`, as OpenAI does.
+    var wire: String { self == .stop ? "stop" : "length" }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import LlamaEngine
+import Testing
+import TestSupport
+
+@Suite("Engine on the real model", .enabled(if: TestPaths.hasDefaultModel, "run scripts/bootstrap first"))
+struct EngineModelTests {
+    let prompts = [
+        "The capital of France is",
+        "Write a haiku about the sea:",
+        "def fibonacci(n):",
+        "Three reasons to learn Rust are",
+    ]
+
+    func engine(_ kind: SchedulerKind = .continuous, sequences: Int = 4, prefixCache: Bool = false) throws
+        -> InferenceEngine
+    {
+        let model = try SharedModel.require()
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 2048, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(kind: kind, maxSequences: sequences, batchTokens: 512)
+        configuration.prefixCache = prefixCache
+        return try InferenceEngine(model: model, configuration: configuration)
+    }
+
+    @Test func greedyGenerationIsDeterministic() async throws {
+        let model = try SharedModel.require()
+        let engine = try engine(.single, sequences: 1)
+        defer { engine.shutdown() }
+        let request = GenerationRequest(id: "a", promptTokens: try model.tokenize(prompts[0]), maxTokens: 24)
+        let first = try await collect(engine, request)
+        let second = try await collect(engine, request)
+        #expect(first.tokens.count == 24)
+        #expect(first.tokens == second.tokens)
+        #expect(first.text == second.text)
+        #expect(first.summary.finishReason == .length)
+        #expect(first.summary.completionTokens == 24)
+        #expect(first.text == model.detokenize(first.tokens))
+    }
+
+    /// The correctness base of continuous batching: four prompts decoded together as four
+    /// sequences in each batch give, greedily, exactly the tokens each gives alone.
+    @Test func batchedDecodeEqualsSequentialDecode() async throws {
+        let model = try SharedModel.require()
+        let requests = try prompts.enumerated().map { index, prompt in
+            GenerationRequest(id: "\(index)", promptTokens: try model.tokenize(prompt), maxTokens: 32)
+        }
+        let alone = try engine(.single, sequences: 1)
+        var expected: [[Int32]] = []
+        for request in requests { expected.append(try await collect(alone, request).tokens) }
+        alone.shutdown()
+
+        let batched = try engine(.static, sequences: 4)
+        defer { batched.shutdown() }
+        let results = try await withThrowingTaskGroup(of: (Int, [Int32]).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask { (index, try await collect(batched, request).tokens) }
+            }
+            var results = [[Int32]](repeating: [], count: requests.count)
+            for try await (index, tokens) in group { results[index] = tokens }
+            return results
+        }
+        #expect(batched.snapshot.steps < UInt64(4 * 33), "the four sequences shared decode steps")
+        for index in requests.indices {
+            #expect(results[index] == expected[index], "prompt \(index): batched output differs from alone")
+        }
+    }
+
+    @Test func cancellingTheConsumerFreesTheSequence() async throws {
+        let model = try SharedModel.require()
+        let engine = try engine(.continuous, sequences: 2)
+        defer { engine.shutdown() }
+        let request = GenerationRequest(id: "c", promptTokens: try model.tokenize(prompts[1]), maxTokens: 500)
+        let task = Task {
+            var count = 0
+            for try await event in engine.generate(request) {
+                if case .token = event { count += 1 }
+                if count == 5 { break }  // leaving the loop ends the stream: a disconnect
+            }
+            return count
+        }
+        #expect(try await task.value == 5)
+        var freed = false
+        for _ in 0..<100 {
+            let snapshot = engine.snapshot
+            if snapshot.running == 0 && snapshot.cellsUsed == 0 {
+                freed = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(freed, "the cancelled sequence still holds cells: \(engine.snapshot)")
+    }
+
+    @Test func stopStringEndsGenerationWithoutEmittingIt() async throws {
+        let model = try SharedModel.require()
+        let engine = try engine(.single, sequences: 1)
+        defer { engine.shutdown() }
+        let tokens = try model.tokenize("1, 2, 3, 4, 5, 6,")
+        let free = try await collect(engine, GenerationRequest(id: "f", promptTokens: tokens, maxTokens: 16))
+        // Stop on a piece of text the unconstrained run produced after its first few characters.
+        let text = free.text
+        try #require(text.count > 6)
+        let stop = String(text.dropFirst(3).prefix(3))
+        let stopped = try await collect(
+            engine, GenerationRequest(id: "s", promptTokens: tokens, maxTokens: 16, stop: [stop]))
+        #expect(stopped.summary.finishReason == .stop)
+        #expect(!stopped.text.contains(stop))
+        #expect(text.hasPrefix(stopped.text))
+    }
+
+    @Test func prefixCacheReusesASharedPrompt() async throws {
+        let model = try SharedModel.require()
+        let engine = try engine(.continuous, sequences: 2, prefixCache: true)
+        defer { engine.shutdown() }
+        let system = String(repeating: "You are a careful assistant who answers briefly. ", count: 4)
+        let first = try model.tokenize(system + "What is 2 + 2?")
+        let second = try model.tokenize(system + "Name a colour.")
+        let a = try await collect(engine, GenerationRequest(id: "a", promptTokens: first, maxTokens: 8))
+        let b = try await collect(engine, GenerationRequest(id: "b", promptTokens: second, maxTokens: 8))
+        #expect(a.summary.cachedTokens == 0)
+        #expect(b.summary.cachedTokens >= 30, "shared system prompt was not reused: \(b.summary.cachedTokens)")
+        // The reused cells give the same answer as a cold run.
+        let cold = try self.engine(.single, sequences: 1)
+        defer { cold.shutdown() }
+        let reference = try await collect(cold, GenerationRequest(id: "r", promptTokens: second, maxTokens: 8))
+        #expect(b.tokens == reference.tokens)
+    }
+
+    @Test func contextLimitEndsWithContextLimit() async throws {
+        let model = try SharedModel.require()
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 64, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(kind: .single, maxSequences: 1, batchTokens: 64)
+        let engine = try InferenceEngine(model: model, configuration: configuration)
+        defer { engine.shutdown() }
+        let tokens = try model.tokenize("Count: 1 2 3 4 5 6 7 8 9 10 11 12")
+        let result = try await collect(engine, GenerationRequest(id: "x", promptTokens: tokens, maxTokens: 500))
+        if result.summary.finishReason != .stop {
+            #expect(result.summary.finishReason == .contextLimit)
+            #expect(tokens.count + result.summary.completionTokens <= engine.sequenceContextLength + 1)
+        }
+    }
+
+    @Test func invalidRequestsAreRejectedBeforeQueueing() async throws {
+        let model = try SharedModel.require()
+        let engine = try engine(.single, sequences: 1)
+        defer { engine.shutdown() }
+        let tokens = try model.tokenize("Hello")
+        let cases: [(GenerationRequest, String)] = [
+            (GenerationRequest(id: "1", promptTokens: tokens, maxTokens: 0), "max_tokens"),
+            (GenerationRequest(id: "2", promptTokens: tokens, maxTokens: 4, sampling: .init(temperature: -1)), "temperature"),
+            (GenerationRequest(id: "3", promptTokens: tokens, maxTokens: 4, sampling: .init(topP: 0)), "top_p"),
+            (GenerationRequest(id: "4", promptTokens: tokens, maxTokens: 4, sampling: .init(topP: 1.5)), "top_p"),
+            (GenerationRequest(id: "5", promptTokens: [Int32](repeating: tokens[0], count: 5000), maxTokens: 4), "prompt"),
+        ]
+        for (request, field) in cases {
+            do {
+                _ = try await collect(engine, request)
+                Issue.record("request \(request.id) was accepted")
+            } catch let error as EngineError {
+                #expect(error.parameter == field)
+            }
+        }
+        #expect(engine.snapshot.steps == 0)
+    }
+}
