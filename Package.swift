@@ -84,8 +84,9 @@ let package = Package(
             name: "Experiments",
             dependencies: [
                 "LlamaEngine", "LoadGen", "SystemProbe", "Constraints", "SystemSetup", "Analysis",
-                "Reporting", "ResultStore",
+                "Reporting", "ResultStore", "InferLabCore",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -114,7 +115,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], swiftSettings: strict),
         .testTarget(
             name: "LoadGenTests",
-            dependencies: ["LoadGen", "ResultStore", "TestSupport"],
+            dependencies: ["LoadGen", "ResultStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -48,6 +48,9 @@ final class EngineLoop {
             if !running.isEmpty {
                 publish()  // health and metrics see admissions before a long decode starts
                 step()
+                // Finished sequences free slots: admit from the queue now, before the loop may
+                // block waiting for arrivals (a closed-loop client sends none until it hears back).
+                deadline = admit()
             }
             publish()
         }

@@ -1,6 +1,137 @@
 import ArgumentParser
+import Foundation
+import SystemProbe
 
-// Placeholder until the capability lands; replaced by its own implementation.
+extension ProbeError: LocalizedUserError {
+    var userMessage: String { description }
+    var isUsageError: Bool { [.invalidConfiguration, .processNotFound, .unreadable, .notGGUF].contains(code) }
+}
+
 struct ProbeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "probe", abstract: "(not built yet)", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Sample a process, its threads and cgroup, the system and a file's page-cache residency.",
+        discussion: """
+            A live table on a terminal, JSONL otherwise (or with --json). `--file PATH --once --json` prints the
+            file's resident_fraction and, for a GGUF model, the residency of each tensor and layer.
+            """)
+
+    @Option(help: "The process to sample.") var pid: Int32?
+    @Option(help: "A cgroup directory or hierarchy path; default: the process's own; 'none' to skip.") var cgroup: String?
+    @Option(help: "A file (the model) whose page-cache residency is sampled.") var file: String?
+    @Option(help: "Time between samples (min 10ms).") var interval = "100ms"
+    @Option(help: "How long to sample (default: until the process exits).") var duration: String?
+    @Option(help: "Write JSONL samples to this file.") var out: String?
+    @Flag(help: "Take one sample (or one residency map with --file) and exit.") var once = false
+    @Flag(help: "Print JSON (JSONL for a series) instead of a table.") var json = false
+    @Flag(help: "Do not sample each thread.") var noThreads = false
+    @Flag(help: "At the end, print the probe's own CPU cost (from /proc/self/stat) as JSON on stderr.")
+    var selfCost = false
+
+    func run() async throws {
+        try await reportingErrors {
+            guard let intervalSeconds = Quantity.seconds(interval) else {
+                throw UsageError("--interval '\(interval)' is not a duration like 100ms or 1s")
+            }
+            var durationSeconds: Double?
+            if let duration {
+                guard let seconds = Quantity.seconds(duration) else {
+                    throw UsageError("--duration '\(duration)' is not a duration like 10s or 2m")
+                }
+                durationSeconds = seconds
+            }
+            guard pid != nil || file != nil || cgroup != nil || once else {
+                throw UsageError("give --pid, --cgroup or --file (or --once for a system sample)")
+            }
+            if once, pid == nil, cgroup == nil, let file {
+                let residency = try FileResidency.measure(path: file, tensors: true)
+                if json { try printJSON(residency) } else { print(Self.residencyTable(residency)) }
+                return
+            }
+            let sampler = try ProbeSampler(
+                ProbeConfiguration(
+                    pid: pid, cgroup: cgroup, filePath: file, intervalMilliseconds: intervalSeconds * 1000,
+                    durationSeconds: durationSeconds, includeThreads: !noThreads))
+            if once {
+                try printJSON(sampler.sampleOnce(), pretty: !json)
+                return
+            }
+            try await stream(sampler)
+        }
+    }
+
+    private func stream(_ sampler: ProbeSampler) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var output: FileHandle?
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: nil) else {
+                throw UsageError("cannot create --out file \(out)")
+            }
+            output = FileHandle(forWritingAtPath: out)
+        }
+        defer { try? output?.close() }
+        let startCPU = try ProcessStat.parse(ProcFS.require("/proc/self/stat"))
+        let startTime = DispatchTime.now().uptimeNanoseconds
+        let table = !json && isatty(STDOUT_FILENO) == 1
+        if table { print(ProbeTable.header) }
+        var count = 0
+        for await sample in sampler.samples() {
+            let line = try encoder.encode(sample) + Data("\n".utf8)
+            if let output { output.write(line) }
+            if table {
+                if count > 0 && count % 40 == 0 { print(ProbeTable.header) }
+                print(ProbeTable.row(sample))
+            } else if output == nil || json {
+                FileHandle.standardOutput.write(line)
+            }
+            count += 1
+        }
+        if selfCost {
+            let end = try ProcessStat.parse(ProcFS.require("/proc/self/stat"))
+            let cpu = Double(end.utimeTicks + end.stimeTicks - startCPU.utimeTicks - startCPU.stimeTicks) / ProcFS.ticksPerSecond
+            let wall = Double(DispatchTime.now().uptimeNanoseconds - startTime) / 1e9
+            let cost = ["probe_cpu_s": cpu, "wall_s": wall, "cpu_fraction_of_one_core": cpu / max(wall, 1e-9), "samples": Double(count)]
+            let data = try encoder.encode(cost) + Data("\n".utf8)
+            FileHandle.standardError.write(data)
+        }
+    }
+
+    static func residencyTable(_ r: FileResidency) -> String {
+        var lines = [
+            "\(r.path): \(String(format: "%.1f", r.residentFraction * 100))% resident "
+                + "(\(r.residentPages)/\(r.totalPages) pages of \(r.pageSize) bytes)",
+            "[\(r.bitmap)]",
+        ]
+        for layer in r.layers ?? [] {
+            lines.append(
+                String(format: "  %-16@ %10.1f MiB  %5.1f%%", layer.name as NSString, Double(layer.bytes) / 1_048_576,
+                    layer.residentFraction * 100))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The live table of `inferlab probe` on a terminal.
+enum ProbeTable {
+    static let header = String(
+        format: "%9@ %6@ %9@ %8@ %8@ %8@ %4@ %8@ %8@ %7@ %6@", "elapsed_s", "cpu", "rss_MiB", "majflt/s", "ctxsw/s",
+        "rqwait", "thr", "thrtl/s", "psi_mem", "disk_MB", "file%")
+
+    static func row(_ s: ProbeSample) -> String {
+        func f(_ v: Double?, _ digits: Int = 1) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "-" }
+        let cells: [String] = [
+            f(s.elapsedMs / 1000, 2), f(s.cpuCores, 2), f(s.rssBytes.map { Double($0) / 1_048_576 }),
+            f(s.majfltPerS, 0), f(s.ctxswPerS, 0), f(s.runqueueWaitMsPerS), s.numThreads.map(String.init) ?? "-",
+            f(s.cgThrottledUsecPerS, 0), f(s.psiMemorySomeUsPerS, 0), f(s.diskReadMbPerS),
+            f(s.fileResidentFraction.map { $0 * 100 }),
+        ]
+        var line = zip(cells, [9, 6, 9, 8, 8, 8, 4, 8, 8, 7, 6]).map {
+            String(repeating: " ", count: max(0, $0.1 - $0.0.count)) + $0.0
+        }.joined(separator: " ")
+        if s.event == "exit" {
+            line += "  exited" + (s.exitStatus.map { " status \($0)" } ?? "") + (s.exitSignal.map { " signal \($0)" } ?? "")
+        }
+        return line
+    }
 }

@@ -1,6 +1,20 @@
 import ArgumentParser
+import Experiments
+import Foundation
 
-// Placeholder until the capability lands; replaced by its own implementation.
 struct ReportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "(not built yet)", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Rebuild report.html and summary.md of a run directory from its results.sqlite.")
+
+    @Argument(help: "The run directory.") var run: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let directory = URL(fileURLWithPath: run)
+            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("results.sqlite").path) else {
+                throw UsageError("\(run) has no results.sqlite; pass a run directory printed by inferlab run")
+            }
+            print(try RunReport.write(directory: directory).path)
+        }
+    }
 }

@@ -1,6 +1,93 @@
 import ArgumentParser
+import Dispatch
+import Experiments
+import Foundation
+import LlamaEngine
 
-// Placeholder until the capability lands; replaced by its own implementation.
+extension SpecError: LocalizedUserError {
+    var userMessage: String { description }
+    var isUsageError: Bool { true }
+}
+
+extension RunError: LocalizedUserError {
+    var userMessage: String { description }
+    var isUsageError: Bool { true }
+}
+
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "(not built yet)", shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an experiment file: every trial in isolation, results in SQLite, then the report.")
+
+    @Argument(help: "The experiment file (YAML), e.g. experiments/quickstart.yaml.") var file: String
+    @Option(help: "Run directory (default: results/<name>-<timestamp>/).") var out: String?
+    @Flag(help: "Continue the run in --out, skipping trials that already ended.") var resume = false
+
+    func run() async throws {
+        try await reportingErrors {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw UsageError("cannot read the experiment file \(file)")
+            }
+            let spec = try ExperimentSpec.parse(yaml: text)
+            try spec.validate()
+            let catalog = try ModelCatalog.locate()
+            if resume && out == nil { throw UsageError("--resume needs --out DIR, the run directory to continue") }
+            let directory = out.map { URL(fileURLWithPath: $0) } ?? ExperimentRunner.defaultDirectory(for: spec, root: catalog.root)
+            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+            var runner = ExperimentRunner(
+                spec: spec, specText: text, directory: directory, resume: resume, repositoryRoot: catalog.root,
+                inferlabExecutable: executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+            let terminal = isatty(STDERR_FILENO) == 1
+            let startDone = LockedCounter()
+            runner.progress = { progress in
+                if startDone.first(progress.done) == nil { return }
+                let session = progress.done - (startDone.value ?? 0)
+                let eta = progress.etaSeconds(doneThisSession: session).map { String(format: ", ETA %.0f s", $0) } ?? ""
+                let line =
+                    "trial \(min(progress.done + (progress.current == nil ? 0 : 1), progress.total))/\(progress.total)"
+                    + (progress.failed > 0 ? " (\(progress.failed) failed)" : "") + eta
+                    + (progress.current.map { ": \($0)" } ?? "")
+                FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + line + (terminal ? "" : "\n")).utf8))
+            }
+            // Ctrl-C (or SIGTERM, SIGHUP) cancels the run: the current trial's engine, cgroup and
+            // background load are torn down and the trial recorded; finished trials stay.
+            let task = Task { try await runner.run() }
+            let signals = [SIGINT, SIGTERM, SIGHUP]
+            let sources = signals.map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    FileHandle.standardError.write(Data("\ninferlab run: interrupted, tearing down the current trial...\n".utf8))
+                    task.cancel()
+                }
+                source.resume()
+                return source
+            }
+            defer {
+                for source in sources { source.cancel() }
+                for number in signals { signal(number, SIG_DFL) }
+            }
+            let outcome = try await task.value
+            if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+            print(
+                "\(outcome.completed) of \(outcome.trials) trials finished, \(outcome.failed) failed"
+                    + (outcome.cancelled ? ", run cancelled (continue with --resume --out \(outcome.directory.path))" : ""))
+            print("run directory: \(outcome.directory.path)")
+            print("report: \(outcome.report.path)")
+        }
+    }
+}
+
+/// The done-count at the first progress call, so the ETA counts only this session's trials.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var value: Int?
+
+    /// Records the first value; returns it (never nil after the first call).
+    func first(_ done: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        if value == nil { value = done }
+        return value
+    }
 }

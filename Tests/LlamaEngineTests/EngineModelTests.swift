@@ -163,3 +163,29 @@ struct EngineModelTests {
         #expect(engine.snapshot.steps == 0)
     }
 }
+
+@Suite("Queued requests are admitted when a batch finishes", .timeLimit(.minutes(1)), .enabled(if: TestPaths.hasDefaultModel, "run scripts/bootstrap first"))
+struct QueueDrainTests {
+    /// Regression: `single` and run-to-completion policies must admit queued requests as soon as
+    /// the running batch ends, without waiting for a new arrival.
+    @Test(arguments: [SchedulerKind.single, .static, .dynamic])
+    func queuedRequestsRunWithoutNewArrivals(_ kind: SchedulerKind) async throws {
+        let model = try SharedModel.require()
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 1024, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(kind: kind, maxSequences: 2, batchTokens: 256, batchWaitMilliseconds: 10)
+        let engine = try InferenceEngine(model: model, configuration: configuration)
+        defer { engine.shutdown() }
+        let tokens = try model.tokenize("One, two, three,")
+        // Five requests at once: with two (or one) at a time, three batches must follow each other.
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<5 {
+                group.addTask {
+                    try await collect(engine, GenerationRequest(id: "\(index)", promptTokens: tokens, maxTokens: 4)).tokens.count
+                }
+            }
+            for try await count in group { #expect(count >= 1) }
+        }
+        #expect(ContinuousClock.now - started < .seconds(20), "queued requests stalled")
+    }
+}

@@ -1,0 +1,123 @@
+/// Descriptive statistics on plain `[Double]` samples, with no I/O.
+///
+/// Percentiles use the nearest-rank definition used everywhere in InferLab (the same as
+/// `InferLabCore.Percentile`): the smallest value such that at least p % of the sample is less
+/// than or equal to it; p = 0 gives the minimum.
+public enum Statistics {
+    /// The arithmetic mean, or `nil` for an empty sample.
+    public static func mean(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        return values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The sample variance (divisor n - 1), or `nil` for fewer than two values.
+    public static func variance(_ values: [Double]) -> Double? {
+        guard values.count >= 2, let mean = mean(values) else { return nil }
+        let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        return squares / Double(values.count - 1)
+    }
+
+    /// The sample standard deviation (divisor n - 1), or `nil` for fewer than two values.
+    public static func standardDeviation(_ values: [Double]) -> Double? {
+        variance(values).map { $0.squareRoot() }
+    }
+
+    /// The coefficient of variation: sample standard deviation / mean, as a fraction (0.05 = 5 %).
+    ///
+    /// Used across repetitions of one configuration (for example the p99 of each of three
+    /// identical runs). `nil` for fewer than two values or a zero mean.
+    public static func coefficientOfVariation(_ values: [Double]) -> Double? {
+        guard let sd = standardDeviation(values), let mean = mean(values), mean != 0 else { return nil }
+        return sd / abs(mean)
+    }
+
+    /// The nearest-rank percentile of an already sorted sample; `p` in [0, 100].
+    public static func percentile(sorted: [Double], _ p: Double) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        if p <= 0 { return sorted[0] }
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
+    /// The nearest-rank percentile of an unsorted sample; `p` in [0, 100].
+    public static func percentile(_ values: [Double], _ p: Double) -> Double? {
+        percentile(sorted: values.sorted(), p)
+    }
+
+    /// The median by the nearest-rank definition (the lower middle value for an even count).
+    public static func median(_ values: [Double]) -> Double? {
+        percentile(values, 50)
+    }
+}
+
+/// The order statistics of one sample that every table in a report shows.
+public struct SampleSummary: Sendable, Codable, Equatable {
+    public var count: Int
+    public var min: Double
+    public var p50: Double
+    public var p90: Double
+    public var p95: Double
+    public var p99: Double
+    public var max: Double
+    public var mean: Double
+
+    public init(
+        count: Int, min: Double, p50: Double, p90: Double, p95: Double, p99: Double, max: Double, mean: Double
+    ) {
+        self.count = count
+        self.min = min
+        self.p50 = p50
+        self.p90 = p90
+        self.p95 = p95
+        self.p99 = p99
+        self.max = max
+        self.mean = mean
+    }
+
+    /// The summary of an unsorted sample, or `nil` when it is empty.
+    public static func of(_ values: [Double]) -> SampleSummary? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        func p(_ q: Double) -> Double { Statistics.percentile(sorted: sorted, q)! }
+        return SampleSummary(
+            count: sorted.count, min: sorted[0], p50: p(50), p90: p(90), p95: p(95), p99: p(99),
+            max: sorted[sorted.count - 1], mean: Statistics.mean(sorted)!)
+    }
+
+    /// The value of a named statistic (`p50`, `p90`, `p95`, `p99`, `max`, `min`, `mean`).
+    public func value(of statistic: SummaryStatistic) -> Double {
+        switch statistic {
+        case .min: min
+        case .p50: p50
+        case .p90: p90
+        case .p95: p95
+        case .p99: p99
+        case .max: max
+        case .mean: mean
+        }
+    }
+}
+
+/// A statistic of a sample that experiment files and verdicts name (`ttft.p99`).
+public enum SummaryStatistic: String, Sendable, Codable, CaseIterable {
+    case min, p50, p90, p95, p99, max, mean
+
+    /// The percentile this statistic stands for, or `nil` for the mean.
+    public var percentile: Double? {
+        switch self {
+        case .min: 0
+        case .p50: 50
+        case .p90: 90
+        case .p95: 95
+        case .p99: 99
+        case .max: 100
+        case .mean: nil
+        }
+    }
+
+    /// The statistic computed on an unsorted sample.
+    public func compute(_ values: [Double]) -> Double? {
+        if let percentile { return Statistics.percentile(values, percentile) }
+        return Statistics.mean(values)
+    }
+}

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+public import SystemProbe
+
+/// Creates a child cgroup with the backend this machine supports.
+public enum Cgroups {
+    /// Which version carries the cpu or memory controller for the invoking process: v2 when
+    /// its unified cgroup offers one of them, else v1 when a v1 cpu or memory hierarchy is mounted.
+    public static func preferredVersion(location: CgroupLocation, fs: any CgroupFileSystem) -> CgroupVersion? {
+        if let dir = location.v2Directory {
+            let offered = CgroupV2Controller.words(fs.read(dir + "/cgroup.controllers"))
+            if offered.contains("cpu") || offered.contains("memory") { return .v2 }
+        }
+        if location.v1Directories["cpu"] != nil || location.v1Directories["memory"] != nil { return .v1 }
+        return nil
+    }
+
+    /// A fresh child-cgroup name: "inferlab-<pid>-<random>".
+    public static func uniqueName(prefix: String = "inferlab") -> String {
+        "\(prefix)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }
+
+    /// Creates `name` beneath the invoking process's own cgroup (never elsewhere).
+    ///
+    /// - Parameters:
+    ///   - location: the invoking process's cgroups; the default reads /proc/self.
+    ///   - fs: the file system; the default is cgroupfs.
+    public static func create(
+        name: String = uniqueName(), location: CgroupLocation? = nil,
+        fs: any CgroupFileSystem = PosixCgroupFileSystem()
+    ) throws -> any CgroupController {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw ConstraintError(.invalidConfiguration, "cgroup name '\(name)' must be one path component")
+        }
+        let location = try location ?? ProcFS.cgroupLocation(of: getpid())
+        switch preferredVersion(location: location, fs: fs) {
+        case .v2: return try CgroupV2Controller.create(name: name, location: location, fs: fs)
+        case .v1: return try CgroupV1Controller.create(name: name, location: location, fs: fs)
+        case nil:
+            throw ConstraintError(
+                .noCgroups, "no cgroup hierarchy offers the cpu or memory controller to this process")
+        }
+    }
+}

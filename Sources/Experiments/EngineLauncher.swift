@@ -1,0 +1,79 @@
+import Constraints
+import Foundation
+import LlamaEngine
+
+/// Starts the engine of a trial as a child process, placed in its cgroup and CPU set before it
+/// runs a single instruction of its own (a gated spawn), with its output in a log file.
+struct EngineLauncher {
+    /// The running engine and where to reach it.
+    struct Launched {
+        let child: GatedChild
+        let port: Int
+        var pid: Int32 { child.pid }
+        var url: String { "http://127.0.0.1:\(port)" }
+    }
+
+    let inferlabExecutable: String
+    let llamaServerExecutable: String
+    let logFile: URL
+
+    /// The command line of an engine serving `modelPath` on `port`.
+    func command(_ engine: EngineSpec, modelPath: String, port: Int) -> [String] {
+        switch engine.kind {
+        case .llamaServer:
+            var command = [
+                llamaServerExecutable, "-m", modelPath, "-t", "\(engine.threads)", "-c", "\(engine.ctx)", "-np",
+                "\(engine.maxSeqs)", "--host", "127.0.0.1", "--port", "\(port)", "--metrics",
+            ]
+            if engine.loadMode == .noMmap { command.append("--no-mmap") }
+            if engine.loadMode == .mlock { command.append("--mlock") }
+            return command
+        default:
+            // `generate` is one stream at a time with every token timed: the server with the
+            // `single` policy and one sequence, measured by a closed loop of one user.
+            let single = engine.kind == .generate
+            var command = [
+                inferlabExecutable, "serve", "--model", modelPath, "--port", "\(port)", "--threads", "\(engine.threads)",
+                "--ctx", "\(engine.ctx)", "--scheduler", single ? "single" : (engine.effectiveScheduler ?? .continuous).rawValue,
+                "--max-seqs", single ? "1" : "\(engine.maxSeqs)", "--prefix-cache", engine.prefixCache ? "on" : "off",
+                "--log-level", "warning", "--drain-timeout", "5",
+            ]
+            if let maxQueue = engine.maxQueue { command += ["--max-queue", "\(maxQueue)"] }
+            if engine.loadMode == .noMmap { command.append("--no-mmap") }
+            if engine.loadMode == .mlock { command.append("--mlock") }
+            return command
+        }
+    }
+
+    /// Spawns the engine held at the gate; `place` runs before it is released (cgroup, affinity).
+    func launch(_ engine: EngineSpec, modelPath: String, place: (Int32) throws -> Void) throws -> Launched {
+        let port = Self.freePort()
+        let command = command(engine, modelPath: modelPath, port: port)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let quoted = logFile.path.replacingOccurrences(of: "'", with: "'\\''")
+        let child = try GatedChild.spawn(["/bin/sh", "-c", "exec \"$0\" \"$@\" >>'\(quoted)' 2>&1"] + command)
+        do {
+            try place(child.pid)
+        } catch {
+            kill(child.pid, SIGKILL)
+            throw error
+        }
+        child.release()
+        return Launched(child: child, port: port)
+    }
+
+    /// A free loopback port (bind to 0 and read it back).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,191 @@
+public import Foundation
+import GRDB
+import InferLabCore
+public import Logging
+import ResultStore
+import SystemSetup
+
+/// Runs an experiment file: every trial in interleaved order, each in isolation, results in
+/// one SQLite file per run, then the report. A failed trial is recorded and the run goes on;
+/// cancellation (Ctrl-C) tears the current trial down and keeps what finished; `resume`
+/// continues a run directory, skipping trials that already ended.
+public struct ExperimentRunner: Sendable {
+    public var spec: ExperimentSpec
+    /// The file's text, stored with the run.
+    public var specText: String
+    /// Where results go; the default is `results/<name>-<timestamp>/` under the repository.
+    public var directory: URL
+    public var resume: Bool
+    public var repositoryRoot: URL
+    /// The `inferlab` executable that serves as the engine.
+    public var inferlabExecutable: String
+    /// Called after each trial (and once before the first) with the progress.
+    public var progress: (@Sendable (RunProgress) -> Void)?
+    public var logger: Logger
+
+    public init(
+        spec: ExperimentSpec, specText: String, directory: URL, resume: Bool, repositoryRoot: URL,
+        inferlabExecutable: String, logger: Logger = Logger(label: "inferlab.run")
+    ) {
+        self.spec = spec
+        self.specText = specText
+        self.directory = directory
+        self.resume = resume
+        self.repositoryRoot = repositoryRoot
+        self.inferlabExecutable = inferlabExecutable
+        self.logger = logger
+    }
+
+    /// The default run directory for a spec.
+    public static func defaultDirectory(for spec: ExperimentSpec, root: URL) -> URL {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return root.appendingPathComponent("results/\(spec.name)-\(formatter.string(from: Date()))")
+    }
+
+    /// Runs what is left to run and writes the report; returns the outcome.
+    public func run() async throws -> RunOutcome {
+        try spec.validate()
+        let storePath = directory.appendingPathComponent("results.sqlite")
+        if resume {
+            guard FileManager.default.fileExists(atPath: storePath.path) else {
+                throw RunError("nothing to resume: \(storePath.path) does not exist")
+            }
+        } else {
+            guard !FileManager.default.fileExists(atPath: storePath.path) else {
+                throw RunError("\(directory.path) already holds a run; use --resume to continue it or choose another --out")
+            }
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try ResultStore(path: storePath.path, migrator: RunSchema.migrator())
+        let trials = spec.trials()
+        let finished: Set<Int> = try store.read { db in
+            Set(try Int.fetchAll(db, sql: "SELECT idx FROM trials WHERE status IN ('ok', 'failed')"))
+        }
+        let modelPaths = Set(trials.compactMap { try? DerivedModels.path(model: $0.config.engine.model, quantization: .original) })
+        try recordStart(store, modelPaths: Array(modelPaths))
+
+        var preparation: SystemPreparation?
+        var systemBefore: String?
+        if let system = spec.system {
+            let prepared = SystemPreparation()
+            systemBefore = Self.json(SystemShow.read())
+            let report = try prepared.prepare(profile: try SystemProfile.named(system.profile))
+            try event(store, kind: "system_prepare", detail: Self.json(report))
+            preparation = prepared
+        }
+        defer {
+            if let preparation {
+                let restored = try? preparation.restore()
+                try? event(store, kind: "system_restore", detail: restored.map { Self.json($0) } ?? "restore failed")
+                if let systemBefore { try? event(store, kind: "system_before", detail: systemBefore) }
+                try? event(store, kind: "system_after", detail: Self.json(SystemShow.read()))
+            }
+        }
+
+        let executor = TrialExecutor(
+            store: store, runDirectory: directory, repositoryRoot: repositoryRoot, inferlabExecutable: inferlabExecutable,
+            probeIntervalMs: spec.probe.intervalMs, probeThreads: spec.probe.threads, logger: logger)
+        let todo = trials.filter { !finished.contains($0.index) }
+        var progress = RunProgress(total: trials.count, done: finished.count, failed: 0, current: nil, startedAt: Date())
+        self.progress?(progress)
+        var cancelled = false
+        for trial in todo {
+            if Task.isCancelled {
+                cancelled = true
+                break
+            }
+            progress.current = trial.label + " (repetition \(trial.repetition))"
+            self.progress?(progress)
+            let outcome = await executor.run(trial)
+            switch outcome.status {
+            case .ok: progress.done += 1
+            case .failed:
+                progress.done += 1
+                progress.failed += 1
+                logger.warning("trial \(trial.index) (\(trial.label)) failed: \(outcome.failure ?? "")")
+            case .cancelled: cancelled = true
+            }
+            progress.current = nil
+            self.progress?(progress)
+            if cancelled { break }
+        }
+        let status = cancelled ? "cancelled" : "complete"
+        try store.write { db in
+            try db.execute(
+                sql: "UPDATE experiment SET finished_at = ?, status = ? WHERE id = 1",
+                arguments: [ISO8601DateFormatter().string(from: Date()), status])
+        }
+        let report = try RunReport.write(directory: directory)
+        return RunOutcome(
+            directory: directory, trials: trials.count, completed: progress.done - progress.failed, failed: progress.failed,
+            cancelled: cancelled, report: report)
+    }
+
+    private func recordStart(_ store: ResultStore, modelPaths: [String]) throws {
+        let provenance = Provenance.collect(repositoryRoot: repositoryRoot, modelPaths: modelPaths)
+        let name = spec.name
+        let yaml = specText
+        let resolved = (try? spec.resolvedJSON()) ?? "{}"
+        let provenanceJSON = Self.json(provenance)
+        let started = ISO8601DateFormatter().string(from: Date())
+        try store.write { db in
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM experiment") == 0 {
+                try db.execute(
+                    sql: """
+                        INSERT INTO experiment (id, name, spec_yaml, spec_json, provenance_json, started_at, status)
+                        VALUES (1, ?, ?, ?, ?, ?, 'running')
+                        """, arguments: [name, yaml, resolved, provenanceJSON, started])
+            } else {
+                try db.execute(sql: "UPDATE experiment SET status = 'running', finished_at = NULL WHERE id = 1")
+            }
+        }
+    }
+
+    private func event(_ store: ResultStore, kind: String, detail: String) throws {
+        try store.write { db in
+            try db.execute(
+                sql: "INSERT INTO run_events (trial_idx, t_ns, kind, detail) VALUES (NULL, ?, ?, ?)",
+                arguments: [Int64(bitPattern: MonotonicClock.now()), kind, detail])
+        }
+    }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}
+
+/// Trial i of n, for the progress display.
+public struct RunProgress: Sendable {
+    public var total: Int
+    public var done: Int
+    public var failed: Int
+    public var current: String?
+    public var startedAt: Date
+
+    /// Seconds left, from the mean time per finished trial of this session.
+    public func etaSeconds(doneThisSession: Int) -> Double? {
+        guard doneThisSession > 0 else { return nil }
+        let perTrial = Date().timeIntervalSince(startedAt) / Double(doneThisSession)
+        return perTrial * Double(total - done)
+    }
+}
+
+/// What a run produced.
+public struct RunOutcome: Sendable {
+    public var directory: URL
+    public var trials: Int
+    public var completed: Int
+    public var failed: Int
+    public var cancelled: Bool
+    public var report: URL
+}
+
+/// A run-level failure (bad directory, nothing to resume).
+public struct RunError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

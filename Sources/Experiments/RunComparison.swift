@@ -1,0 +1,47 @@
+public import Foundation
+import Reporting
+
+/// Two runs side by side: each level present in both, with ratios B / A.
+public enum RunComparison {
+    public struct Row: Sendable, Codable {
+        public var level: String
+        public var metric: String
+        public var a: Double?
+        public var b: Double?
+        public var ratio: Double? { a.flatMap { a in b.map { a == 0 ? .nan : $0 / a } } }
+    }
+
+    public static func compare(_ a: URL, _ b: URL) throws -> (nameA: String, nameB: String, rows: [Row]) {
+        let dataA = try RunData.load(a.appendingPathComponent("results.sqlite").path)
+        let dataB = try RunData.load(b.appendingPathComponent("results.sqlite").path)
+        let levelsA = RunReport.build(dataA, spec: try? ExperimentSpec.parse(yaml: dataA.specYAML)).levels
+        let levelsB = RunReport.build(dataB, spec: try? ExperimentSpec.parse(yaml: dataB.specYAML)).levels
+        var rows: [Row] = []
+        let labels = levelsA.map(\.label) + levelsB.map(\.label).filter { label in !levelsA.contains { $0.label == label } }
+        for label in labels {
+            let x = levelsA.first { $0.label == label }
+            let y = levelsB.first { $0.label == label }
+            rows.append(Row(level: label, metric: "TTFT p50 (ms)", a: x?.ttft?.p50, b: y?.ttft?.p50))
+            rows.append(Row(level: label, metric: "TTFT p99 (ms)", a: x?.ttft?.p99, b: y?.ttft?.p99))
+            rows.append(Row(level: label, metric: "ITL p99 (ms)", a: x?.itl?.p99, b: y?.itl?.p99))
+            rows.append(Row(level: label, metric: "E2E p99 (ms)", a: x?.e2e?.p99, b: y?.e2e?.p99))
+            rows.append(Row(level: label, metric: "tokens/s", a: x?.tokensPerSecond, b: y?.tokensPerSecond))
+            rows.append(Row(level: label, metric: "errors", a: x.map { Double($0.errors) }, b: y.map { Double($0.errors) }))
+        }
+        return (dataA.name, dataB.name, rows)
+    }
+
+    /// A plain-text table.
+    public static func table(nameA: String, nameB: String, rows: [Row]) -> String {
+        func cell(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
+        var lines = ["level\tmetric\tA (\(nameA))\tB (\(nameB))\tB/A"]
+        for row in rows {
+            lines.append("\(row.level)\t\(row.metric)\t\(cell(row.a))\t\(cell(row.b))\t\(row.ratio.map { String(format: "%.2fx", $0) } ?? "-")")
+        }
+        let columns = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let widths = (0..<5).map { index in columns.map { $0[index].count }.max() ?? 0 }
+        return columns.map { row in
+            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

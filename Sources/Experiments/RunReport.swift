@@ -1,0 +1,229 @@
+import Analysis
+public import Foundation
+import Reporting
+
+/// Builds the report of a run directory from its SQLite file: `report.html` (self-contained,
+/// inline SVG) and `summary.md`. `inferlab report RUN` calls this again at any time.
+public enum RunReport {
+    /// Writes both files; returns the path of `report.html`.
+    @discardableResult
+    public static func write(directory: URL) throws -> URL {
+        let data = try RunData.load(directory.appendingPathComponent("results.sqlite").path)
+        let spec = try? ExperimentSpec.parse(yaml: data.specYAML)
+        let model = build(data, spec: spec)
+        let html = directory.appendingPathComponent("report.html")
+        try HTMLReport.render(model).write(to: html, atomically: true, encoding: .utf8)
+        try MarkdownSummary.render(model).write(
+            to: directory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+        return html
+    }
+
+    static func build(_ data: RunData, spec: ExperimentSpec?) -> ReportModel {
+        let byLevel = Dictionary(grouping: data.trials, by: \.level).sorted { $0.key < $1.key }
+        var levels: [LevelSummary] = []
+        for (_, trials) in byLevel {
+            let ok = trials.filter { $0.status == "ok" }
+            let ttftP99s = ok.compactMap { Statistics.percentile($0.ttft, 99) }
+            var errors: [String: Int] = [:]
+            for trial in trials { errors.merge(trial.errors, uniquingKeysWith: +) }
+            let tokens = ok.compactMap(\.tokensPerSecond)
+            levels.append(
+                LevelSummary(
+                    label: trials[0].label, settings: trials[0].settings.map { KeyValue($0.0, $0.1) }, trials: trials.count,
+                    failedTrials: trials.filter { $0.status != "ok" }.count, requests: trials.reduce(0) { $0 + $1.requests },
+                    errors: errors.values.reduce(0, +), ttft: SampleSummary.of(ok.flatMap(\.ttft)),
+                    itl: SampleSummary.of(ok.flatMap(\.itl)), tpot: SampleSummary.of(ok.flatMap(\.tpot)),
+                    e2e: SampleSummary.of(ok.flatMap(\.e2e)), tokensPerSecond: Statistics.mean(tokens),
+                    p99CV: ttftP99s.count > 1 ? Statistics.coefficientOfVariation(ttftP99s) : nil,
+                    errorsByClass: errors.sorted { $0.key < $1.key }.map { KeyValue($0.key, "\($0.value)") }))
+        }
+        var model = ReportModel(
+            title: "InferLab run: \(data.name)", description: spec?.description,
+            generatedAt: ISO8601DateFormatter().string(from: Date()), experiment: data.specYAML,
+            provenance: provenance(data), levels: levels, charts: charts(data, byLevel: byLevel),
+            failures: data.trials.filter { $0.status != "ok" }.map {
+                TrialFailure(trial: $0.index, level: $0.label, repetition: $0.repetition, reason: $0.failure ?? $0.status)
+            })
+        if let evidence = spec?.evidence { model.verdicts = verdicts(evidence, byLevel: byLevel) }
+        if spec?.study == .boundedRealtime { model.criteria = criteria(data, byLevel: byLevel) }
+        model.findings = findings(data, levels: levels)
+        return model
+    }
+
+    // MARK: Provenance
+
+    static func provenance(_ data: RunData) -> [KeyValue] {
+        var values = [
+            KeyValue("run", data.name), KeyValue("status", data.status), KeyValue("started", data.startedAt),
+            KeyValue("finished", data.finishedAt ?? "not finished"),
+        ]
+        for key in data.provenance.keys.sorted() where key != "system_json" {
+            values.append(KeyValue(key, data.provenance[key] ?? ""))
+        }
+        if let system = data.provenance["system_json"] { values.append(KeyValue("system (inferlab system show)", system)) }
+        for (_, kind, detail) in data.events where kind.hasPrefix("system_") {
+            values.append(KeyValue(kind.replacingOccurrences(of: "_", with: " "), detail))
+        }
+        return values
+    }
+
+    // MARK: Charts
+
+    static func charts(_ data: RunData, byLevel: [(key: Int, value: [RunData.TrialRow])]) -> [ReportChart] {
+        var charts: [ReportChart] = []
+        let series: (KeyPath<RunData.TrialRow, [Double]>) -> [ValueSeries] = { path in
+            byLevel.map { ValueSeries(name: $0.value[0].label, values: $0.value.filter { $0.status == "ok" }.flatMap { $0[keyPath: path] }) }
+                .filter { !$0.values.isEmpty }
+        }
+        let ttft = series(\.ttft)
+        if !ttft.isEmpty {
+            charts.append(ReportChart(.cdf(CDFChart(title: "TTFT by level", xLabel: "TTFT (ms)", series: ttft)), caption: "Cumulative distribution of time to first token, all repetitions."))
+        }
+        let itl = series(\.itl)
+        if !itl.isEmpty {
+            charts.append(ReportChart(.cdf(CDFChart(title: "Inter-token latency by level", xLabel: "ITL (ms)", series: itl))))
+            let all = itl.flatMap(\.values)
+            charts.append(
+                ReportChart(
+                    .histogram(HistogramChart(title: "Per-token latency, all levels", xLabel: "ITL (ms)", values: all)),
+                    caption: "Histogram of every gap between consecutive streamed tokens."))
+        }
+        if let first = byLevel.first?.value.first(where: { $0.status == "ok" && !$0.itlByPosition.isEmpty }) {
+            let points = first.itlByPosition.map { ChartPoint(x: Double($0.0), y: $0.1) }
+            let fit = LinearFit.fit(x: points.map(\.x), y: points.map(\.y))
+            charts.append(
+                ReportChart(
+                    .scatter(ScatterChart(title: "Latency vs token position (\(first.label))", xLabel: "token position", yLabel: "ITL (ms)", points: points, fit: fit)),
+                    caption: fit.map { String(format: "Slope %.4f ms per token (R² %.2f): a positive slope means later tokens are slower.", $0.slope, $0.rSquared) }))
+        }
+        // Timelines: the OS side of one trial per level, aligned with request latencies.
+        for (_, trials) in byLevel.prefix(6) {
+            guard let trial = trials.first(where: { !$0.samples.isEmpty }) else { continue }
+            var panels: [PointSeries] = []
+            func panel(_ key: String, _ name: String, _ unit: String, scale: Double = 1) {
+                let points = trial.samples.compactMap { sample -> ChartPoint? in
+                    guard let t = sample["t_ns"], let value = sample[key] else { return nil }
+                    return ChartPoint(x: (t - Double(trial.startedNs)) / 1e9, y: value * scale)
+                }
+                if points.contains(where: { $0.y != 0 }) || key == "rss_bytes" { panels.append(PointSeries(name: name, unit: unit, points: points)) }
+            }
+            panel("rss_bytes", "RSS", "MiB", scale: 1 / 1_048_576)
+            panel("majflt_per_s", "major faults", "/s")
+            panel("cg_throttled_usec_per_s", "CPU throttled", "µs/s")
+            panel("psi_cpu_some_us_per_s", "PSI cpu some", "µs/s")
+            panel("psi_memory_some_us_per_s", "PSI memory some", "µs/s")
+            panel("psi_io_some_us_per_s", "PSI io some", "µs/s")
+            panel("file_resident_fraction", "model file resident", "%", scale: 100)
+            panel("disk_read_mb_per_s", "disk read", "MB/s")
+            guard !panels.isEmpty else { continue }
+            let markers = PointSeries(name: "request E2E", unit: "ms", points: trial.requestStarts.map { ChartPoint(x: $0.0, y: $0.1) })
+            charts.append(
+                ReportChart(
+                    .timeline(TimelineChart(title: "Timeline: \(trial.label), repetition \(trial.repetition)", panels: panels, requestMarkers: markers)),
+                    caption: "Probe samples of the engine process, its cgroup and the system; markers are requests (send time, E2E)."))
+        }
+        // Degradation curve when one numeric variable is swept.
+        let numeric = byLevel.compactMap { entry -> DegradationChart.Level? in
+            guard entry.value[0].settings.count == 1, let x = Double(entry.value[0].settings[0].1) else { return nil }
+            let p99s = entry.value.filter { $0.status == "ok" }.compactMap { Statistics.percentile($0.ttft, 99) }
+            guard let mean = Statistics.mean(p99s) else { return nil }
+            return DegradationChart.Level(label: entry.value[0].label, x: x, y: mean, lower: p99s.min(), upper: p99s.max())
+        }
+        if numeric.count >= 2, let variable = byLevel.first?.value[0].settings.first?.0 {
+            charts.append(
+                ReportChart(
+                    .degradation(DegradationChart(title: "TTFT p99 against \(variable)", xLabel: variable, yLabel: "TTFT p99 (ms)", levels: numeric)),
+                    caption: "Mean of the repetitions' p99; bars span their minimum and maximum."))
+        }
+        return charts
+    }
+
+    // MARK: Evidence
+
+    static func verdicts(_ evidence: EvidenceSpec, byLevel: [(key: Int, value: [RunData.TrialRow])]) -> [Verdict] {
+        guard let baseline = byLevel.first?.value.filter({ $0.status == "ok" }), !baseline.isEmpty else { return [] }
+        var verdicts: [Verdict] = []
+        for (_, trials) in byLevel.dropFirst() {
+            let treated = trials.filter { $0.status == "ok" }
+            guard !treated.isEmpty else { continue }
+            for app in evidence.app {
+                guard let (values, statistic, unit) = appSamples(app) else { continue }
+                let samples = AppMetricSamples(
+                    name: "\(app) (\(baseline[0].label) → \(treated[0].label))", unit: unit, statistic: statistic,
+                    before: baseline.flatMap { $0[keyPath: values] }, after: treated.flatMap { $0[keyPath: values] })
+                guard let mechanismName = evidence.mechanism.first,
+                    let mechanism = change(mechanismName, baseline, treated)
+                else { continue }
+                let controls = evidence.control.compactMap { change($0, baseline, treated) }
+                verdicts.append(EvidenceCheck.evaluate(app: samples, mechanism: mechanism, controls: controls))
+            }
+        }
+        return verdicts
+    }
+
+    static func appSamples(_ name: String) -> (KeyPath<RunData.TrialRow, [Double]>, SummaryStatistic, MetricUnit)? {
+        let parts = name.split(separator: ".").map(String.init)
+        guard parts.count == 2, let statistic = SummaryStatistic(rawValue: parts[1]) else { return nil }
+        switch parts[0] {
+        case "ttft": return (\.ttft, statistic, .milliseconds)
+        case "itl": return (\.itl, statistic, .milliseconds)
+        case "tpot": return (\.tpot, statistic, .milliseconds)
+        case "e2e": return (\.e2e, statistic, .milliseconds)
+        default: return nil
+        }
+    }
+
+    static func change(_ name: String, _ before: [RunData.TrialRow], _ after: [RunData.TrialRow]) -> MetricChange? {
+        let b = before.compactMap { $0.mechanism(name) }
+        let a = after.compactMap { $0.mechanism(name) }
+        guard let meanBefore = Statistics.mean(b), let meanAfter = Statistics.mean(a) else { return nil }
+        let unit: MetricUnit =
+            name.hasSuffix("_usec") ? .microseconds : name.hasSuffix("_total") ? .microseconds : name.contains("bytes") ? .bytes : .count
+        return MetricChange(name: name, unit: unit, before: meanBefore, after: meanAfter)
+    }
+
+    // MARK: Bounded-realtime criteria
+
+    static func criteria(_ data: RunData, byLevel: [(key: Int, value: [RunData.TrialRow])]) -> [CriterionResult] {
+        let baseline = byLevel.first?.value.filter { $0.status == "ok" } ?? []
+        var loads: [Double] = []
+        var latencies: [Double] = []
+        var bySampler: [String: [Double]] = [:]
+        for (_, trials) in byLevel {
+            let ok = trials.filter { $0.status == "ok" }
+            let settings = Dictionary(trials[0].settings, uniquingKeysWith: { $1 })
+            let p99s = ok.compactMap { Statistics.percentile($0.itl, 99) }
+            if let load = settings["background_load"].flatMap(Double.init), let mean = Statistics.mean(p99s) {
+                loads.append(load)
+                latencies.append(mean)
+            }
+            if let sampler = settings["sampler"] { bySampler[sampler, default: []] += p99s }
+        }
+        let input = BoundedRealtimeInput(
+            p99PerRepetition: baseline.compactMap { Statistics.percentile($0.itl, 99) },
+            peakRSSPerRepetition: baseline.compactMap { $0.mechanism("process.rss") },
+            degradationLoad: loads, degradationLatency: latencies, p99PerRepetitionBySampler: bySampler,
+            provenance: data.provenance)
+        return BoundedRealtimeCriteria().evaluate(input)
+    }
+
+    // MARK: Findings
+
+    static func findings(_ data: RunData, levels: [LevelSummary]) -> [String] {
+        var findings: [String] = []
+        let done = data.trials.filter { $0.status == "ok" }.count
+        findings.append("\(done) of \(data.trials.count) trials finished; run status: \(data.status).")
+        if let best = levels.filter({ $0.tokensPerSecond != nil }).max(by: { $0.tokensPerSecond! < $1.tokensPerSecond! }),
+            let worst = levels.filter({ $0.tokensPerSecond != nil }).min(by: { $0.tokensPerSecond! < $1.tokensPerSecond! }),
+            best.label != worst.label
+        {
+            findings.append(
+                String(format: "Highest throughput: %@ (%.1f tok/s); lowest: %@ (%.1f tok/s).", best.label, best.tokensPerSecond!,
+                       worst.label, worst.tokensPerSecond!))
+        }
+        for (trial, kind, detail) in data.events where kind == "oom_kill" {
+            findings.append("Trial \(trial.map(String.init) ?? "-"): \(detail).")
+        }
+        return findings
+    }
+}

@@ -1,0 +1,210 @@
+/// The smaller blocks of an experiment file: `probe:`, `constraints:`, `system:`, `evidence:`.
+
+/// The `probe:` block: how the engine is observed during each trial.
+public struct ProbeSpec: Sendable, Codable, Equatable {
+    /// Sampling interval in milliseconds (10 to 10,000). The default is 100.
+    public var intervalMs: Int = 100
+    /// Sample every engine thread too. The default is true.
+    public var threads: Bool = true
+    /// Sample the model file's page-cache residency. The default is true.
+    public var residency: Bool = true
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case threads, residency
+        case intervalMs = "interval_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        intervalMs = try c.int("interval_ms") ?? intervalMs
+        threads = try c.bool("threads") ?? threads
+        residency = try c.bool("residency") ?? residency
+    }
+
+    public func validate(path: String = "probe") throws {
+        try SpecRange.check(intervalMs, "\(path).interval_ms", 10...10_000, "an interval in ms from 10 to 10000")
+    }
+}
+
+/// The `constraints:` block: controls applied to every trial unless the matrix sweeps them.
+/// `none` (or leaving a key out) means no control.
+public struct ConstraintSpec: Sendable, Codable, Equatable {
+    /// CPU quota in cores (e.g. 0.5). The default is none.
+    public var cpuQuota: Double?
+    /// Hard memory limit in bytes (`300M`, `1G`; binary units). The default is none.
+    public var memoryMax: Int64?
+    /// Memory high watermark in bytes (reclaim above it). The default is none.
+    public var memoryHigh: Int64?
+    /// CPU affinity of the engine, in the kernel's list format (`0`, `0-1`). The default is none.
+    public var cpus: String?
+    /// Background CPU load in percent of the machine (0 to 100). The default is 0.
+    public var backgroundLoad: Double = 0
+    /// Page-cache state of the model file at launch. The default is `warm`.
+    public var start: StartMode = .warm
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case cpus, start
+        case cpuQuota = "cpu_quota"
+        case memoryMax = "memory_max"
+        case memoryHigh = "memory_high"
+        case backgroundLoad = "background_load"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        for variable in [MatrixVariable.cpuQuota, .memoryMax, .memoryHigh, .cpus, .backgroundLoad, .start] {
+            guard let text = try c.scalar(variable.rawValue) else { continue }
+            let value = try variable.parse(text, field: c.path(variable.rawValue))
+            var config = TrialConfig(engine: EngineSpec(kind: .inferlab), workload: WorkloadSpec(), constraints: self)
+            variable.apply(value, to: &config)
+            self = config.constraints
+        }
+    }
+
+    public func validate(path: String = "constraints") throws {
+        if let cpuQuota { try SpecRange.check(cpuQuota, "\(path).cpu_quota", 0.001...4096, "a number of cores > 0 or \"none\"") }
+        if let memoryMax, memoryMax < 1 << 20 {
+            throw SpecError.invalid("\(path).memory_max", expected: "a size of at least 1M or \"none\"", got: "\(memoryMax)")
+        }
+        if let memoryHigh, memoryHigh < 1 << 20 {
+            throw SpecError.invalid("\(path).memory_high", expected: "a size of at least 1M or \"none\"", got: "\(memoryHigh)")
+        }
+        if let cpus, SpecParse.cpuList(cpus) == nil {
+            throw SpecError.invalid("\(path).cpus", expected: "a CPU list such as 0, 0-1 or 0,2", got: cpus)
+        }
+        try SpecRange.check(backgroundLoad, "\(path).background_load", 0...100, "a percentage from 0 to 100")
+    }
+}
+
+/// The `system:` block: a reversible system preparation applied before the first trial and
+/// restored after the last.
+public struct SystemSpec: Sendable, Codable, Equatable {
+    /// `bounded`, `paging`, or a path to a profile file. Required.
+    public var profile: String
+
+    public init(profile: String) {
+        self.profile = profile
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case profile
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        profile = try c.required("profile")
+    }
+
+    public func validate(path: String = "system") throws {
+        let builtIn = ["bounded", "paging"]
+        let isFile = [".yaml", ".yml", ".json"].contains { profile.hasSuffix($0) }
+        guard builtIn.contains(profile) || isFile else {
+            throw SpecError.invalid("\(path).profile", expected: "bounded, paging or a profile file (.yaml, .json)", got: profile)
+        }
+    }
+}
+
+/// The `evidence:` block: which app metric, mechanism metric and control the report judges.
+public struct EvidenceSpec: Sendable, Codable, Equatable {
+    /// App-level metrics, `<ttft|itl|tpot|e2e|token_latency>.<p50|p90|p95|p99|max|mean>`,
+    /// `tokens_per_s` or `errors`.
+    public var app: [String]
+    /// OS-level mechanism metrics, `<namespace>.<name>` with a namespace among
+    /// `EvidenceSpec.namespaces` (e.g. `cgroup.cpu.throttled_usec`).
+    public var mechanism: [String]
+    /// Controls: the likeliest alternative explanations, expected to stay flat.
+    public var control: [String]
+    /// Which levels to compare, by variant name or level label. The default is empty: the
+    /// first level against each other level.
+    public var comparisons: [Comparison] = []
+
+    /// A before/after pair of levels.
+    public struct Comparison: Sendable, Codable, Equatable {
+        public var before: String
+        public var after: String
+
+        public init(before: String, after: String) {
+            self.before = before
+            self.after = after
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.specContainer(allowed: ["before", "after"])
+            before = try c.required("before")
+            after = try c.required("after")
+        }
+    }
+
+    public init(app: [String], mechanism: [String], control: [String], comparisons: [Comparison] = []) {
+        self.app = app
+        self.mechanism = mechanism
+        self.control = control
+        self.comparisons = comparisons
+    }
+
+    /// The namespaces of OS-level metrics.
+    public static let namespaces = ["cgroup", "psi", "process", "thread", "system", "vmstat", "disk", "file"]
+    static let appBases = ["ttft", "itl", "tpot", "e2e", "token_latency"]
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case app, mechanism, control, comparisons
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        func list(_ name: String) throws -> [String] {
+            guard let values = try c.scalarList(name) else {
+                throw SpecError(code: .missingField, field: c.path(name), message: "missing required field (a list of metric names)")
+            }
+            return values
+        }
+        app = try list("app")
+        mechanism = try list("mechanism")
+        control = try list("control")
+        let key = SpecKey(stringValue: "comparisons")
+        if c.contains(key) {
+            guard var items = try? c.nestedUnkeyedContainer(forKey: key) else {
+                throw SpecError(code: .invalidValue, field: c.path("comparisons"), message: "expected a list of {before: ..., after: ...}")
+            }
+            while !items.isAtEnd { comparisons.append(try items.decode(Comparison.self)) }
+        }
+    }
+
+    public func validate(path: String = "evidence") throws {
+        for (name, values) in [("app", app), ("mechanism", mechanism), ("control", control)] where values.isEmpty {
+            throw SpecError(code: .invalidValue, field: "\(path).\(name)", message: "expected at least one metric name")
+        }
+        for (index, metric) in app.enumerated() where !Self.isAppMetric(metric) {
+            throw SpecError.invalid(
+                "\(path).app[\(index)]",
+                expected: "<ttft|itl|tpot|e2e|token_latency>.<p50|p90|p95|p99|max|mean>, tokens_per_s or errors",
+                got: metric)
+        }
+        for (name, values) in [("mechanism", mechanism), ("control", control)] {
+            for (index, metric) in values.enumerated() where !Self.isSystemMetric(metric) {
+                throw SpecError.invalid(
+                    "\(path).\(name)[\(index)]",
+                    expected: "an OS metric <\(Self.namespaces.joined(separator: "|"))>.<name>", got: metric)
+            }
+        }
+    }
+
+    static func isAppMetric(_ metric: String) -> Bool {
+        if metric == "tokens_per_s" || metric == "errors" { return true }
+        let parts = metric.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        return parts.count == 2 && appBases.contains(parts[0])
+            && ["p50", "p90", "p95", "p99", "max", "mean"].contains(parts[1])
+    }
+
+    static func isSystemMetric(_ metric: String) -> Bool {
+        let parts = metric.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, namespaces.contains(String(parts[0])) else { return false }
+        return parts.allSatisfy { part in
+            !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/// The effective configuration of one trial: the file's blocks with the trial's settings applied.
+public struct TrialConfig: Sendable, Codable, Equatable {
+    public var engine: EngineSpec
+    public var workload: WorkloadSpec
+    public var constraints: ConstraintSpec
+
+    public init(engine: EngineSpec, workload: WorkloadSpec, constraints: ConstraintSpec) {
+        self.engine = engine
+        self.workload = workload
+        self.constraints = constraints
+    }
+}
+
+/// One run of one configuration (a level) at one repetition.
+public struct Trial: Sendable, Codable, Equatable {
+    /// Position in run order, from 0.
+    public var index: Int
+    /// Which configuration (variant x matrix combination), from 0; the same for every repetition.
+    public var level: Int
+    /// Which repetition, from 1.
+    public var repetition: Int
+    /// The variant's name, when the file has `variants:`.
+    public var variant: String?
+    /// The matrix (and variant) settings of this level, in file order.
+    public var settings: [Setting]
+    /// The configuration the runner applies.
+    public var config: TrialConfig
+
+    public init(
+        index: Int, level: Int, repetition: Int, variant: String?, settings: [Setting], config: TrialConfig
+    ) {
+        self.index = index
+        self.level = level
+        self.repetition = repetition
+        self.variant = variant
+        self.settings = settings
+        self.config = config
+    }
+
+    /// A short label of the level: `pinned cpu_quota=0.5 concurrency=4`, or `baseline` when
+    /// nothing is swept.
+    public var label: String {
+        let parts = (variant.map { [$0] } ?? []) + settings.map(\.description)
+        return parts.isEmpty ? "baseline" : parts.joined(separator: " ")
+    }
+}
+
+extension ExperimentSpec {
+    /// The levels of the experiment: every variant (or the base configuration) times every
+    /// matrix combination.
+    public var levels: [(variant: String?, settings: [Setting])] {
+        let variantList: [Variant?] = variants.isEmpty ? [nil] : variants
+        return variantList.flatMap { variant in
+            matrix.combinations.map { combination in
+                (variant?.name, (variant?.settings ?? []) + combination)
+            }
+        }
+    }
+
+    /// Every trial in interleaved order: all levels of repetition 1, then all of repetition 2,
+    /// and so on (A B C A B C, not A A A B B B), so a slow drift of the machine spreads evenly
+    /// over the levels instead of biasing one of them.
+    public func trials() -> [Trial] {
+        let levels = self.levels
+        var trials: [Trial] = []
+        trials.reserveCapacity(levels.count * repetitions)
+        for repetition in 1...max(repetitions, 1) {
+            for (level, entry) in levels.enumerated() {
+                var config = TrialConfig(engine: engine, workload: workload, constraints: constraints)
+                for setting in entry.settings { setting.variable.apply(setting.value, to: &config) }
+                trials.append(
+                    Trial(
+                        index: trials.count, level: level, repetition: repetition, variant: entry.variant,
+                        settings: entry.settings, config: config))
+            }
+        }
+        return trials
+    }
+}

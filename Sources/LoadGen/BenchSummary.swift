@@ -1,0 +1,116 @@
+import Histogram
+
+/// Percentiles of one latency metric in ms, from an HdrHistogram at microsecond resolution with
+/// three significant digits (values within 0.1 %).
+public struct LatencyPercentiles: Sendable, Codable, Equatable {
+    public var p50: Double
+    public var p90: Double
+    public var p95: Double
+    public var p99: Double
+    public var max: Double
+    public var mean: Double
+    /// Number of values (0: every field is 0).
+    public var count: Int
+
+    /// Summarises values in ms (negative values count as 0).
+    public init(milliseconds values: [Double]) {
+        guard !values.isEmpty else {
+            p50 = 0; p90 = 0; p95 = 0; p99 = 0; max = 0; mean = 0; count = 0
+            return
+        }
+        var histogram = Histogram<UInt64>(highestTrackableValue: 86_400_000_000, numberOfSignificantValueDigits: .three)
+        histogram.autoResize = true
+        for value in values {
+            _ = histogram.record(UInt64(Swift.max(0, (value * 1000).rounded())))
+        }
+        func ms(_ us: UInt64) -> Double { Double(us) / 1000 }
+        p50 = ms(histogram.valueAtPercentile(50))
+        p90 = ms(histogram.valueAtPercentile(90))
+        p95 = ms(histogram.valueAtPercentile(95))
+        p99 = ms(histogram.valueAtPercentile(99))
+        max = ms(histogram.max)
+        mean = values.reduce(0, +) / Double(values.count)
+        count = values.count
+    }
+}
+
+/// The summary of one measured window (or of the whole run), with the `--json` keys of issue 3.
+public struct BenchSummary: Sendable, Codable, Equatable {
+    public struct RequestCounts: Sendable, Codable, Equatable {
+        public var completed: Int
+        public var failed: Int
+        public var total: Int
+    }
+
+    public var requests: RequestCounts
+    public var ttftMs: LatencyPercentiles
+    public var itlMs: LatencyPercentiles
+    public var tpotMs: LatencyPercentiles
+    public var e2eMs: LatencyPercentiles
+    /// Client lag `t_send - t_sched`.
+    public var lagMs: LatencyPercentiles
+    /// E2E from `t_sched` (what an open-loop user waits, coordinated omission included).
+    public var e2eFromScheduledMs: LatencyPercentiles
+    public var outputTokens: Int
+    public var outputTokensPerS: Double
+    public var requestsPerS: Double
+    public var goodputRequestsPerS: Double
+    /// Error class -> count (only classes seen).
+    public var errors: [String: Int]
+    /// `usage`, `events`, or `mixed` when requests differ.
+    public var tokenCountSource: String
+    /// Wall time of the measured window in seconds.
+    public var durationS: Double
+    /// Requests in flight at most.
+    public var peakInFlight: Int
+    public var slo: ServiceLevelObjectives
+
+    enum CodingKeys: String, CodingKey {
+        case requests
+        case ttftMs = "ttft_ms"
+        case itlMs = "itl_ms"
+        case tpotMs = "tpot_ms"
+        case e2eMs = "e2e_ms"
+        case lagMs = "lag_ms"
+        case e2eFromScheduledMs = "e2e_from_scheduled_ms"
+        case outputTokens = "output_tokens"
+        case outputTokensPerS = "output_tokens_per_s"
+        case requestsPerS = "requests_per_s"
+        case goodputRequestsPerS = "goodput_requests_per_s"
+        case errors
+        case tokenCountSource = "token_count_source"
+        case durationS = "duration_s"
+        case peakInFlight = "peak_in_flight"
+        case slo
+    }
+
+    /// Summarises `records` measured over the window `[windowStart, windowEnd]` (ns).
+    /// Throughput and goodput divide by that wall time; failed requests count in `failed` and
+    /// `errors` and in nothing else.
+    public init(
+        records: [RequestRecord], windowStart: UInt64, windowEnd: UInt64, slo: ServiceLevelObjectives,
+        peakInFlight: Int = 0
+    ) {
+        let ok = records.filter(\.succeeded)
+        requests = RequestCounts(completed: ok.count, failed: records.count - ok.count, total: records.count)
+        ttftMs = LatencyPercentiles(milliseconds: ok.compactMap(\.ttftMs))
+        itlMs = LatencyPercentiles(milliseconds: ok.flatMap(\.interTokenLatenciesMs))
+        tpotMs = LatencyPercentiles(milliseconds: ok.compactMap(\.tpotMs))
+        e2eMs = LatencyPercentiles(milliseconds: ok.compactMap(\.e2eMs))
+        lagMs = LatencyPercentiles(milliseconds: records.map(\.lagMs))
+        e2eFromScheduledMs = LatencyPercentiles(milliseconds: ok.compactMap(\.e2eFromScheduledMs))
+        outputTokens = ok.reduce(0) { $0 + $1.outputTokens }
+        let seconds = windowEnd > windowStart ? Double(windowEnd - windowStart) / 1e9 : 0
+        durationS = seconds
+        outputTokensPerS = seconds > 0 ? Double(outputTokens) / seconds : 0
+        requestsPerS = seconds > 0 ? Double(ok.count) / seconds : 0
+        goodputRequestsPerS = seconds > 0 ? Double(ok.filter { $0.meets(slo) }.count) / seconds : 0
+        var errors: [String: Int] = [:]
+        for record in records { if let c = record.errorClass { errors[c.rawValue, default: 0] += 1 } }
+        self.errors = errors
+        let sources = Set(ok.map(\.outputTokenSource))
+        tokenCountSource = sources.count > 1 ? "mixed" : (sources.first ?? .events).rawValue
+        self.peakInFlight = peakInFlight
+        self.slo = slo
+    }
+}

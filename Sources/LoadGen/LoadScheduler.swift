@@ -1,0 +1,100 @@
+/// When to send the requests of one measured window: a pure state machine on a clock it is
+/// given, so it is tested with a fake clock and driven by ``BenchRunner`` with the real one.
+///
+/// The driver asks ``nextAction(now:)`` and obeys: send a request (stamped with the time the
+/// scenario meant to send it), sleep until a time, wait for any request in flight to finish
+/// (then call ``requestFinished()``), or stop.
+public struct LoadScheduler: Sendable {
+    /// How arrivals are generated.
+    public enum Pattern: Sendable {
+        /// N users, each sending its next request when its last one ends.
+        case closed(concurrency: Int)
+        /// Open loop at a rate, with an optional cap on requests in flight (arrivals beyond it
+        /// wait in the client, and their lag shows).
+        case open(ArrivalProcess, maxConcurrency: Int?)
+        /// Every request at once (optionally capped).
+        case offline(maxConcurrency: Int?)
+    }
+
+    /// What the driver does next.
+    public enum Action: Equatable, Sendable {
+        /// Send request number `index` (0-based in this window); `scheduledAt` is `t_sched`.
+        case send(index: Int, scheduledAt: UInt64)
+        /// Sleep until this time, then ask again.
+        case sleep(until: UInt64)
+        /// Wait until one request in flight finishes, call ``requestFinished()``, ask again.
+        case awaitCompletion
+        /// The window is over: nothing in flight, nothing more to send.
+        case finished
+    }
+
+    public let pattern: Pattern
+    /// The window's start (`MonotonicClock` ns).
+    public let start: UInt64
+    /// The most requests to send, if bounded.
+    public let requestLimit: Int?
+    /// No request is sent at or after this time, if bounded.
+    public let end: UInt64?
+    /// Requests sent and not yet finished.
+    public private(set) var inFlight = 0
+    /// Requests sent so far.
+    public private(set) var sent = 0
+    /// The largest `inFlight` seen.
+    public private(set) var peakInFlight = 0
+    private var nextArrival: UInt64
+    private var arrivals: ArrivalProcess?
+
+    /// A window starting at `start`, bounded by `requests`, `durationNanoseconds`, or both
+    /// (whichever ends first). One of them must be given.
+    public init(pattern: Pattern, start: UInt64, requests: Int?, durationNanoseconds: UInt64?) {
+        precondition(requests != nil || durationNanoseconds != nil, "a window needs a request count or a duration")
+        self.pattern = pattern
+        self.start = start
+        requestLimit = requests
+        end = durationNanoseconds.map { start &+ $0 }
+        nextArrival = start
+        if case .open(var process, _) = pattern {
+            nextArrival = start &+ process.nextIntervalNanoseconds()
+            arrivals = process
+        }
+    }
+
+    private var budgetLeft: Bool { requestLimit.map { sent < $0 } ?? true }
+
+    /// The next step at time `now`.
+    public mutating func nextAction(now: UInt64) -> Action {
+        switch pattern {
+        case .closed(let concurrency):
+            guard budgetLeft, end.map({ now < $0 }) ?? true else { return drain() }
+            if inFlight < concurrency { return send(scheduledAt: now) }
+            return .awaitCompletion
+        case .offline(let cap):
+            guard budgetLeft, end.map({ now < $0 }) ?? true else { return drain() }
+            if let cap, inFlight >= cap { return .awaitCompletion }
+            return send(scheduledAt: start)
+        case .open(_, let cap):
+            guard budgetLeft, end.map({ nextArrival < $0 }) ?? true else { return drain() }
+            if now < nextArrival { return .sleep(until: nextArrival) }
+            if let cap, inFlight >= cap { return .awaitCompletion }
+            let scheduled = nextArrival
+            nextArrival &+= arrivals!.nextIntervalNanoseconds()
+            return send(scheduledAt: scheduled)
+        }
+    }
+
+    /// Tells the scheduler one request in flight finished.
+    public mutating func requestFinished() {
+        precondition(inFlight > 0, "requestFinished() without a request in flight")
+        inFlight -= 1
+    }
+
+    private mutating func send(scheduledAt: UInt64) -> Action {
+        let index = sent
+        sent += 1
+        inFlight += 1
+        peakInFlight = max(peakInFlight, inFlight)
+        return .send(index: index, scheduledAt: scheduledAt)
+    }
+
+    private func drain() -> Action { inFlight > 0 ? .awaitCompletion : .finished }
+}

@@ -1,0 +1,92 @@
+/// Why a request failed. Every failed request keeps its row with one of these.
+public enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
+    /// The connection could not be made.
+    case connect
+    /// The server answered with a non-2xx status.
+    case httpStatus = "http_status"
+    /// The per-request deadline passed.
+    case timeout
+    /// The response was not a valid stream: not SSE, bad JSON in an event, cut short before `[DONE]`.
+    case malformedStream = "malformed_stream"
+    /// The server sent an `error` object in the stream.
+    case serverError = "server_error"
+    /// The run was cancelled while the request was in flight.
+    case cancelled
+    /// Anything else.
+    case other
+
+    public static func < (a: ErrorClass, b: ErrorClass) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Where a token count came from.
+public enum TokenCountSource: String, Sendable, Codable {
+    /// The server's `usage` object.
+    case usage
+    /// One per content event, counted by the client.
+    case events
+    /// The client's tokenizer-independent guess was not possible (no count).
+    case none
+}
+
+/// One received SSE event: its receipt time on the client's monotonic clock and what it was.
+public struct StreamEvent: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case content, usage, done, error, other
+    }
+
+    /// `MonotonicClock` ns when the event was complete in the client.
+    public var t: UInt64
+    public var kind: Kind
+    /// Bytes of the event's data.
+    public var bytes: Int
+
+    public init(t: UInt64, kind: Kind, bytes: Int = 0) {
+        self.t = t
+        self.kind = kind
+        self.bytes = bytes
+    }
+}
+
+/// Everything measured about one request, successful or not.
+public struct RequestRecord: Sendable, Codable, Equatable {
+    /// Window (sweep step) index, 0 when there is one window.
+    public var step: Int
+    /// 0-based position within the window.
+    public var seq: Int
+    /// The corpus entry's id and length class.
+    public var corpusId: String
+    public var lengthClass: String
+    /// `t_sched`: when the scenario meant to send it.
+    public var scheduledNs: UInt64
+    /// `t_send`: when the client started sending it.
+    public var sentNs: UInt64
+    /// When the client finished with it (last byte, or the error).
+    public var finishedNs: UInt64
+    /// Every event, in arrival order.
+    public var events: [StreamEvent] = []
+    /// HTTP status, when a response head arrived.
+    public var status: Int?
+    /// Why it failed; nil when it succeeded.
+    public var errorClass: ErrorClass?
+    public var errorMessage: String?
+    public var finishReason: String?
+    /// `usage.prompt_tokens`, when the server sent it.
+    public var usagePromptTokens: Int?
+    /// `usage.completion_tokens`, when the server sent it.
+    public var usageCompletionTokens: Int?
+    /// `timings`, when the server sent it.
+    public var timings: ServerTimings?
+
+    public init(step: Int, seq: Int, corpusId: String, lengthClass: String, scheduledNs: UInt64, sentNs: UInt64) {
+        self.step = step
+        self.seq = seq
+        self.corpusId = corpusId
+        self.lengthClass = lengthClass
+        self.scheduledNs = scheduledNs
+        self.sentNs = sentNs
+        finishedNs = sentNs
+    }
+
+    /// Whether it completed without error.
+    public var succeeded: Bool { errorClass == nil }
+}

@@ -1,0 +1,78 @@
+import InferLabCore
+
+/// Drives a ``LoadScheduler`` on the real clock: spawns one task per request and collects
+/// every record, whatever happened to it.
+struct WindowDriver: Sendable {
+    struct Window {
+        var records: [RequestRecord]
+        var start: UInt64
+        var end: UInt64
+        var peakInFlight: Int
+    }
+
+    let client: StreamingClient
+    let corpus: Corpus
+    let bodies: [Foundation.Data]
+    let tracker: ProgressTracker
+    /// The next corpus entry; the corpus is cycled in order across windows.
+    var cursor = 0
+
+    init(client: StreamingClient, corpus: Corpus, bodies: [Foundation.Data], tracker: ProgressTracker) {
+        self.client = client
+        self.corpus = corpus
+        self.bodies = bodies
+        self.tracker = tracker
+    }
+
+    mutating func run(step: Int, pattern: LoadScheduler.Pattern, requests: Int?, durationNs: UInt64?) async -> Window {
+        let start = MonotonicClock.now()
+        var scheduler = LoadScheduler(pattern: pattern, start: start, requests: requests, durationNanoseconds: durationNs)
+        if step >= 0 { tracker.startWindow(total: requests, now: start) }
+        var records: [RequestRecord] = []
+        let client = self.client
+        let tracker = self.tracker
+        let count = corpus.entries.count
+        var cursor = self.cursor
+        let measured = step >= 0
+        await withTaskGroup(of: RequestRecord.self) { group in
+            var stopping = false
+            loop: while true {
+                let action: LoadScheduler.Action = stopping ? (scheduler.inFlight > 0 ? .awaitCompletion : .finished)
+                    : scheduler.nextAction(now: MonotonicClock.now())
+                switch action {
+                case .send(let index, let scheduledAt):
+                    let entry = corpus.entries[cursor % count]
+                    let body = bodies[cursor % count]
+                    cursor += 1
+                    group.addTask {
+                        let record = await client.send(entry, body: body, step: step, seq: index, scheduledNs: scheduledAt)
+                        if measured { tracker.finished(record, now: MonotonicClock.now()) }
+                        return record
+                    }
+                case .sleep(let until):
+                    let now = MonotonicClock.now()
+                    if until > now {
+                        do {
+                            try await Task.sleep(for: .nanoseconds(Int64(until - now)))
+                        } catch {
+                            stopping = true
+                        }
+                    }
+                case .awaitCompletion:
+                    if let record = await group.next() {
+                        records.append(record)
+                        scheduler.requestFinished()
+                    }
+                case .finished:
+                    break loop
+                }
+                if Task.isCancelled { stopping = true }
+            }
+        }
+        self.cursor = cursor
+        let end = records.map(\.finishedNs).max() ?? MonotonicClock.now()
+        return Window(records: records, start: start, end: max(end, start), peakInFlight: scheduler.peakInFlight)
+    }
+}
+
+import Foundation

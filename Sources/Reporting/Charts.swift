@@ -1,0 +1,76 @@
+/// A point of a chart in data units.
+public struct ChartPoint: Sendable, Codable, Equatable {
+    public var x: Double
+    public var y: Double
+
+    public init(x: Double, y: Double) {
+        self.x = x
+        self.y = y
+    }
+}
+
+/// A named set of raw values (one level's TTFTs, for example).
+public struct ValueSeries: Sendable, Codable, Equatable {
+    public var name: String
+    public var values: [Double]
+
+    public init(name: String, values: [Double]) {
+        self.name = name
+        self.values = values
+    }
+}
+
+/// A named set of points (one probe metric over time, for example).
+public struct PointSeries: Sendable, Codable, Equatable {
+    public var name: String
+    public var unit: String
+    public var points: [ChartPoint]
+
+    public init(name: String, unit: String = "", points: [ChartPoint]) {
+        self.name = name
+        self.unit = unit
+        self.points = points
+    }
+}
+
+/// One chart of a report: its inputs as plain values, drawn to inline SVG by `svg()`.
+public enum Chart: Sendable, Codable, Equatable {
+    /// Empirical CDFs, one line per series (latency CDF per level).
+    case cdf(CDFChart)
+    /// A histogram of one sample (per-token latency).
+    case histogram(HistogramChart)
+    /// Points with their least-squares line (latency against token position).
+    case scatter(ScatterChart)
+    /// Several series over one shared time axis, stacked, with request-latency markers.
+    case timeline(TimelineChart)
+    /// A metric against a swept variable, with intervals and a fitted line.
+    case degradation(DegradationChart)
+
+    public var title: String {
+        switch self {
+        case .cdf(let chart): chart.title
+        case .histogram(let chart): chart.title
+        case .scatter(let chart): chart.title
+        case .timeline(let chart): chart.title
+        case .degradation(let chart): chart.title
+        }
+    }
+
+    /// The chart as an `<svg>` element.
+    public func svg() -> String {
+        switch self {
+        case .cdf(let chart): chart.svg()
+        case .histogram(let chart): chart.svg()
+        case .scatter(let chart): chart.svg()
+        case .timeline(let chart): chart.svg()
+        case .degradation(let chart): chart.svg()
+        }
+    }
+}
+
+/// At most `limit` evenly spaced elements of `items`, keeping the first and the last.
+func thinned<T>(_ items: [T], limit: Int) -> [T] {
+    guard items.count > limit, limit >= 2 else { return items }
+    let step = Double(items.count - 1) / Double(limit - 1)
+    return (0..<limit).map { items[Int((Double($0) * step).rounded())] }
+}

@@ -1,0 +1,140 @@
+public import GRDB
+
+/// A row of `runs`: one invocation of the load generator.
+public struct RunRow: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "runs"
+    public var id: Int64?
+    public var tool: String
+    public var toolVersion: String
+    /// ISO 8601 wall-clock start.
+    public var startedAt: String
+    /// `MonotonicClock.now()` at the start, the origin of every `*_ns` column of the run.
+    public var startMonotonicNs: Int64
+    public var finishedAt: String?
+    public var targetUrl: String
+    public var api: String
+    public var model: String
+    public var scenario: String
+    /// The full configuration, as JSON.
+    public var configurationJson: String
+    /// What `/v1/models` answered, as JSON (nil when it did not answer).
+    public var serverInfoJson: String?
+    /// The summary, as JSON, written when the run finishes.
+    public var summaryJson: String?
+
+    public init(
+        tool: String, toolVersion: String, startedAt: String, startMonotonicNs: Int64, targetUrl: String,
+        api: String, model: String, scenario: String, configurationJson: String, serverInfoJson: String?
+    ) {
+        self.tool = tool
+        self.toolVersion = toolVersion
+        self.startedAt = startedAt
+        self.startMonotonicNs = startMonotonicNs
+        self.targetUrl = targetUrl
+        self.api = api
+        self.model = model
+        self.scenario = scenario
+        self.configurationJson = configurationJson
+        self.serverInfoJson = serverInfoJson
+    }
+
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A row of `requests`: one measured request, failed or not.
+public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "requests"
+    public var id: Int64?
+    public var runId: Int64
+    public var step: Int
+    public var seq: Int
+    public var corpusId: String
+    public var `class`: String
+    public var scheduledNs: Int64
+    public var sentNs: Int64
+    public var firstContentNs: Int64?
+    public var lastEventNs: Int64?
+    public var lagMs: Double
+    public var ttftMs: Double?
+    public var tpotMs: Double?
+    public var e2eMs: Double?
+    public var decodeTokensPerS: Double?
+    public var promptTokens: Int?
+    public var promptTokensSource: String?
+    public var completionTokens: Int
+    public var completionTokensSource: String
+    public var contentEvents: Int
+    public var status: Int?
+    public var errorClass: String?
+    public var errorMessage: String?
+    public var finishReason: String?
+    public var serverPredictedPerSecond: Double?
+    public var serverTimingsJson: String?
+
+    public init(
+        runId: Int64, step: Int, seq: Int, corpusId: String, class: String, scheduledNs: Int64, sentNs: Int64,
+        firstContentNs: Int64?, lastEventNs: Int64?, lagMs: Double, ttftMs: Double?, tpotMs: Double?, e2eMs: Double?,
+        decodeTokensPerS: Double?, promptTokens: Int?, promptTokensSource: String?, completionTokens: Int,
+        completionTokensSource: String, contentEvents: Int, status: Int?, errorClass: String?, errorMessage: String?,
+        finishReason: String?, serverPredictedPerSecond: Double?, serverTimingsJson: String?
+    ) {
+        self.runId = runId
+        self.step = step
+        self.seq = seq
+        self.corpusId = corpusId
+        self.class = `class`
+        self.scheduledNs = scheduledNs
+        self.sentNs = sentNs
+        self.firstContentNs = firstContentNs
+        self.lastEventNs = lastEventNs
+        self.lagMs = lagMs
+        self.ttftMs = ttftMs
+        self.tpotMs = tpotMs
+        self.e2eMs = e2eMs
+        self.decodeTokensPerS = decodeTokensPerS
+        self.promptTokens = promptTokens
+        self.promptTokensSource = promptTokensSource
+        self.completionTokens = completionTokens
+        self.completionTokensSource = completionTokensSource
+        self.contentEvents = contentEvents
+        self.status = status
+        self.errorClass = errorClass
+        self.errorMessage = errorMessage
+        self.finishReason = finishReason
+        self.serverPredictedPerSecond = serverPredictedPerSecond
+        self.serverTimingsJson = serverTimingsJson
+    }
+
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A row of `events`: one SSE event of one request, with its receipt time.
+public struct EventRow: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "events"
+    public var requestId: Int64
+    /// 0-based position in the stream.
+    public var idx: Int
+    /// `MonotonicClock` time the event was complete in the client.
+    public var tNs: Int64
+    /// `content`, `usage`, `done`, `error` or `other`.
+    public var kind: String
+    /// Size of the event's data in bytes.
+    public var bytes: Int
+
+    public init(requestId: Int64, idx: Int, tNs: Int64, kind: String, bytes: Int) {
+        self.requestId = requestId
+        self.idx = idx
+        self.tNs = tNs
+        self.kind = kind
+        self.bytes = bytes
+    }
+
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+}

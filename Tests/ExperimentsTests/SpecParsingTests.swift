@@ -1,0 +1,106 @@
+import Testing
+
+@testable import Experiments
+
+@Suite struct SpecParsingTests {
+    /// The example of the issue, verbatim.
+    static let issueExample = """
+        name: cpu-quota
+        engine: {kind: inferlab, model: smollm2-135m, scheduler: continuous, threads: 2, ctx: 4096}
+        workload: {api: chat, corpus: data/prompts.jsonl, scenario: closed, concurrency: 4,
+                   requests: 48, warmup: 4, max_tokens: 64}
+        probe: {interval_ms: 50}
+        matrix:
+          cpu_quota: [none, 1.5, 1.0, 0.5]
+        repetitions: 3
+        evidence:
+          app: [ttft.p99, itl.p99]
+          mechanism: [cgroup.cpu.throttled_usec]
+          control: [psi.io.some_total, process.majflt]
+        """
+
+    @Test func issueExampleParses() throws {
+        let spec = try ExperimentSpec.parse(yaml: Self.issueExample)
+        #expect(spec.name == "cpu-quota")
+        #expect(spec.engine.kind == .inferlab && spec.engine.scheduler == .continuous)
+        #expect(spec.engine.threads == 2 && spec.engine.ctx == 4096 && spec.engine.model == "smollm2-135m")
+        #expect(spec.workload.concurrency == 4 && spec.workload.requests == 48 && spec.workload.warmup == 4)
+        #expect(spec.workload.maxTokens == 64 && spec.workload.api == .chat && spec.workload.scenario == .closed)
+        #expect(spec.probe.intervalMs == 50)
+        #expect(spec.matrix.entries.count == 1)
+        #expect(spec.matrix.entries[0].values == [.none, .number(1.5), .number(1.0), .number(0.5)])
+        #expect(spec.repetitions == 3)
+        #expect(spec.evidence?.control == ["psi.io.some_total", "process.majflt"])
+    }
+
+    @Test func defaultsAreDocumentedValues() throws {
+        let spec = try ExperimentSpec.parse(yaml: "name: tiny\nengine: {kind: llama-server}\n")
+        #expect(spec.engine.model == "smollm2-135m" && spec.engine.threads == 2 && spec.engine.ctx == 4096)
+        #expect(spec.engine.effectiveScheduler == nil)
+        #expect(spec.workload.maxTokens == 64 && spec.workload.warmup == 2 && spec.workload.requests == nil)
+        #expect(spec.probe.intervalMs == 100 && spec.repetitions == 3 && spec.system == nil)
+        #expect(spec.trials().count == 3)
+        #expect(spec.trials().allSatisfy { $0.label == "baseline" && $0.level == 0 })
+    }
+
+    /// Each bad input and the exact message the user sees.
+    @Test(arguments: [
+        ("matrix:\n  cpu_quota: [none, 1.5, -1]", "matrix.cpu_quota[2]: expected a number of cores > 0 or \"none\", got \"-1\""),
+        ("matrix:\n  threds: [1, 2]", "matrix.threds: unknown key \"threds\"; known keys: "),
+        ("workload: {concurency: 4}", "workload.concurency: unknown key \"concurency\""),
+        ("color: blue", "color: unknown key \"color\""),
+        ("engine: {kind: inferlab, threads: two}", "engine.threads: expected an integer, got \"two\""),
+        ("engine: {kind: vllm}", "engine.kind: expected one of inferlab, llama-server, generate, external, got \"vllm\""),
+        ("engine: {model: smollm2-135m}", "engine.kind: missing required field"),
+        ("engine: {kind: inferlab, threads: 0}", "engine.threads: expected a thread count >= 1, got \"0\""),
+        ("engine: {kind: llama-server, scheduler: static}", "engine.scheduler: only applies to kind inferlab"),
+        ("engine: {kind: external}", "engine.url: required for kind external"),
+        ("workload: {max_tokens: 0}", "workload.max_tokens: expected an output token count >= 1, got \"0\""),
+        ("workload: {scenario: poisson}", "workload.rate: required for scenario poisson"),
+        ("workload: {rate: 2}", "workload.rate: only applies to scenario poisson, not closed"),
+        ("matrix:\n  rate: [1, 2]", "matrix.rate: only applies to scenario poisson, not closed (level rate=1)"),
+        ("matrix:\n  memory_max: [300M, 10K]", "matrix.memory_max[1]: expected a size of at least 1M"),
+        ("matrix:\n  scheduler: [single, turbo]", "matrix.scheduler[1]: expected one of single, static, dynamic, continuous, got \"turbo\""),
+        ("matrix:\n  cpus: [\"0\", \"0-\"]", "matrix.cpus[1]: expected a CPU list"),
+        ("matrix:\n  background_load: [0, 150]", "matrix.background_load[1]: expected a percentage from 0 to 100, got \"150\""),
+        ("matrix:\n  threads: [1, 1]", "matrix.threads[1]: duplicate value 1"),
+        ("matrix:\n  threads: 2", "matrix.threads: expected a list"),
+        ("matrix:\n  threads: []", "matrix.threads: expected at least one value"),
+        ("repetitions: 0", "repetitions: expected a repetition count from 1 to 100, got \"0\""),
+        ("probe: {interval_ms: 5}", "probe.interval_ms: expected an interval in ms from 10 to 10000, got \"5\""),
+        ("system: {profile: fast}", "system.profile: expected bounded, paging or a profile file"),
+        ("evidence: {app: [ttft.p99], mechanism: [cgroup.cpu.throttled_usec], control: [psi.io.some]}",
+         "evidence: needs at least two levels"),
+        ("matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p42], mechanism: [cgroup.x], control: [psi.io]}",
+         "evidence.app[0]: expected <ttft|itl|tpot|e2e|token_latency>"),
+        ("matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p99], mechanism: [gpu.util], control: [psi.io]}",
+         "evidence.mechanism[0]: expected an OS metric"),
+        ("variants: [{name: a, thread: 1}]", "variants[0].thread: unknown key \"thread\""),
+        ("variants: [{name: a}, {name: a}]", "variants[1].name: duplicate variant \"a\""),
+        ("matrix: {threads: [1, 2]}\nvariants: [{name: a, threads: 1}]", "variants[0].threads: also swept in matrix.threads"),
+        ("name: \"bad name\"", "name: expected 1 to 64 letters"),
+        ("engine: [inferlab]", "engine: expected a mapping"),
+        ("constraints: {cpu_quota: 0}", "constraints.cpu_quota: expected a number of cores > 0 or \"none\", got \"0\""),
+    ])
+    func badInputNamesTheField(fragment: String, expected: String) throws {
+        var yaml = fragment
+        if !fragment.hasPrefix("name:") { yaml = "name: test\n" + yaml }
+        if !fragment.hasPrefix("engine") { yaml += "\nengine: {kind: inferlab}" }
+        let error = try #require(throws: SpecError.self) { try ExperimentSpec.parse(yaml: yaml) }
+        #expect(error.description.hasPrefix(expected), "\(error.description)")
+    }
+
+    @Test func syntaxErrorsAndEmptyFiles() {
+        #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: "") }
+        #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: "- just\n- a list\n") }
+        #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: "name: [unclosed\n") }
+    }
+
+    @Test func resolvedJSONRoundTrips() throws {
+        let spec = try ExperimentSpec.parse(yaml: Self.issueExample)
+        let json = try spec.resolvedJSON()
+        #expect(json.contains("\"cpu_quota\""))
+        let decoded = try JSONDecoderForTests.decode(ExperimentSpec.self, json)
+        #expect(decoded.trials() == spec.trials())
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import SystemProbe
+
+@Suite struct ProbeSamplerTests {
+    @Test func configurationValidation() {
+        #expect(throws: ProbeError.self) { try ProbeConfiguration(intervalMilliseconds: 5).validate() }
+        #expect(throws: ProbeError.self) { try ProbeConfiguration(pid: -3).validate() }
+        #expect(throws: ProbeError.self) { try ProbeConfiguration(durationSeconds: 0).validate() }
+        #expect(throws: ProbeError.self) { try ProbeSampler(ProbeConfiguration(pid: 999_999_999)) }
+    }
+
+    @Test func derivedRatesArePerSecond() {
+        var a = ProbeSnapshot(timeNanoseconds: 1_000_000_000)
+        a.stat = ProcessStat(
+            pid: 1, comm: "x", state: "R", minflt: 10, majflt: 5, utimeTicks: 100, stimeTicks: 0, numThreads: 2,
+            startTimeTicks: 0)
+        a.cgroup = CgroupStats(version: .v1, path: "/x")
+        a.cgroup?.usageMicroseconds = 0
+        a.cgroup?.throttledMicroseconds = 0
+        a.pressureMemory = Pressure(some: PressureLine(avg10: 0, avg60: 0, avg300: 0, totalMicroseconds: 1000), full: nil)
+        var b = a
+        b.timeNanoseconds = 1_500_000_000
+        b.stat?.majflt = 55
+        b.stat?.utimeTicks = 150  // 0.5 s of CPU in 0.5 s
+        b.cgroup?.usageMicroseconds = 100_000
+        b.cgroup?.throttledMicroseconds = 200_000
+        b.pressureMemory?.some?.totalMicroseconds = 51_000
+        let first = ProbeSample.derive(a, previous: nil, start: 1_000_000_000)
+        #expect(first.majfltPerS == nil)
+        #expect(first.elapsedMs == 0)
+        let s = ProbeSample.derive(b, previous: a, start: 1_000_000_000)
+        #expect(s.intervalMs == 500)
+        #expect(s.majfltPerS == 100)
+        #expect(s.cpuCores == 1)
+        #expect(abs((s.cgCpuCores ?? 0) - 0.2) < 1e-9)
+        #expect(s.cgThrottledUsecPerS == 400_000)
+        #expect(s.psiMemorySomeUsPerS == 100_000)
+        #expect(s.cgroupVersion == .v1)
+    }
+
+    @Test func samplesThisProcessAtAFixedInterval() async throws {
+        let sampler = try ProbeSampler(
+            ProbeConfiguration(pid: getpid(), intervalMilliseconds: 50, durationSeconds: 0.4))
+        var samples: [ProbeSample] = []
+        for await sample in sampler.samples() { samples.append(sample) }
+        #expect(samples.count >= 6 && samples.count <= 10)
+        #expect(samples.allSatisfy { $0.event == "sample" && $0.pid == getpid() })
+        #expect(zip(samples, samples.dropFirst()).allSatisfy { $0.tNs < $1.tNs })
+        let intervals = samples.compactMap(\.intervalMs)
+        #expect(intervals.count == samples.count - 1)
+        #expect(intervals.sorted()[intervals.count / 2] > 40 && intervals.sorted()[intervals.count / 2] < 80)
+        let last = try #require(samples.last)
+        #expect((last.numThreads ?? 0) >= 1)
+        #expect((last.threads?.count ?? 0) >= 1)
+        #expect((last.rssBytes ?? 0) > 1_000_000)
+        #expect(last.cpuCores != nil)
+        #expect(last.sysPgfault != nil)
+        #expect(last.psiCpuSomeTotalUs != nil)
+        #expect(last.cgroupVersion != nil)
+        #expect(last.cgUsageUsec != nil)
+    }
+
+    @Test func aProcessThatExitsEndsTheSeriesWithItsStatus() async throws {
+        let child = try ProbeChildProcess("/bin/sh", ["-c", "sleep 0.3; exit 3"])
+        defer { child.kill() }
+        let sampler = try ProbeSampler(ProbeConfiguration(pid: child.pid, intervalMilliseconds: 20, includeSystem: false))
+        var samples: [ProbeSample] = []
+        for await sample in sampler.samples() { samples.append(sample) }
+        let last = try #require(samples.last)
+        #expect(last.event == "exit")
+        #expect(last.exitStatus == 3)
+        #expect(last.exitSignal == nil)
+        #expect(samples.dropLast().allSatisfy { $0.event == "sample" })
+        #expect(samples.count >= 5)
+        #expect(ProcessExit.fromWaitStatus(child.wait()).status == 3)
+    }
+
+    @Test func aKilledProcessReportsTheSignal() async throws {
+        let child = try ProbeChildProcess("/bin/sleep", ["5"])
+        defer { child.kill() }
+        let sampler = try ProbeSampler(ProbeConfiguration(pid: child.pid, intervalMilliseconds: 20, includeSystem: false))
+        Task {
+            try await Task.sleep(nanoseconds: 150_000_000)
+            kill(child.pid, SIGKILL)
+        }
+        var last: ProbeSample?
+        for await sample in sampler.samples() { last = sample }
+        #expect(last?.event == "exit")
+        #expect(last?.exitSignal == SIGKILL)
+    }
+
+    @Test func samplesAreJSONLinesWithSnakeCaseKeys() throws {
+        let sampler = try ProbeSampler(ProbeConfiguration(pid: getpid()))
+        let sample = sampler.sampleOnce()
+        let data = try JSONEncoder().encode(sample)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["t_ns", "elapsed_ms", "event", "pid", "majflt", "rss_bytes", "num_threads", "cgroup_version"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect(!String(decoding: data, as: UTF8.self).contains("\n"))
+        #expect(try JSONDecoder().decode(ProbeSample.self, from: data) == sample)
+    }
+
+    @Test func fileResidencyIsSampled() throws {
+        let path = TestPaths.temporaryDirectory("probe").appendingPathComponent("f").path
+        try Data(repeating: 7, count: 1 << 20).write(to: URL(fileURLWithPath: path))
+        let sampler = try ProbeSampler(ProbeConfiguration(filePath: path, includeSystem: false))
+        let fraction = try #require(sampler.sampleOnce().fileResidentFraction)
+        #expect(fraction > 0.9)  // just written: in the page cache
+    }
+}
