@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/inferlab
 
-.PHONY: run test build bootstrap bench-engine bench-client bench-server bench-probe format clean
+.PHONY: run generate test build bootstrap bench-engine bench-client bench-server bench-probe format clean
 
 bootstrap:
 	scripts/bootstrap --with-browser
@@ -10,13 +10,18 @@ bootstrap:
 build: bootstrap
 	$(SWIFT) build -c release --product inferlab
 
-# The main job on the default model (the quickstart experiment once `inferlab run` lands).
+# The main job on the default model: the quickstart experiment (continuous vs single batching
+# at two concurrencies, with the OS probe), ending with the path of its report.
 run: build
+	$(BIN) run experiments/quickstart.yaml
+
+# One prompt, one model: the local baseline runner.
+generate: build
 	$(BIN) generate --model smollm2-135m --chat --prompt "Explain in two sentences why the sky is blue." --max-tokens 96
 
 test: bootstrap
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(SWIFT) test --skip-build --no-parallel
 
 bench-engine: build
 	scripts/bench-engine

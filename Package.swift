@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(name: "SystemProbe", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
-        .target(name: "SystemSetup", swiftSettings: strict),
+        .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", swiftSettings: strict),
         .target(
             name: "ResultStore",
@@ -104,7 +104,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["LlamaEngine"],
+            dependencies: ["LlamaEngine", "InferLabCore"],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),

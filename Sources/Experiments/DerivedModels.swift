@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 import LlamaEngine
 
 /// Model files of a trial: catalogue models, and quantizations derived from them once with
@@ -19,8 +20,7 @@ enum DerivedModels {
         process.arguments = ["--allow-requantize", source, partial, quantization.rawValue]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        try process.runToCompletion()
         guard process.terminationStatus == 0 else {
             try? FileManager.default.removeItem(atPath: partial)
             throw TrialError("llama-quantize could not make \(quantization.rawValue) from \(source) (exit \(process.terminationStatus))")

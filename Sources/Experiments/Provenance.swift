@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 import LlamaEngine
 import SystemSetup
 
@@ -56,9 +57,9 @@ enum Provenance {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
+        guard let waiter = try? process.start() else { return nil }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        waiter.wait()
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }

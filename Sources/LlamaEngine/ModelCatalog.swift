@@ -1,4 +1,5 @@
 public import Foundation
+import InferLabCore
 
 /// The models InferLab knows by name. The list lives in one file, `models/catalog.json`, read
 /// by `scripts/fetch-model` (which downloads and verifies) and by this type (which resolves names).
@@ -88,13 +89,14 @@ public struct ModelCatalog: Sendable {
         process.arguments = ["pull", name]
         let output = Pipe()
         process.standardOutput = output
+        let waiter: ProcessWaiter
         do {
-            try process.run()
+            waiter = try process.start()
         } catch {
             throw EngineError(.modelNotFound, "cannot run scripts/fetch-model: \(error)")
         }
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        waiter.wait()
         guard process.terminationStatus == 0 else {
             throw EngineError(.modelNotFound, "fetching \(name) failed (exit \(process.terminationStatus)); see the message above")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 
 #if canImport(Glibc)
     import Glibc
@@ -105,13 +106,14 @@ enum SwapFile {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
+        let waiter: ProcessWaiter
         do {
-            try process.run()
+            waiter = try process.start()
         } catch {
             throw SystemSetupError(.swapFailed, "cannot run \(executable): \(error)")
         }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        waiter.wait()
         guard process.terminationStatus == 0 else {
             let detail = text.trimmingCharacters(in: .whitespacesAndNewlines)
             throw SystemSetupError(

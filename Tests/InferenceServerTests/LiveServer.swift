@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -27,7 +28,7 @@ final class LiveServer: @unchecked Sendable {
     deinit {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForExit(timeout: 10)
         }
     }
 

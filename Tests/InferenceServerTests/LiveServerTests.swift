@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -148,7 +149,7 @@ struct LiveServerTests {
         try prometheus.run()
         defer {
             prometheus.terminate()
-            prometheus.waitUntilExit()
+            prometheus.waitForExit(timeout: 10)
         }
         func query(_ expression: String) async throws -> [[String: Any]] {
             var components = URLComponents(string: "http://127.0.0.1:\(promPort)/api/v1/query")!

@@ -1,4 +1,5 @@
 public import Foundation
+import InferLabCore
 
 /// Paths and process helpers shared by the test targets.
 public enum TestPaths {
@@ -57,7 +58,7 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    try process.run()
+    let waiter = try process.start()
     // Read both pipes concurrently so neither fills up and blocks the child.
     nonisolated(unsafe) var errData = Data()
     let group = DispatchGroup()
@@ -68,7 +69,7 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
-    process.waitUntilExit()
+    waiter.wait()
     return CommandResult(
         status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
         stderr: String(decoding: errData, as: UTF8.self))
