@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "SystemProbe", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
-        .target(name: "Analysis", swiftSettings: strict),
+        .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(
             name: "ResultStore",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "SystemProbeTests", dependencies: ["SystemProbe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemSetupTests", dependencies: ["SystemSetup", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"], swiftSettings: strict),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "InferLabCore"], swiftSettings: strict),
         .testTarget(
             name: "LoadGenTests",
             dependencies: ["LoadGen", "ResultStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExperimentsTests",
-            dependencies: ["Experiments", "Reporting", "Analysis", "TestSupport"],
+            dependencies: ["Experiments", "Reporting", "Analysis", "InferLabCore", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),

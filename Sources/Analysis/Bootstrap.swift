@@ -1,3 +1,4 @@
+import InferLabCore
 /// A point estimate with a two-sided confidence interval.
 public struct ConfidenceInterval: Sendable, Codable, Equatable {
     /// The statistic on the original sample.

@@ -1,5 +1,6 @@
 import Constraints
 import Foundation
+import InferLabCore
 import LlamaEngine
 
 /// Starts the engine of a trial as a child process, placed in its cgroup and CPU set before it
@@ -47,7 +48,7 @@ struct EngineLauncher {
 
     /// Spawns the engine held at the gate; `place` runs before it is released (cgroup, affinity).
     func launch(_ engine: EngineSpec, modelPath: String, place: (Int32) throws -> Void) throws -> Launched {
-        let port = Self.freePort()
+        let port = freeLoopbackPort()
         let command = command(engine, modelPath: modelPath, port: port)
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let quoted = logFile.path.replacingOccurrences(of: "'", with: "'\\''")
@@ -60,20 +61,5 @@ struct EngineLauncher {
         }
         child.release()
         return Launched(child: child, port: port)
-    }
-
-    /// A free loopback port (bind to 0 and read it back).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -1,3 +1,5 @@
+import InferLabCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,5 @@
+import InferLabCore
+
 /// Makes a deterministic prompt corpus in three length classes, measured in tokens by the
 /// closure it is given (the CLI passes the default model's tokenizer, so LoadGen does not
 /// depend on the engine).

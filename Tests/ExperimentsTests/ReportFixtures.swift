@@ -1,3 +1,4 @@
+import InferLabCore
 import Foundation
 import Analysis
 import Reporting

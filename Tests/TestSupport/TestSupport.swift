@@ -1,5 +1,5 @@
 public import Foundation
-import InferLabCore
+@_exported import InferLabCore
 
 /// Paths and process helpers shared by the test targets.
 public enum TestPaths {
@@ -78,22 +78,4 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
 /// Runs the `inferlab` executable.
 public func runInferLab(_ arguments: [String]) throws -> CommandResult {
     try runProcess(TestPaths.inferlab, arguments, environment: ["INFERLAB_ROOT": TestPaths.root.path])
-}
-
-/// A free TCP port on loopback (bind to port 0, read it back, close).
-public func freeLoopbackPort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

@@ -1,5 +1,11 @@
-/// SplitMix64: a small, fast, seeded generator whose output is identical on every platform and
-/// Swift version (the standard library's generator is neither seedable nor stable).
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// SplitMix64: a small, fast, seeded generator (corpus, arrivals, bootstrap) whose output is
+/// identical on every platform and Swift version (the standard library's generator is neither seedable nor stable).
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -36,10 +42,10 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         let u2 = nextUnitOpen()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
+    /// A uniform index in `0..<count` by multiply-shift (the bootstrap's resampling; its
+    /// sequence is fixed by this file alone, whatever the standard library does).
+    public mutating func index(below count: Int) -> Int {
+        precondition(count > 0, "index(below:) needs a positive count")
+        return Int(next().multipliedFullWidth(by: UInt64(count)).high)
+    }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
