@@ -17,6 +17,9 @@ public struct LocalGeneration: Sendable {
     public var promptTokens: Int?
     /// Generate `maxTokens` even past end-of-generation tokens. The default is `false`.
     public var ignoreEndOfGeneration = false
+    /// Run one unmeasured generation first (as llama-bench does), so the measured one does not
+    /// pay first-decode set-up. The default is `false`: a cold first request is what users see.
+    public var warmup = false
 
     public init() {}
 
@@ -47,6 +50,9 @@ public struct LocalGeneration: Sendable {
                 "the prompt has \(tokens.count) tokens and --max-tokens is \(maxTokens), but the context holds "
                     + "\(engine.sequenceContextLength) (n_prompt_tokens + max_tokens > n_ctx); shorten the prompt or raise --ctx",
                 parameter: "prompt")
+        }
+        if warmup {
+            for try await _ in engine.generate(GenerationRequest(id: "warmup", promptTokens: tokens, maxTokens: 1)) {}
         }
         var request = GenerationRequest(id: "generate", promptTokens: tokens, maxTokens: maxTokens, sampling: sampling)
         request.ignoreEndOfGeneration = ignoreEndOfGeneration

@@ -32,6 +32,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Use exactly N prompt tokens (the prompt's tokens repeated or cut), for benchmarks.")
     var promptTokens: Int?
     @Flag(help: "Keep generating past end-of-generation tokens, for benchmarks.") var ignoreEos = false
+    @Flag(help: "Run one unmeasured generation first (as llama-bench does), for benchmarks.") var warmup = false
     @Flag(help: "Print one JSON object instead of text and a table.") var json = false
 
     func run() async throws {
@@ -43,6 +44,7 @@ struct GenerateCommand: AsyncParsableCommand {
             job.maxTokens = maxTokens
             job.promptTokens = promptTokens
             job.ignoreEndOfGeneration = ignoreEos
+            job.warmup = warmup
             job.modelOptions = ModelOptions(mmap: !noMmap, mlock: mlock)
             job.context = ContextOptions(
                 contextLength: ctx, batchSize: batch, microBatchSize: min(512, batch), threads: threads)
