@@ -46,7 +46,9 @@ import TestSupport
             ["generate", "--model", model, "--prompt", "Tell me about the sea.", "--max-tokens", "64", "--json"])
         defer { engine.kill() }
         let sampler = try ProbeSampler(
-            ProbeConfiguration(pid: engine.pid, filePath: model, intervalMilliseconds: 20, durationSeconds: 60))
+            ProbeConfiguration(
+                pid: engine.pid, filePath: model, intervalMilliseconds: 20, durationSeconds: 60,
+                residencyIntervalMilliseconds: 0))  // residency on every sample: the run is short
         var samples: [ProbeSample] = []
         for await sample in sampler.samples() { samples.append(sample) }
         let status = ProcessExit.fromWaitStatus(engine.wait())

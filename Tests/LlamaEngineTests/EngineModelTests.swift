@@ -192,6 +192,12 @@ struct QueueDrainTests {
             }
             #expect(finished == 5)
         }
-        #expect(engine.snapshot.waiting == 0 && engine.snapshot.running == 0)
+        // The loop publishes its snapshot after the step that finished the last stream.
+        var snapshot = engine.snapshot
+        for _ in 0..<200 where snapshot.waiting + snapshot.running > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            snapshot = engine.snapshot
+        }
+        #expect(snapshot.waiting == 0 && snapshot.running == 0)
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import SystemProbe
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The logic that keeps the 100 Hz probe cheap: gates, residency rate limiting, slow readings,
+/// and the byte-level parsers (checked against the behaviour of the line-splitting ones).
+@Suite struct ProbeCostTests {
+    @Test func intervalGateTakesTheFirstReadingThenWaitsWithSlack() {
+        // 100 ms readings on a 10 ms sampler: slack 5 ms.
+        var gate = IntervalGate(intervalMilliseconds: 100, samplingMilliseconds: 10)
+        let taken = [1_000_000_000, 1_010_000_000, 1_094_000_000, 1_096_000_000].map { gate.take($0) }
+        #expect(taken == [true, false, false, true])  // 96 ms + 5 ms slack >= 100 ms
+        #expect(gate.last == 1_096_000_000)
+        // A sampler at the slow interval itself takes the reading at every (jittery) tick.
+        var same = IntervalGate(intervalMilliseconds: 100, samplingMilliseconds: 100)
+        #expect([0, 99_000_000, 198_500_000].map { same.take($0) } == [true, true, true])
+        // 0 = every call.
+        var every = IntervalGate(intervalMilliseconds: 0, samplingMilliseconds: 10)
+        #expect([5, 5, 6].map { every.take($0) } == [true, true, true])
+    }
+
+    @Test func residencyIsRateLimitedAndRemeasuredWhenDue() throws {
+        let path = TestPaths.temporaryDirectory("probe-residency").appendingPathComponent("f").path
+        try Data(repeating: 3, count: 1 << 20).write(to: URL(fileURLWithPath: path))
+        let fd = open(path, O_RDONLY)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let monitor = FileResidencyMonitor(path: path, intervalMilliseconds: 1000, samplingMilliseconds: 10)
+        let t0: UInt64 = 10_000_000_000
+        let first = try #require(monitor.fraction(at: t0))
+        #expect(first > 0.9)  // just written
+        fsync(fd)
+        #expect(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0)
+        // Within the interval: the last measurement is repeated, mincore does not run.
+        #expect(monitor.fraction(at: t0 + 500_000_000) == first)
+        #expect(monitor.measurements == 1)
+        // Due: measured again, and the eviction shows.
+        let later = try #require(monitor.fraction(at: t0 + 1_000_000_000))
+        #expect(monitor.measurements == 2)
+        #expect(later < 0.1)
+        // A replaced file is mapped anew.
+        try Data(repeating: 4, count: 1 << 21).write(to: URL(fileURLWithPath: path + ".new"))
+        #expect(rename(path + ".new", path) == 0)
+        let replaced = try #require(monitor.fraction(at: t0 + 3_000_000_000))
+        #expect(replaced > 0.9)
+        #expect(FileResidencyMonitor.residentCount([1, 0, 3, 2, 0x81]) == 3)
+    }
+
+    @Test func residencyIntervalGrowsWithTheCostOfAMeasurement() throws {
+        try #require(TestPaths.hasDefaultModel, "the default model is absent: run scripts/bootstrap")
+        let monitor = FileResidencyMonitor(path: TestPaths.defaultModel, intervalMilliseconds: 1, samplingMilliseconds: 1)
+        _ = monitor.fraction(at: 1)
+        // 24k pages cost well over 10 us, so the 1 ms floor grows to 100x the cost.
+        #expect(monitor.gate.interval > 1_000_000)
+        #expect(monitor.measurements == 1)
+    }
+
+    @Test func slowReadingsRepeatTheirRatesBetweenReadings() {
+        func snapshot(_ t: UInt64, majflt: UInt64, pgmajfault: UInt64, fresh: Bool) -> ProbeSnapshot {
+            var s = ProbeSnapshot(timeNanoseconds: t)
+            s.stat = ProcessStat(
+                pid: 1, comm: "x", state: "R", minflt: 0, majflt: majflt, utimeTicks: 0, stimeTicks: 0, numThreads: 1,
+                startTimeTicks: 0)
+            s.vmstat = VMStat(pgmajfault: pgmajfault)
+            s.slowFresh = fresh
+            return s
+        }
+        let a = snapshot(0, majflt: 0, pgmajfault: 0, fresh: true)
+        let b = snapshot(10_000_000, majflt: 1, pgmajfault: 0, fresh: false)  // vmstat repeated
+        let c = snapshot(100_000_000, majflt: 10, pgmajfault: 50, fresh: true)
+        let d = snapshot(110_000_000, majflt: 11, pgmajfault: 50, fresh: false)
+        let sa = ProbeSample.derive(a, previous: nil, previousSlow: nil, previousSample: nil, start: 0)
+        let sb = ProbeSample.derive(b, previous: a, previousSlow: a, previousSample: sa, start: 0)
+        #expect(sb.majfltPerS == 100)  // fast: over 10 ms
+        #expect(sb.sysPgmajfaultPerS == nil)  // no second slow reading yet
+        let sc = ProbeSample.derive(c, previous: b, previousSlow: a, previousSample: sb, start: 0)
+        #expect(sc.majfltPerS == 100)
+        #expect(sc.sysPgmajfaultPerS == 500)  // 50 over the 100 ms between slow readings
+        let sd = ProbeSample.derive(d, previous: c, previousSlow: c, previousSample: sc, start: 0)
+        #expect(sd.sysPgmajfaultPerS == 500)  // repeated
+        #expect(sd.sysPgmajfault == 50)
+    }
+
+    @Test func aFastSamplerReadsSlowFilesLessOften() async throws {
+        let sampler = try ProbeSampler(
+            ProbeConfiguration(pid: getpid(), intervalMilliseconds: 10, durationSeconds: 0.3, slowIntervalMilliseconds: 100))
+        var samples: [ProbeSample] = []
+        for await sample in sampler.samples() { samples.append(sample) }
+        #expect(samples.count >= 20)
+        #expect(samples.allSatisfy { $0.rssBytes != nil && $0.sysPgfault != nil && ($0.threads?.isEmpty == false) })
+        // Threads' run time comes from schedstat at every sample (the sampler thread itself runs);
+        // the system counters only change at slow readings.
+        let runs = samples.map { ($0.threads ?? []).reduce(UInt64(0)) { $0 + ($1.runNanoseconds ?? 0) } }
+        #expect(Set(runs).count > Set(samples.compactMap(\.sysPgfault)).count)
+        #expect(Set(samples.compactMap(\.sysPgfault)).count <= 5)
+    }
+
+    @Test func byteParsersMatchTheFormats() throws {
+        let stat = try ProcessStat.parse("42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 3 0 99 " + (23...51).map { "\($0)" }.joined(separator: " ") + " 256\n")
+        #expect(stat.pid == 42 && stat.comm == "a (b) c" && stat.state == "S")
+        #expect(stat.minflt == 7 && stat.majflt == 9 && stat.utimeTicks == 11 && stat.stimeTicks == 12)
+        #expect(stat.numThreads == 3 && stat.startTimeTicks == 99 && stat.processor == 39 && stat.exitCode == 256)
+        #expect(throws: ProbeError.self) { try ProcessStat.parse("42 (x) S 1 2") }
+        let vm = VMStat.parse("nr_free 1\npgfault 10\nallocstall_dma 2\nallocstall_normal 3\npgmajfault x\n")
+        #expect(vm.pgfault == 10 && vm.pgmajfault == nil && vm.allocstall == 5)
+        let status = ProcessStatus.parse("Name:\tllama\nVmRSS:\t  100 kB\nvoluntary_ctxt_switches:\t7\nCpus_allowed_list:\t0-1\n")
+        #expect(status.name == "llama" && status.vmRSS == 102_400 && status.voluntaryCtxtSwitches == 7)
+        #expect(status.cpusAllowedList == "0-1")
+        let psi = Pressure.parse("some avg10=1.50 avg60=0.00 avg300=0.00 total=123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=9\n")
+        #expect(psi.some?.avg10 == 1.5 && psi.some?.totalMicroseconds == 123 && psi.full?.totalMicroseconds == 9)
+        let cpu = try CPUTimes.parse("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 1 1 1 1 1 1 1\nintr 5 6\n")
+        #expect(cpu.user == 1 && cpu.steal == 8 && cpu.total == 36)
+        let disks = DiskStat.parse(" 253 0 vda 10 0 80 5 20 0 160 7 0 9 12 0 0 0 0\n 7 0 loop0 1 2\n")
+        #expect(disks.count == 1 && disks[0].name == "vda" && disks[0].sectorsRead == 80 && disks[0].weightedMilliseconds == 12)
+    }
+}
