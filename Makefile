@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/inferlab
 
-.PHONY: run generate test build bootstrap bench-engine bench-client bench-server bench-probe format clean
+.PHONY: run generate test lint build bootstrap bench-engine bench-client bench-server bench-probe format clean
 
 bootstrap:
 	scripts/bootstrap --with-browser
@@ -19,7 +19,7 @@ run: build
 generate: build
 	$(BIN) generate --model smollm2-135m --chat --prompt "Explain in two sentences why the sky is blue." --max-tokens 96
 
-test: bootstrap
+test: bootstrap lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
@@ -35,8 +35,12 @@ bench-server: build
 bench-probe: build
 	scripts/bench-probe
 
+# .swift-format: 4 spaces, 120 columns. `make format` rewrites, `make lint` checks (part of `make test`).
 format:
-	swift-format lint --recursive Sources Tests
+	swift-format format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	swift-format lint --strict --recursive Sources Tests Package.swift
 
 clean:
 	rm -rf .build

@@ -42,7 +42,9 @@ let package = Package(
             ],
             swiftSettings: strict,
             linkerSettings: [
-                .unsafeFlags(["-L\(llamaLib)", "-Xlinker", "-rpath", "-Xlinker", llamaLib, "-Xlinker", "--disable-new-dtags"])
+                .unsafeFlags([
+                    "-L\(llamaLib)", "-Xlinker", "-rpath", "-Xlinker", llamaLib, "-Xlinker", "--disable-new-dtags",
+                ])
             ]
         ),
         .target(name: "SystemProbe", dependencies: ["InferLabCore"], swiftSettings: strict),

@@ -62,7 +62,9 @@ public final class BackgroundLoad: Sendable {
     private let stopFlag: StopFlag
     private let lockedRegion: LockedRegion?
 
-    private init(outcomes: [String: ControlOutcome], process: GatedChild?, stopFlag: StopFlag, lockedRegion: LockedRegion?) {
+    private init(
+        outcomes: [String: ControlOutcome], process: GatedChild?, stopFlag: StopFlag, lockedRegion: LockedRegion?
+    ) {
         self.outcomes = outcomes
         self.process = process
         self.stopFlag = stopFlag
@@ -94,7 +96,8 @@ public final class BackgroundLoad: Sendable {
                 let child = try GatedChild.spawn([stressNG] + arguments, newProcessGroup: true)
                 child.release()
                 process = child
-                outcomes["cpu_load"] = .applied("stress-ng \(arguments.joined(separator: " ")) (pid \(child.pid))", value: value)
+                outcomes["cpu_load"] = .applied(
+                    "stress-ng \(arguments.joined(separator: " ")) (pid \(child.pid))", value: value)
             } else {
                 let reason = configuration.useStressNG ? "stress-ng not installed; " : ""
                 for _ in 0..<workers {
@@ -110,7 +113,8 @@ public final class BackgroundLoad: Sendable {
             do {
                 region = try LockedRegion(bytes: bytes)
                 outcomes["memory_lock"] = .applied(
-                    "mlock'ed \(bytes) bytes in pid \(getpid()); VmLck=\(region!.verifiedLockedBytes ?? 0)", value: "\(bytes)")
+                    "mlock'ed \(bytes) bytes in pid \(getpid()); VmLck=\(region!.verifiedLockedBytes ?? 0)",
+                    value: "\(bytes)")
             } catch {
                 outcomes["memory_lock"] = .notApplied("\(error)", value: "\(bytes)")
             }
@@ -171,14 +175,16 @@ final class LockedRegion: Sendable {
 
     init(bytes: UInt64) throws {
         let size = Int(bytes)
-        guard let map = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), map != MAP_FAILED else {
+        guard let map = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), map != MAP_FAILED
+        else {
             throw ConstraintError(.system, "mmap of \(bytes) bytes failed: \(String(cString: strerror(errno)))")
         }
         guard mlock(map, size) == 0 else {
             let code = errno
             munmap(map, size)
             throw ConstraintError(
-                .system, "mlock of \(bytes) bytes failed: \(String(cString: strerror(code)))"
+                .system,
+                "mlock of \(bytes) bytes failed: \(String(cString: strerror(code)))"
                     + (code == ENOMEM || code == EPERM ? " (raise ulimit -l or run as root)" : ""), errno: code)
         }
         self.bytes = size

@@ -37,7 +37,9 @@ public enum CPUAffinity {
             }
             return true
         }
-        guard fits, !cpus.isEmpty else { return .notApplied("the CPU list '\(list)' is empty or too large", value: list) }
+        guard fits, !cpus.isEmpty else {
+            return .notApplied("the CPU list '\(list)' is empty or too large", value: list)
+        }
         let threads = ProcFS.threads(of: pid)
         for tid in threads.isEmpty ? [pid] : threads {
             let status = withUnsafeBytes(of: &set) { setAffinity(tid, $0.count, $0.baseAddress!) }

@@ -39,7 +39,8 @@ public struct CgroupV1Controller: CgroupController {
                 if controller == "cpuset" {
                     // A v1 cpuset child starts empty and accepts no task until cpus and mems are set.
                     for file in ["cpuset.mems", "cpuset.cpus"] {
-                        let inherited = (fs.read(parent + "/" + file) ?? "0").trimmingCharacters(in: .whitespacesAndNewlines)
+                        let inherited = (fs.read(parent + "/" + file) ?? "0").trimmingCharacters(
+                            in: .whitespacesAndNewlines)
                         try fs.write(child + "/" + file, inherited.isEmpty ? "0" : inherited)
                     }
                 }
@@ -72,7 +73,8 @@ public struct CgroupV1Controller: CgroupController {
         do {
             try fs.write(dir + "/cpu.cfs_period_us", "\(cpuPeriodMicroseconds)")
             try fs.write(dir + "/cpu.cfs_quota_us", "\(quota)")
-            return .applied("cpu.cfs_quota_us=\(quota) cpu.cfs_period_us=\(cpuPeriodMicroseconds) in \(dir)", value: "\(cores)")
+            return .applied(
+                "cpu.cfs_quota_us=\(quota) cpu.cfs_period_us=\(cpuPeriodMicroseconds) in \(dir)", value: "\(cores)")
         } catch {
             return .notApplied("\(error)", value: "\(cores)")
         }
@@ -130,7 +132,9 @@ public struct CgroupV1Controller: CgroupController {
         for (controller, dir) in directories.sorted(by: { $0.key < $1.key }) where !done.contains(dir) {
             done.insert(dir)
             guard fs.exists(dir) else { continue }
-            if let failure = CgroupRemoval.remove(dir, parent: parents[controller]!, fs: fs) { failures.append(failure) }
+            if let failure = CgroupRemoval.remove(dir, parent: parents[controller]!, fs: fs) {
+                failures.append(failure)
+            }
         }
         if !failures.isEmpty {
             throw ConstraintError(.cgroupRemove, failures.joined(separator: "; "))

@@ -31,7 +31,9 @@ public enum ConstrainedExec {
         }
         if let cores = options.cpuQuotaCores { viaCgroup("cpu_quota", "\(cores)") { $0.setCPUQuota(cores: cores) } }
         if let bytes = options.memoryMaxBytes { viaCgroup("memory_max", "\(bytes)") { $0.setMemoryMax(bytes: bytes) } }
-        if let bytes = options.memoryHighBytes { viaCgroup("memory_high", "\(bytes)") { $0.setMemoryHigh(bytes: bytes) } }
+        if let bytes = options.memoryHighBytes {
+            viaCgroup("memory_high", "\(bytes)") { $0.setMemoryHigh(bytes: bytes) }
+        }
         if let cpus = options.cpus {
             viaCgroup("cpuset", CPUList.format(cpus)) { $0.setCPUs(cpus) }
         }
@@ -45,7 +47,8 @@ public enum ConstrainedExec {
             } catch {
                 moved = false
                 for name in ["cpu_quota", "memory_max", "memory_high", "cpuset"] where controls[name]?.applied == true {
-                    controls[name] = .notApplied("cannot move pid \(child.pid) into the cgroup: \(error)", value: controls[name]?.value)
+                    controls[name] = .notApplied(
+                        "cannot move pid \(child.pid) into the cgroup: \(error)", value: controls[name]?.value)
                 }
             }
         }

@@ -47,7 +47,8 @@ public struct ExecOptions: Sendable, Codable, Equatable {
             throw ConstraintError(.invalidConfiguration, "command is empty: give the command after --")
         }
         if let cores = cpuQuotaCores, !(cores.isFinite && cores >= 0.01 && cores <= 1024) {
-            throw ConstraintError(.invalidConfiguration, "cpu_quota_cores must be between 0.01 and 1024 cores, got \(cores)")
+            throw ConstraintError(
+                .invalidConfiguration, "cpu_quota_cores must be between 0.01 and 1024 cores, got \(cores)")
         }
         if let bytes = memoryMaxBytes, bytes < 1 << 20 {
             throw ConstraintError(.invalidConfiguration, "memory_max_bytes must be at least 1 MiB, got \(bytes)")

@@ -18,7 +18,9 @@ public final class GatedChild: Sendable {
     /// the workers it forks).
     public static func spawn(_ command: [String], newProcessGroup: Bool = false) throws -> GatedChild {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw ConstraintError(.spawnFailed, "pipe failed: \(String(cString: strerror(errno)))") }
+        guard pipe(&fds) == 0 else {
+            throw ConstraintError(.spawnFailed, "pipe failed: \(String(cString: strerror(errno)))")
+        }
         let (readEnd, writeEnd) = (fds[0], fds[1])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

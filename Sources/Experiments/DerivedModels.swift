@@ -10,7 +10,8 @@ enum DerivedModels {
         let source = try ModelCatalog.resolve(model)
         guard quantization != .original else { return source }
         let base = URL(fileURLWithPath: source).deletingPathExtension().lastPathComponent
-        let target = ModelCatalog.cacheDirectory.appendingPathComponent("models/\(base)-\(quantization.rawValue)-derived.gguf")
+        let target = ModelCatalog.cacheDirectory.appendingPathComponent(
+            "models/\(base)-\(quantization.rawValue)-derived.gguf")
         if FileManager.default.fileExists(atPath: target.path) { return target.path }
         let catalog = try ModelCatalog.locate()
         let quantize = catalog.root.appendingPathComponent(".deps/llama.cpp/bin/llama-quantize")
@@ -23,7 +24,9 @@ enum DerivedModels {
         try process.runToCompletion()
         guard process.terminationStatus == 0 else {
             try? FileManager.default.removeItem(atPath: partial)
-            throw TrialError("llama-quantize could not make \(quantization.rawValue) from \(source) (exit \(process.terminationStatus))")
+            throw TrialError(
+                "llama-quantize could not make \(quantization.rawValue) from \(source) (exit \(process.terminationStatus))"
+            )
         }
         try FileManager.default.moveItem(atPath: partial, toPath: target.path)
         return target.path

@@ -34,8 +34,10 @@ struct EngineLauncher {
             // `single` policy and one sequence, measured by a closed loop of one user.
             let single = engine.kind == .generate
             var command = [
-                inferlabExecutable, "serve", "--model", modelPath, "--port", "\(port)", "--threads", "\(engine.threads)",
-                "--ctx", "\(engine.ctx)", "--scheduler", single ? "single" : (engine.effectiveScheduler ?? .continuous).rawValue,
+                inferlabExecutable, "serve", "--model", modelPath, "--port", "\(port)", "--threads",
+                "\(engine.threads)",
+                "--ctx", "\(engine.ctx)", "--scheduler",
+                single ? "single" : (engine.effectiveScheduler ?? .continuous).rawValue,
                 "--max-seqs", single ? "1" : "\(engine.maxSeqs)", "--prefix-cache", engine.prefixCache ? "on" : "off",
                 "--log-level", "warning", "--drain-timeout", "5",
             ]

@@ -54,7 +54,8 @@ public struct ExperimentRunner: Sendable {
             }
         } else {
             guard !FileManager.default.fileExists(atPath: storePath.path) else {
-                throw RunError("\(directory.path) already holds a run; use --resume to continue it or choose another --out")
+                throw RunError(
+                    "\(directory.path) already holds a run; use --resume to continue it or choose another --out")
             }
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -63,7 +64,8 @@ public struct ExperimentRunner: Sendable {
         let finished: Set<Int> = try store.read { db in
             Set(try Int.fetchAll(db, sql: "SELECT idx FROM trials WHERE status IN ('ok', 'failed')"))
         }
-        let modelPaths = Set(trials.compactMap { try? DerivedModels.path(model: $0.config.engine.model, quantization: .original) })
+        let modelPaths = Set(
+            trials.compactMap { try? DerivedModels.path(model: $0.config.engine.model, quantization: .original) })
         try recordStart(store, modelPaths: Array(modelPaths))
 
         var preparation: SystemPreparation?
@@ -85,10 +87,12 @@ public struct ExperimentRunner: Sendable {
         }
 
         let executor = TrialExecutor(
-            store: store, runDirectory: directory, repositoryRoot: repositoryRoot, inferlabExecutable: inferlabExecutable,
+            store: store, runDirectory: directory, repositoryRoot: repositoryRoot,
+            inferlabExecutable: inferlabExecutable,
             probeIntervalMs: spec.probe.intervalMs, probeThreads: spec.probe.threads, logger: logger)
         let todo = trials.filter { !finished.contains($0.index) }
-        var progress = RunProgress(total: trials.count, done: finished.count, failed: 0, current: nil, startedAt: Date())
+        var progress = RunProgress(
+            total: trials.count, done: finished.count, failed: 0, current: nil, startedAt: Date())
         self.progress?(progress)
         var cancelled = false
         for trial in todo {
@@ -119,7 +123,8 @@ public struct ExperimentRunner: Sendable {
         }
         let report = try RunReport.write(directory: directory)
         return RunOutcome(
-            directory: directory, trials: trials.count, completed: progress.done - progress.failed, failed: progress.failed,
+            directory: directory, trials: trials.count, completed: progress.done - progress.failed,
+            failed: progress.failed,
             cancelled: cancelled, report: report)
     }
 

@@ -17,7 +17,8 @@ public enum RunComparison {
         let levelsA = RunReport.build(dataA, spec: try? ExperimentSpec.parse(yaml: dataA.specYAML)).levels
         let levelsB = RunReport.build(dataB, spec: try? ExperimentSpec.parse(yaml: dataB.specYAML)).levels
         var rows: [Row] = []
-        let labels = levelsA.map(\.label) + levelsB.map(\.label).filter { label in !levelsA.contains { $0.label == label } }
+        let labels =
+            levelsA.map(\.label) + levelsB.map(\.label).filter { label in !levelsA.contains { $0.label == label } }
         for label in labels {
             let x = levelsA.first { $0.label == label }
             let y = levelsB.first { $0.label == label }
@@ -26,7 +27,8 @@ public enum RunComparison {
             rows.append(Row(level: label, metric: "ITL p99 (ms)", a: x?.itl?.p99, b: y?.itl?.p99))
             rows.append(Row(level: label, metric: "E2E p99 (ms)", a: x?.e2e?.p99, b: y?.e2e?.p99))
             rows.append(Row(level: label, metric: "tokens/s", a: x?.tokensPerSecond, b: y?.tokensPerSecond))
-            rows.append(Row(level: label, metric: "errors", a: x.map { Double($0.errors) }, b: y.map { Double($0.errors) }))
+            rows.append(
+                Row(level: label, metric: "errors", a: x.map { Double($0.errors) }, b: y.map { Double($0.errors) }))
         }
         return (dataA.name, dataB.name, rows)
     }
@@ -36,12 +38,15 @@ public enum RunComparison {
         func cell(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "-" }
         var lines = ["level\tmetric\tA (\(nameA))\tB (\(nameB))\tB/A"]
         for row in rows {
-            lines.append("\(row.level)\t\(row.metric)\t\(cell(row.a))\t\(cell(row.b))\t\(row.ratio.map { String(format: "%.2fx", $0) } ?? "-")")
+            lines.append(
+                "\(row.level)\t\(row.metric)\t\(cell(row.a))\t\(cell(row.b))\t\(row.ratio.map { String(format: "%.2fx", $0) } ?? "-")"
+            )
         }
         let columns = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         let widths = (0..<5).map { index in columns.map { $0[index].count }.max() ?? 0 }
         return columns.map { row in
-            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
         }.joined(separator: "\n")
     }
 }

@@ -57,7 +57,8 @@ struct RunData: Sendable {
         var trials: [TrialRow] = []
         for row in try Row.fetchAll(db, sql: "SELECT * FROM trials ORDER BY idx") {
             let settingsText: String = row["settings_json"]
-            let settings = ((try? JSONSerialization.jsonObject(with: Data(settingsText.utf8))) as? [[String: Any]] ?? [])
+            let settings =
+                ((try? JSONSerialization.jsonObject(with: Data(settingsText.utf8))) as? [[String: Any]] ?? [])
                 .map { setting -> (String, String) in
                     // A matrix value is stored as {"type": ..., "value": ...}.
                     let value = (setting["value"] as? [String: Any])?["value"] ?? setting["value"] ?? ""
@@ -80,7 +81,8 @@ struct RunData: Sendable {
             if let run = trial.benchRunId {
                 let requests = try Row.fetchAll(
                     db,
-                    sql: "SELECT id, ttft_ms, tpot_ms, e2e_ms, error_class, sent_ns FROM requests WHERE run_id = ? AND step >= 0",
+                    sql:
+                        "SELECT id, ttft_ms, tpot_ms, e2e_ms, error_class, sent_ns FROM requests WHERE run_id = ? AND step >= 0",
                     arguments: [run])
                 trial.requests = requests.count
                 for request in requests {
@@ -107,7 +109,8 @@ struct RunData: Sendable {
                 }
             }
             for text in try String.fetchAll(
-                db, sql: "SELECT sample_json FROM probe_samples WHERE trial_idx = ? ORDER BY t_ns", arguments: [trial.index])
+                db, sql: "SELECT sample_json FROM probe_samples WHERE trial_idx = ? ORDER BY t_ns",
+                arguments: [trial.index])
             {
                 if let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] {
                     trial.samples.append(object.compactMapValues { ($0 as? NSNumber)?.doubleValue })
@@ -165,7 +168,8 @@ extension RunData.TrialRow {
         case "process", "thread":
             let map = [
                 "ctxsw": "voluntary_ctxt_switches", "voluntary_ctxsw": "voluntary_ctxt_switches",
-                "nonvoluntary_ctxsw": "nonvoluntary_ctxt_switches", "rss": "rss_bytes", "runqueue_wait": "runqueue_wait_ns",
+                "nonvoluntary_ctxsw": "nonvoluntary_ctxt_switches", "rss": "rss_bytes",
+                "runqueue_wait": "runqueue_wait_ns",
             ]
             return map[rest] ?? rest
         case "system", "vmstat":

@@ -29,8 +29,10 @@ public enum RunReport {
             let tokens = ok.compactMap(\.tokensPerSecond)
             levels.append(
                 LevelSummary(
-                    label: trials[0].label, settings: trials[0].settings.map { KeyValue($0.0, $0.1) }, trials: trials.count,
-                    failedTrials: trials.filter { $0.status != "ok" }.count, requests: trials.reduce(0) { $0 + $1.requests },
+                    label: trials[0].label, settings: trials[0].settings.map { KeyValue($0.0, $0.1) },
+                    trials: trials.count,
+                    failedTrials: trials.filter { $0.status != "ok" }.count,
+                    requests: trials.reduce(0) { $0 + $1.requests },
                     errors: errors.values.reduce(0, +), ttft: SampleSummary.of(ok.flatMap(\.ttft)),
                     itl: SampleSummary.of(ok.flatMap(\.itl)), tpot: SampleSummary.of(ok.flatMap(\.tpot)),
                     e2e: SampleSummary.of(ok.flatMap(\.e2e)), tokensPerSecond: Statistics.mean(tokens),
@@ -42,7 +44,8 @@ public enum RunReport {
             generatedAt: ISO8601DateFormatter().string(from: Date()), experiment: data.specYAML,
             provenance: provenance(data), levels: levels, charts: charts(data, byLevel: byLevel),
             failures: data.trials.filter { $0.status != "ok" }.map {
-                TrialFailure(trial: $0.index, level: $0.label, repetition: $0.repetition, reason: $0.failure ?? $0.status)
+                TrialFailure(
+                    trial: $0.index, level: $0.label, repetition: $0.repetition, reason: $0.failure ?? $0.status)
             })
         if let evidence = spec?.evidence { model.verdicts = verdicts(evidence, byLevel: byLevel) }
         if spec?.study == .boundedRealtime { model.criteria = criteria(data, byLevel: byLevel) }
@@ -60,7 +63,9 @@ public enum RunReport {
         for key in data.provenance.keys.sorted() where key != "system_json" {
             values.append(KeyValue(key, data.provenance[key] ?? ""))
         }
-        if let system = data.provenance["system_json"] { values.append(KeyValue("system (inferlab system show)", system)) }
+        if let system = data.provenance["system_json"] {
+            values.append(KeyValue("system (inferlab system show)", system))
+        }
         for (_, kind, detail) in data.events where kind.hasPrefix("system_") {
             values.append(KeyValue(kind.replacingOccurrences(of: "_", with: " "), detail))
         }
@@ -72,16 +77,24 @@ public enum RunReport {
     static func charts(_ data: RunData, byLevel: [(key: Int, value: [RunData.TrialRow])]) -> [ReportChart] {
         var charts: [ReportChart] = []
         let series: (KeyPath<RunData.TrialRow, [Double]>) -> [ValueSeries] = { path in
-            byLevel.map { ValueSeries(name: $0.value[0].label, values: $0.value.filter { $0.status == "ok" }.flatMap { $0[keyPath: path] }) }
-                .filter { !$0.values.isEmpty }
+            byLevel.map {
+                ValueSeries(
+                    name: $0.value[0].label, values: $0.value.filter { $0.status == "ok" }.flatMap { $0[keyPath: path] }
+                )
+            }
+            .filter { !$0.values.isEmpty }
         }
         let ttft = series(\.ttft)
         if !ttft.isEmpty {
-            charts.append(ReportChart(.cdf(CDFChart(title: "TTFT by level", xLabel: "TTFT (ms)", series: ttft)), caption: "Cumulative distribution of time to first token, all repetitions."))
+            charts.append(
+                ReportChart(
+                    .cdf(CDFChart(title: "TTFT by level", xLabel: "TTFT (ms)", series: ttft)),
+                    caption: "Cumulative distribution of time to first token, all repetitions."))
         }
         let itl = series(\.itl)
         if !itl.isEmpty {
-            charts.append(ReportChart(.cdf(CDFChart(title: "Inter-token latency by level", xLabel: "ITL (ms)", series: itl))))
+            charts.append(
+                ReportChart(.cdf(CDFChart(title: "Inter-token latency by level", xLabel: "ITL (ms)", series: itl))))
             let all = itl.flatMap(\.values)
             charts.append(
                 ReportChart(
@@ -93,8 +106,16 @@ public enum RunReport {
             let fit = LinearFit.fit(x: points.map(\.x), y: points.map(\.y))
             charts.append(
                 ReportChart(
-                    .scatter(ScatterChart(title: "Latency vs token position (\(first.label))", xLabel: "token position", yLabel: "ITL (ms)", points: points, fit: fit)),
-                    caption: fit.map { String(format: "Slope %.4f ms per token (R² %.2f): a positive slope means later tokens are slower.", $0.slope, $0.rSquared) }))
+                    .scatter(
+                        ScatterChart(
+                            title: "Latency vs token position (\(first.label))", xLabel: "token position",
+                            yLabel: "ITL (ms)", points: points, fit: fit)),
+                    caption: fit.map {
+                        String(
+                            format:
+                                "Slope %.4f ms per token (R² %.2f): a positive slope means later tokens are slower.",
+                            $0.slope, $0.rSquared)
+                    }))
         }
         // Timelines: the OS side of one trial per level, aligned with request latencies.
         for (_, trials) in byLevel.prefix(6) {
@@ -105,7 +126,9 @@ public enum RunReport {
                     guard let t = sample["t_ns"], let value = sample[key] else { return nil }
                     return ChartPoint(x: (t - Double(trial.startedNs)) / 1e9, y: value * scale)
                 }
-                if points.contains(where: { $0.y != 0 }) || key == "rss_bytes" { panels.append(PointSeries(name: name, unit: unit, points: points)) }
+                if points.contains(where: { $0.y != 0 }) || key == "rss_bytes" {
+                    panels.append(PointSeries(name: name, unit: unit, points: points))
+                }
             }
             panel("rss_bytes", "RSS", "MiB", scale: 1 / 1_048_576)
             panel("majflt_per_s", "major faults", "/s")
@@ -116,23 +139,33 @@ public enum RunReport {
             panel("file_resident_fraction", "model file resident", "%", scale: 100)
             panel("disk_read_mb_per_s", "disk read", "MB/s")
             guard !panels.isEmpty else { continue }
-            let markers = PointSeries(name: "request E2E", unit: "ms", points: trial.requestStarts.map { ChartPoint(x: $0.0, y: $0.1) })
+            let markers = PointSeries(
+                name: "request E2E", unit: "ms", points: trial.requestStarts.map { ChartPoint(x: $0.0, y: $0.1) })
             charts.append(
                 ReportChart(
-                    .timeline(TimelineChart(title: "Timeline: \(trial.label), repetition \(trial.repetition)", panels: panels, requestMarkers: markers)),
-                    caption: "Probe samples of the engine process, its cgroup and the system; markers are requests (send time, E2E)."))
+                    .timeline(
+                        TimelineChart(
+                            title: "Timeline: \(trial.label), repetition \(trial.repetition)", panels: panels,
+                            requestMarkers: markers)),
+                    caption:
+                        "Probe samples of the engine process, its cgroup and the system; markers are requests (send time, E2E)."
+                ))
         }
         // Degradation curve when one numeric variable is swept.
         let numeric = byLevel.compactMap { entry -> DegradationChart.Level? in
             guard entry.value[0].settings.count == 1, let x = Double(entry.value[0].settings[0].1) else { return nil }
             let p99s = entry.value.filter { $0.status == "ok" }.compactMap { Statistics.percentile($0.ttft, 99) }
             guard let mean = Statistics.mean(p99s) else { return nil }
-            return DegradationChart.Level(label: entry.value[0].label, x: x, y: mean, lower: p99s.min(), upper: p99s.max())
+            return DegradationChart.Level(
+                label: entry.value[0].label, x: x, y: mean, lower: p99s.min(), upper: p99s.max())
         }
         if numeric.count >= 2, let variable = byLevel.first?.value[0].settings.first?.0 {
             charts.append(
                 ReportChart(
-                    .degradation(DegradationChart(title: "TTFT p99 against \(variable)", xLabel: variable, yLabel: "TTFT p99 (ms)", levels: numeric)),
+                    .degradation(
+                        DegradationChart(
+                            title: "TTFT p99 against \(variable)", xLabel: variable, yLabel: "TTFT p99 (ms)",
+                            levels: numeric)),
                     caption: "Mean of the repetitions' p99; bars span their minimum and maximum."))
         }
         return charts
@@ -178,7 +211,8 @@ public enum RunReport {
         let a = after.compactMap { $0.mechanism(name) }
         guard let meanBefore = Statistics.mean(b), let meanAfter = Statistics.mean(a) else { return nil }
         let unit: MetricUnit =
-            name.hasSuffix("_usec") ? .microseconds : name.hasSuffix("_total") ? .microseconds : name.contains("bytes") ? .bytes : .count
+            name.hasSuffix("_usec")
+            ? .microseconds : name.hasSuffix("_total") ? .microseconds : name.contains("bytes") ? .bytes : .count
         return MetricChange(name: name, unit: unit, before: meanBefore, after: meanAfter)
     }
 
@@ -213,13 +247,18 @@ public enum RunReport {
         var findings: [String] = []
         let done = data.trials.filter { $0.status == "ok" }.count
         findings.append("\(done) of \(data.trials.count) trials finished; run status: \(data.status).")
-        if let best = levels.filter({ $0.tokensPerSecond != nil }).max(by: { $0.tokensPerSecond! < $1.tokensPerSecond! }),
-            let worst = levels.filter({ $0.tokensPerSecond != nil }).min(by: { $0.tokensPerSecond! < $1.tokensPerSecond! }),
+        if let best = levels.filter({ $0.tokensPerSecond != nil }).max(by: { $0.tokensPerSecond! < $1.tokensPerSecond! }
+        ),
+            let worst = levels.filter({ $0.tokensPerSecond != nil }).min(by: {
+                $0.tokensPerSecond! < $1.tokensPerSecond!
+            }),
             best.label != worst.label
         {
             findings.append(
-                String(format: "Highest throughput: %@ (%.1f tok/s); lowest: %@ (%.1f tok/s).", best.label, best.tokensPerSecond!,
-                       worst.label, worst.tokensPerSecond!))
+                String(
+                    format: "Highest throughput: %@ (%.1f tok/s); lowest: %@ (%.1f tok/s).", best.label,
+                    best.tokensPerSecond!,
+                    worst.label, worst.tokensPerSecond!))
         }
         for (trial, kind, detail) in data.events where kind == "oom_kill" {
             findings.append("Trial \(trial.map(String.init) ?? "-"): \(detail).")

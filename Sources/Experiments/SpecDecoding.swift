@@ -41,13 +41,15 @@ extension Decoder {
             container = try self.container(keyedBy: SpecKey.self)
         } catch {
             throw SpecError(
-                code: .invalidValue, field: path, message: "expected a mapping of keys to values (\(allowed.joined(separator: ", ")))")
+                code: .invalidValue, field: path,
+                message: "expected a mapping of keys to values (\(allowed.joined(separator: ", ")))")
         }
         for key in container.allKeys where !allowed.contains(key.stringValue) {
             let field = SpecPath.format(codingPath + [key])
             throw SpecError(
                 code: .unknownField, field: field,
-                message: "unknown key \(SpecError.quoted(key.stringValue)); known keys: \(allowed.joined(separator: ", "))")
+                message:
+                    "unknown key \(SpecError.quoted(key.stringValue)); known keys: \(allowed.joined(separator: ", "))")
         }
         return container
     }
@@ -71,7 +73,8 @@ extension KeyedDecodingContainer where Key == SpecKey {
         do {
             return try decode(String.self, forKey: key)
         } catch {
-            throw SpecError(code: .invalidValue, field: path(name), message: "expected a single value, got a list or mapping")
+            throw SpecError(
+                code: .invalidValue, field: path(name), message: "expected a single value, got a list or mapping")
         }
     }
 
@@ -84,13 +87,17 @@ extension KeyedDecodingContainer where Key == SpecKey {
 
     func int(_ name: String) throws -> Int? {
         guard let text = try scalar(name) else { return nil }
-        guard let value = SpecParse.int(text) else { throw SpecError.invalid(path(name), expected: "an integer", got: text) }
+        guard let value = SpecParse.int(text) else {
+            throw SpecError.invalid(path(name), expected: "an integer", got: text)
+        }
         return value
     }
 
     func double(_ name: String) throws -> Double? {
         guard let text = try scalar(name) else { return nil }
-        guard let value = SpecParse.double(text) else { throw SpecError.invalid(path(name), expected: "a number", got: text) }
+        guard let value = SpecParse.double(text) else {
+            throw SpecError.invalid(path(name), expected: "a number", got: text)
+        }
         return value
     }
 
@@ -102,7 +109,8 @@ extension KeyedDecodingContainer where Key == SpecKey {
         return value
     }
 
-    func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E? where E.RawValue == String {
+    func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E?
+    where E.RawValue == String {
         guard let text = try scalar(name) else { return nil }
         guard let value = SpecParse.choice(text, type) else {
             throw SpecError.invalid(path(name), expected: SpecParse.oneOf(type), got: text)
@@ -122,7 +130,8 @@ extension KeyedDecodingContainer where Key == SpecKey {
             let index = list.currentIndex
             guard let value = (try? list.decode(String.self)) ?? (try? list.decode(Double.self)).map({ "\($0)" }) else {
                 throw SpecError(
-                    code: .invalidValue, field: "\(path(name))[\(index)]", message: "expected a single value, got a list or mapping")
+                    code: .invalidValue, field: "\(path(name))[\(index)]",
+                    message: "expected a single value, got a list or mapping")
             }
             values.append(value)
         }
@@ -157,7 +166,8 @@ enum SpecParse {
         }
     }
 
-    static func choice<E: RawRepresentable & CaseIterable>(_ text: String, _ type: E.Type) -> E? where E.RawValue == String {
+    static func choice<E: RawRepresentable & CaseIterable>(_ text: String, _ type: E.Type) -> E?
+    where E.RawValue == String {
         let normalized = text.lowercased().replacingOccurrences(of: "_", with: "-")
         return E.allCases.first { $0.rawValue.lowercased().replacingOccurrences(of: "_", with: "-") == normalized }
     }
@@ -189,7 +199,8 @@ enum SpecParse {
     static func cpuList(_ text: String) -> [Int]? {
         var cpus: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+            let bounds = part.trimmingCharacters(in: .whitespaces).split(
+                separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count), let low = Int(bounds[0]), low >= 0 else { return nil }
             let high = bounds.count == 2 ? Int(bounds[1]) : low
             guard let high, high >= low, high < 4096 else { return nil }

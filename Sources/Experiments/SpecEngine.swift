@@ -70,27 +70,36 @@ public struct EngineSpec: Sendable, Codable, Equatable {
     /// Checks ranges and the fields that only some engine kinds accept.
     public func validate(path: String = "engine") throws {
         if model.isEmpty {
-            throw SpecError(code: .invalidValue, field: "\(path).model", message: "expected a model name or path, got \"\"")
+            throw SpecError(
+                code: .invalidValue, field: "\(path).model", message: "expected a model name or path, got \"\"")
         }
         try SpecRange.check(threads, "\(path).threads", 1...256, "a thread count >= 1")
         try SpecRange.check(ctx, "\(path).ctx", 128...1_048_576, "a context size in tokens, 128 or more")
         try SpecRange.check(maxSeqs, "\(path).max_seqs", 1...256, "a sequence count >= 1")
         if let maxQueue { try SpecRange.check(maxQueue, "\(path).max_queue", 1...1_000_000, "a queue length >= 1") }
         if kind != .inferlab {
-            for (set, field) in [(scheduler != nil, "scheduler"), (prefixCache, "prefix_cache"), (maxQueue != nil, "max_queue")]
+            for (set, field) in [
+                (scheduler != nil, "scheduler"), (prefixCache, "prefix_cache"), (maxQueue != nil, "max_queue"),
+            ]
             where set {
-                throw SpecError(code: .conflict, field: "\(path).\(field)", message: "only applies to kind inferlab, not \(kind.rawValue)")
+                throw SpecError(
+                    code: .conflict, field: "\(path).\(field)",
+                    message: "only applies to kind inferlab, not \(kind.rawValue)")
             }
         }
         switch (kind, url) {
         case (.external, nil):
-            throw SpecError(code: .missingField, field: "\(path).url", message: "required for kind external (e.g. http://127.0.0.1:8080)")
+            throw SpecError(
+                code: .missingField, field: "\(path).url",
+                message: "required for kind external (e.g. http://127.0.0.1:8080)")
         case (.external, let url?):
             if !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
                 throw SpecError.invalid("\(path).url", expected: "an http:// or https:// URL", got: url)
             }
         case (_, .some):
-            throw SpecError(code: .conflict, field: "\(path).url", message: "only applies to kind external; InferLab launches \(kind.rawValue) itself")
+            throw SpecError(
+                code: .conflict, field: "\(path).url",
+                message: "only applies to kind external; InferLab launches \(kind.rawValue) itself")
         default: break
         }
     }
@@ -102,7 +111,9 @@ enum SpecRange {
     }
 
     static func check(_ value: Double, _ field: String, _ range: ClosedRange<Double>, _ expected: String) throws {
-        guard range.contains(value) else { throw SpecError.invalid(field, expected: expected, got: SpecFormat.number(value)) }
+        guard range.contains(value) else {
+            throw SpecError.invalid(field, expected: expected, got: SpecFormat.number(value))
+        }
     }
 }
 

@@ -66,7 +66,8 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
                 throw SpecError(code: .syntax, field: "", message: "the experiment file is empty")
             }
             guard node.mapping != nil else {
-                throw SpecError(code: .syntax, field: "", message: "expected a mapping at the top (name:, engine:, ...)")
+                throw SpecError(
+                    code: .syntax, field: "", message: "expected a mapping at the top (name:, engine:, ...)")
             }
             spec = try YAMLDecoder().decode(ExperimentSpec.self, from: node)
         } catch let error as SpecError {
@@ -84,7 +85,9 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
     private static func specError(_ error: DecodingError) -> SpecError {
         switch error {
         case .keyNotFound(let key, let context):
-            return SpecError(code: .missingField, field: SpecPath.format(context.codingPath + [key]), message: "missing required field")
+            return SpecError(
+                code: .missingField, field: SpecPath.format(context.codingPath + [key]),
+                message: "missing required field")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             return SpecError(
                 code: .invalidValue, field: SpecPath.format(context.codingPath), message: context.debugDescription,
@@ -100,7 +103,8 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
         description = try c.scalar("description")
         study = try c.choice("study", StudyKind.self)
         guard let engine = try c.section("engine", EngineSpec.self) else {
-            throw SpecError(code: .missingField, field: "engine", message: "missing required field (e.g. {kind: inferlab})")
+            throw SpecError(
+                code: .missingField, field: "engine", message: "missing required field (e.g. {kind: inferlab})")
         }
         self.engine = engine
         workload = try c.section("workload", WorkloadSpec.self) ?? workload
@@ -111,7 +115,9 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
         let variantsKey = SpecKey(stringValue: "variants")
         if c.contains(variantsKey) {
             guard var items = try? c.nestedUnkeyedContainer(forKey: variantsKey) else {
-                throw SpecError(code: .invalidValue, field: "variants", message: "expected a list of {name: ..., <variable>: value}")
+                throw SpecError(
+                    code: .invalidValue, field: "variants", message: "expected a list of {name: ..., <variable>: value}"
+                )
             }
             while !items.isAtEnd { variants.append(try items.decode(Variant.self)) }
         }

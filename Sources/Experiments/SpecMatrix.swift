@@ -92,7 +92,8 @@ extension MatrixVariable {
         func size() throws -> MatrixValue {
             if SpecParse.isNone(text) { return .none }
             guard let bytes = SpecParse.bytes(text), bytes >= 1 << 20 else {
-                throw SpecError.invalid(field, expected: "a size of at least 1M such as 300M or 1G, or \"none\"", got: text)
+                throw SpecError.invalid(
+                    field, expected: "a size of at least 1M such as 300M or 1G, or \"none\"", got: text)
             }
             return .bytes(bytes)
         }
@@ -122,14 +123,18 @@ extension MatrixVariable {
         case .cpus:
             if SpecParse.isNone(text) || text.lowercased() == "all" { return .none }
             guard SpecParse.cpuList(text) != nil else {
-                throw SpecError.invalid(field, expected: "a CPU list such as 0, 0-1 or 0,2 (quote lists with commas), or \"none\"", got: text)
+                throw SpecError.invalid(
+                    field, expected: "a CPU list such as 0, 0-1 or 0,2 (quote lists with commas), or \"none\"",
+                    got: text)
             }
             return .word(text.filter { !$0.isWhitespace })
         case .model:
             guard !text.isEmpty else { throw SpecError.invalid(field, expected: "a model name or path", got: text) }
             return .word(text)
         case .prefixCache:
-            guard let value = SpecParse.bool(text) else { throw SpecError.invalid(field, expected: "on or off", got: text) }
+            guard let value = SpecParse.bool(text) else {
+                throw SpecError.invalid(field, expected: "on or off", got: text)
+            }
             return .flag(value)
         case .promptClass: return try word(PromptClass.self)
         case .scheduler: return try word(SchedulerKind.self)
@@ -210,14 +215,16 @@ public struct Matrix: Sendable, Codable, Equatable {
             let variable = MatrixVariable(rawValue: key.stringValue)!
             let texts = try c.scalarList(key.stringValue) ?? []
             if texts.isEmpty {
-                throw SpecError(code: .invalidValue, field: c.path(key.stringValue), message: "expected at least one value")
+                throw SpecError(
+                    code: .invalidValue, field: c.path(key.stringValue), message: "expected at least one value")
             }
             var values: [MatrixValue] = []
             for (index, text) in texts.enumerated() {
                 let value = try variable.parse(text, field: "\(c.path(key.stringValue))[\(index)]")
                 if values.contains(value) {
                     throw SpecError(
-                        code: .invalidValue, field: "\(c.path(key.stringValue))[\(index)]", message: "duplicate value \(value)")
+                        code: .invalidValue, field: "\(c.path(key.stringValue))[\(index)]",
+                        message: "duplicate value \(value)")
                 }
                 values.append(value)
             }
@@ -269,7 +276,8 @@ public struct Variant: Sendable, Codable, Equatable {
         for key in c.allKeys where key.stringValue != "name" {
             let variable = MatrixVariable(rawValue: key.stringValue)!
             guard let text = try c.scalar(key.stringValue) else {
-                throw SpecError(code: .invalidValue, field: c.path(key.stringValue), message: "expected a value, got null")
+                throw SpecError(
+                    code: .invalidValue, field: c.path(key.stringValue), message: "expected a value, got null")
             }
             settings.append(Setting(variable, try variable.parse(text, field: c.path(key.stringValue))))
         }

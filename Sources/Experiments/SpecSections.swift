@@ -66,12 +66,16 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
     }
 
     public func validate(path: String = "constraints") throws {
-        if let cpuQuota { try SpecRange.check(cpuQuota, "\(path).cpu_quota", 0.001...4096, "a number of cores > 0 or \"none\"") }
+        if let cpuQuota {
+            try SpecRange.check(cpuQuota, "\(path).cpu_quota", 0.001...4096, "a number of cores > 0 or \"none\"")
+        }
         if let memoryMax, memoryMax < 1 << 20 {
-            throw SpecError.invalid("\(path).memory_max", expected: "a size of at least 1M or \"none\"", got: "\(memoryMax)")
+            throw SpecError.invalid(
+                "\(path).memory_max", expected: "a size of at least 1M or \"none\"", got: "\(memoryMax)")
         }
         if let memoryHigh, memoryHigh < 1 << 20 {
-            throw SpecError.invalid("\(path).memory_high", expected: "a size of at least 1M or \"none\"", got: "\(memoryHigh)")
+            throw SpecError.invalid(
+                "\(path).memory_high", expected: "a size of at least 1M or \"none\"", got: "\(memoryHigh)")
         }
         if let cpus, SpecParse.cpuList(cpus) == nil {
             throw SpecError.invalid("\(path).cpus", expected: "a CPU list such as 0, 0-1 or 0,2", got: cpus)
@@ -103,7 +107,8 @@ public struct SystemSpec: Sendable, Codable, Equatable {
         let builtIn = ["bounded", "paging"]
         let isFile = [".yaml", ".yml", ".json"].contains { profile.hasSuffix($0) }
         guard builtIn.contains(profile) || isFile else {
-            throw SpecError.invalid("\(path).profile", expected: "bounded, paging or a profile file (.yaml, .json)", got: profile)
+            throw SpecError.invalid(
+                "\(path).profile", expected: "bounded, paging or a profile file (.yaml, .json)", got: profile)
         }
     }
 }
@@ -158,7 +163,9 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
         let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
         func list(_ name: String) throws -> [String] {
             guard let values = try c.scalarList(name) else {
-                throw SpecError(code: .missingField, field: c.path(name), message: "missing required field (a list of metric names)")
+                throw SpecError(
+                    code: .missingField, field: c.path(name), message: "missing required field (a list of metric names)"
+                )
             }
             return values
         }
@@ -168,7 +175,9 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
         let key = SpecKey(stringValue: "comparisons")
         if c.contains(key) {
             guard var items = try? c.nestedUnkeyedContainer(forKey: key) else {
-                throw SpecError(code: .invalidValue, field: c.path("comparisons"), message: "expected a list of {before: ..., after: ...}")
+                throw SpecError(
+                    code: .invalidValue, field: c.path("comparisons"),
+                    message: "expected a list of {before: ..., after: ...}")
             }
             while !items.isAtEnd { comparisons.append(try items.decode(Comparison.self)) }
         }

@@ -23,16 +23,20 @@ extension ExperimentSpec {
         if levelCount * repetitions > Self.maximumTrials {
             throw SpecError(
                 code: .invalidValue, field: "matrix",
-                message: "expands to \(levelCount * repetitions) trials (\(levelCount) levels x \(repetitions) repetitions); "
+                message:
+                    "expands to \(levelCount * repetitions) trials (\(levelCount) levels x \(repetitions) repetitions); "
                     + "the limit is \(Self.maximumTrials)")
         }
         if let evidence {
             let names = Set(variants.map(\.name) + trials().filter { $0.repetition == 1 }.map(\.label))
             for (index, comparison) in evidence.comparisons.enumerated() {
-                for (side, name) in [("before", comparison.before), ("after", comparison.after)] where !names.contains(name) {
+                for (side, name) in [("before", comparison.before), ("after", comparison.after)]
+                where !names.contains(name) {
                     throw SpecError(
                         code: .invalidValue, field: "evidence.comparisons[\(index)].\(side)",
-                        message: "no level or variant named \(SpecError.quoted(name)); levels: \(names.sorted().joined(separator: ", "))")
+                        message:
+                            "no level or variant named \(SpecError.quoted(name)); levels: \(names.sorted().joined(separator: ", "))"
+                    )
                 }
             }
         }
@@ -54,7 +58,9 @@ extension ExperimentSpec {
                 throw SpecError.invalid("variants[\(index)].name", expected: "a non-empty name", got: variant.name)
             }
             if !names.insert(variant.name).inserted {
-                throw SpecError(code: .invalidValue, field: "variants[\(index)].name", message: "duplicate variant \(SpecError.quoted(variant.name))")
+                throw SpecError(
+                    code: .invalidValue, field: "variants[\(index)].name",
+                    message: "duplicate variant \(SpecError.quoted(variant.name))")
             }
             for setting in variant.settings where swept.contains(setting.variable) {
                 throw SpecError(
@@ -76,13 +82,19 @@ extension ExperimentSpec {
                 .threads, .ctx, .model, .quantization, .loadMode, .cpuQuota, .memoryMax, .memoryHigh, .cpus, .start,
             ]
             if inferlabOnly.contains(variable) && engine.kind != .inferlab {
-                throw SpecError(code: .conflict, field: field, message: "only applies to engine kind inferlab, not \(engine.kind.rawValue)")
+                throw SpecError(
+                    code: .conflict, field: field,
+                    message: "only applies to engine kind inferlab, not \(engine.kind.rawValue)")
             }
             if variable == .concurrency && engine.kind == .generate {
-                throw SpecError(code: .conflict, field: field, message: "engine kind generate runs one stream; sweep it with a server engine")
+                throw SpecError(
+                    code: .conflict, field: field,
+                    message: "engine kind generate runs one stream; sweep it with a server engine")
             }
             if launchOnly.contains(variable) && engine.kind == .external {
-                throw SpecError(code: .conflict, field: field, message: "cannot be controlled for engine kind external (InferLab does not launch it)")
+                throw SpecError(
+                    code: .conflict, field: field,
+                    message: "cannot be controlled for engine kind external (InferLab does not launch it)")
             }
         }
     }
@@ -92,14 +104,19 @@ extension ExperimentSpec {
         let config = trial.config
         let where_ = trial.label == "baseline" ? "" : " (level \(trial.label))"
         if config.workload.scenario == .poisson && config.workload.rate == nil {
-            throw SpecError(code: .missingField, field: "workload.rate", message: "required for scenario poisson\(where_)")
+            throw SpecError(
+                code: .missingField, field: "workload.rate", message: "required for scenario poisson\(where_)")
         }
         if config.workload.scenario != .poisson {
-            for (set, name) in [(config.workload.rate != nil, "rate"), (config.workload.burstiness != nil, "burstiness")] where set {
+            for (set, name) in [
+                (config.workload.rate != nil, "rate"), (config.workload.burstiness != nil, "burstiness"),
+            ] where set {
                 var field = "workload.\(name)"
                 if name == "rate" && matrix.entries.contains(where: { $0.variable == .rate }) {
                     field = "matrix.rate"
-                } else if name == "rate", let index = variants.firstIndex(where: { $0.settings.contains { $0.variable == .rate } }) {
+                } else if name == "rate",
+                    let index = variants.firstIndex(where: { $0.settings.contains { $0.variable == .rate } })
+                {
                     field = "variants[\(index)].rate"
                 }
                 throw SpecError(
@@ -109,7 +126,8 @@ extension ExperimentSpec {
         }
         if engine.kind == .generate && config.workload.concurrency != 1 {
             throw SpecError(
-                code: .conflict, field: "workload.concurrency", message: "engine kind generate runs one stream; use 1\(where_)")
+                code: .conflict, field: "workload.concurrency",
+                message: "engine kind generate runs one stream; use 1\(where_)")
         }
         if let cpus = config.constraints.cpus, let list = SpecParse.cpuList(cpus), list.count < config.engine.threads,
             engine.kind != .external
@@ -118,13 +136,15 @@ extension ExperimentSpec {
             if config.engine.threads > list.count * 4 {
                 throw SpecError(
                     code: .conflict, field: "engine.threads",
-                    message: "\(config.engine.threads) threads on \(list.count) CPU(s)\(where_) is oversubscribed beyond 4x")
+                    message:
+                        "\(config.engine.threads) threads on \(list.count) CPU(s)\(where_) is oversubscribed beyond 4x")
             }
         }
         if let high = config.constraints.memoryHigh, let max = config.constraints.memoryMax, high > max {
             throw SpecError(
                 code: .conflict, field: "constraints.memory_high",
-                message: "memory_high (\(MatrixValue.bytes(high))) is above memory_max (\(MatrixValue.bytes(max)))\(where_)")
+                message:
+                    "memory_high (\(MatrixValue.bytes(high))) is above memory_max (\(MatrixValue.bytes(max)))\(where_)")
         }
     }
 }

@@ -87,7 +87,9 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
         if let durationSeconds {
             try SpecRange.check(durationSeconds, "\(path).duration_s", 0.1...86_400, "a duration in seconds > 0")
             if requests != nil {
-                throw SpecError(code: .conflict, field: "\(path).duration_s", message: "give either requests or duration_s, not both")
+                throw SpecError(
+                    code: .conflict, field: "\(path).duration_s",
+                    message: "give either requests or duration_s, not both")
             }
         }
         try SpecRange.check(warmup, "\(path).warmup", 0...100_000, "a warm-up request count >= 0")

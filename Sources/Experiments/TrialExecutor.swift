@@ -91,11 +91,15 @@ struct TrialExecutor: Sendable {
                 config.constraints.cpuQuota != nil || config.constraints.memoryMax != nil
                 || config.constraints.memoryHigh != nil || config.constraints.cpus != nil
             if engine.kind == .external {
-                for key in ["cpu_quota", "memory_max", "memory_high", "cpus"] { record.controls[key] = .notApplied(notApplicable) }
+                for key in ["cpu_quota", "memory_max", "memory_high", "cpus"] {
+                    record.controls[key] = .notApplied(notApplicable)
+                }
             } else if wantsCgroup {
                 let controller = try Cgroups.create(name: Cgroups.uniqueName(prefix: "inferlab-trial"))
                 cgroup = controller
-                if let cores = config.constraints.cpuQuota { record.controls["cpu_quota"] = controller.setCPUQuota(cores: cores) }
+                if let cores = config.constraints.cpuQuota {
+                    record.controls["cpu_quota"] = controller.setCPUQuota(cores: cores)
+                }
                 if let bytes = config.constraints.memoryMax {
                     record.controls["memory_max"] = controller.setMemoryMax(bytes: UInt64(bytes))
                 }
@@ -113,7 +117,8 @@ struct TrialExecutor: Sendable {
             } else {
                 let launcher = EngineLauncher(
                     inferlabExecutable: inferlabExecutable,
-                    llamaServerExecutable: repositoryRoot.appendingPathComponent(".deps/llama.cpp/bin/llama-server").path,
+                    llamaServerExecutable: repositoryRoot.appendingPathComponent(".deps/llama.cpp/bin/llama-server")
+                        .path,
                     logFile: runDirectory.appendingPathComponent("engine-trial-\(trial.index).log"))
                 let cpus = config.constraints.cpus.flatMap(SpecParse.cpuList)
                 let running = try launcher.launch(engine, modelPath: modelPath ?? "") { pid in
@@ -163,7 +168,9 @@ struct TrialExecutor: Sendable {
             finish(cgroup, record: &record)
             cgroup = nil
             if let kills = record.oomKills, kills > 0 {
-                return TrialOutcome(status: .failed, failure: "the engine was OOM-killed (\(kills) kill(s))", benchRunId: result.runId, summary: result.summary)
+                return TrialOutcome(
+                    status: .failed, failure: "the engine was OOM-killed (\(kills) kill(s))", benchRunId: result.runId,
+                    summary: result.summary)
             }
             return TrialOutcome(status: .ok, benchRunId: result.runId, summary: result.summary)
         } catch {
@@ -175,8 +182,11 @@ struct TrialExecutor: Sendable {
             finish(cgroup, record: &record)
             let cancelled = error is CancellationError || Task.isCancelled
             var reason = "\(error)"
-            if let kills = record.oomKills, kills > 0 { reason = "the engine was OOM-killed (\(kills) kill(s)); \(reason)" }
-            return TrialOutcome(status: cancelled ? .cancelled : .failed, failure: cancelled ? "cancelled (Ctrl-C)" : reason)
+            if let kills = record.oomKills, kills > 0 {
+                reason = "the engine was OOM-killed (\(kills) kill(s)); \(reason)"
+            }
+            return TrialOutcome(
+                status: cancelled ? .cancelled : .failed, failure: cancelled ? "cancelled (Ctrl-C)" : reason)
         }
     }
 
@@ -196,7 +206,11 @@ struct TrialExecutor: Sendable {
         let exit = ProcessExit.fromWaitStatus(status)
         record.exitStatus = exit.status
         record.exitSignal = exit.signal
-        record.events.append((MonotonicClock.now(), "engine_exit", "status \(exit.status.map(String.init) ?? "-") signal \(exit.signal.map(String.init) ?? "-")"))
+        record.events.append(
+            (
+                MonotonicClock.now(), "engine_exit",
+                "status \(exit.status.map(String.init) ?? "-") signal \(exit.signal.map(String.init) ?? "-")"
+            ))
     }
 
     /// Reads the cgroup's final counters and removes it.
@@ -232,16 +246,21 @@ struct TrialExecutor: Sendable {
     }
 
     private func corpus(_ workload: WorkloadSpec) throws -> Corpus? {
-        let path = workload.corpus.hasPrefix("/") ? workload.corpus : repositoryRoot.appendingPathComponent(workload.corpus).path
+        let path =
+            workload.corpus.hasPrefix("/")
+            ? workload.corpus : repositoryRoot.appendingPathComponent(workload.corpus).path
         var corpus = try Corpus.load(path: path)
         if workload.promptClass != .mixed {
             corpus.entries = corpus.entries.filter { $0.class == workload.promptClass.rawValue }
-            if corpus.entries.isEmpty { throw TrialError("the corpus has no prompts of class \(workload.promptClass.rawValue)") }
+            if corpus.entries.isEmpty {
+                throw TrialError("the corpus has no prompts of class \(workload.promptClass.rawValue)")
+            }
         }
         return corpus
     }
 
-    private func benchConfiguration(_ workload: WorkloadSpec, url: String, engine: EngineSpec, modelPath: String?) throws
+    private func benchConfiguration(_ workload: WorkloadSpec, url: String, engine: EngineSpec, modelPath: String?)
+        throws
         -> BenchConfiguration
     {
         var bench = BenchConfiguration()
@@ -265,7 +284,8 @@ struct TrialExecutor: Sendable {
         case .offline:
             bench.scenario = .offline
         }
-        bench.requests = workload.durationSeconds == nil ? (workload.requests ?? WorkloadSpec.defaultRequests) : workload.requests
+        bench.requests =
+            workload.durationSeconds == nil ? (workload.requests ?? WorkloadSpec.defaultRequests) : workload.requests
         bench.durationSeconds = workload.durationSeconds
         bench.warmupRequests = workload.warmup
         bench.maxTokens = workload.maxTokens
@@ -279,16 +299,20 @@ struct TrialExecutor: Sendable {
     private func save(_ trial: Trial, outcome: TrialOutcome, record: Record) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        func json(_ value: some Encodable) -> String { (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null" }
+        func json(_ value: some Encodable) -> String {
+            (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        }
         let ended = MonotonicClock.now()
         let samples = record.samples.map { ($0.tNs, json($0)) }
         let events = record.events
         let row: [String: (any DatabaseValueConvertible)?] = [
             "idx": trial.index, "level": trial.level, "repetition": trial.repetition, "label": trial.label,
             "settings_json": json(trial.settings), "config_json": json(trial.config), "status": outcome.status.rawValue,
-            "failure": outcome.failure, "bench_run_id": outcome.benchRunId, "started_ns": Int64(bitPattern: record.started),
+            "failure": outcome.failure, "bench_run_id": outcome.benchRunId,
+            "started_ns": Int64(bitPattern: record.started),
             "ended_ns": Int64(bitPattern: ended), "engine_pid": record.pid.map { Int64($0) },
-            "engine_exit_status": record.exitStatus.map { Int64($0) }, "engine_signal": record.exitSignal.map { Int64($0) },
+            "engine_exit_status": record.exitStatus.map { Int64($0) },
+            "engine_signal": record.exitSignal.map { Int64($0) },
             "oom_kills": record.oomKills.map { Int64($0) }, "controls_json": json(record.controls),
             "cgroup_json": record.cgroup.map { json($0) }, "summary_json": outcome.summary.map { json($0) },
         ]
@@ -300,7 +324,8 @@ struct TrialExecutor: Sendable {
                 try db.execute(sql: "DELETE FROM probe_samples WHERE trial_idx = ?", arguments: [index])
                 try db.execute(sql: "DELETE FROM trials WHERE idx = ?", arguments: [index])
                 try db.execute(
-                    sql: "INSERT INTO trials (\(columns.joined(separator: ","))) VALUES (\(columns.map { _ in "?" }.joined(separator: ",")))",
+                    sql:
+                        "INSERT INTO trials (\(columns.joined(separator: ","))) VALUES (\(columns.map { _ in "?" }.joined(separator: ",")))",
                     arguments: StatementArguments(values))
                 for (time, sample) in samples {
                     try db.execute(

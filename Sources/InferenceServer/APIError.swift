@@ -9,8 +9,9 @@ struct APIError: Error, Sendable {
     var param: String?
     var code: String?
 
-    init(_ status: HTTPResponse.Status, _ message: String, type: String? = nil, param: String? = nil, code: String? = nil)
-    {
+    init(
+        _ status: HTTPResponse.Status, _ message: String, type: String? = nil, param: String? = nil, code: String? = nil
+    ) {
         self.status = status
         self.message = message
         self.type = type ?? (status.code >= 500 ? "server_error" : "invalid_request_error")

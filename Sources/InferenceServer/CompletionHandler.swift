@@ -29,7 +29,9 @@ struct CompletionHandler: Sendable {
 
     func handle(_ flavor: WireFlavor, body: ByteBuffer) async -> Response {
         let arrival = MonotonicClock.now()
-        let id = (flavor == .chat ? "chatcmpl-" : "cmpl-") + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)
+        let id =
+            (flavor == .chat ? "chatcmpl-" : "cmpl-")
+            + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)
         do {
             return try await serve(flavor, body: body, id: String(id), arrival: arrival)
         } catch {
@@ -60,7 +62,8 @@ struct CompletionHandler: Sendable {
         let entry = admission.enter()
         guard var ticket = entry.ticket else {
             metrics.rejection(reason: "queue_full")
-            throw APIError(.tooManyRequests, entry.rejection ?? "too many requests", type: "rate_limit_error", code: "queue_full")
+            throw APIError(
+                .tooManyRequests, entry.rejection ?? "too many requests", type: "rate_limit_error", code: "queue_full")
         }
         var released = false
         func release() {
@@ -118,7 +121,8 @@ struct CompletionHandler: Sendable {
         switch flavor {
         case .chat:
             let request = try decodeBody(ChatCompletionRequest.self, from: data)
-            return Parsed(prompt: .chat(try request.validatedMessages()), model: request.model, sampling: request.sampling)
+            return Parsed(
+                prompt: .chat(try request.validatedMessages()), model: request.model, sampling: request.sampling)
         case .completion, .generate:
             let request = try decodeBody(CompletionRequest.self, from: data)
             return Parsed(prompt: .text(request.prompt), model: request.model, sampling: request.sampling)
@@ -163,11 +167,16 @@ struct CompletionHandler: Sendable {
         case .chat, .completion:
             body = reply.encode(
                 reply.completion(
-                    [WireChoice(flavor: reply.flavor, text: text, role: true, finishReason: summary.finishReason.wire, complete: true)],
+                    [
+                        WireChoice(
+                            flavor: reply.flavor, text: text, role: true, finishReason: summary.finishReason.wire,
+                            complete: true)
+                    ],
                     usage: WireUsage(summary), timings: WireTimings(summary), chunk: false))
         }
         return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(data: body)))
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(data: body)))
     }
 
     // MARK: Streams
@@ -179,7 +188,8 @@ struct CompletionHandler: Sendable {
     }
 
     private func stream(
-        _ events: AsyncThrowingStream<GenerationEvent, any Error>, reply: Reply, ticket: Admission.Ticket, arrival: UInt64
+        _ events: AsyncThrowingStream<GenerationEvent, any Error>, reply: Reply, ticket: Admission.Ticket,
+        arrival: UInt64
     ) -> Response {
         let handler = self
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
@@ -244,14 +254,18 @@ struct CompletionHandler: Sendable {
                         out += reply.event(reply.final(finished))
                         if reply.includeUsage, reply.flavor != .generate {
                             out += reply.event(
-                                reply.completion([], usage: WireUsage(finished), timings: WireTimings(finished), chunk: true))
+                                reply.completion(
+                                    [], usage: WireUsage(finished), timings: WireTimings(finished), chunk: true))
                         }
                         out += Data("data: [DONE]\n\n".utf8)
                         _ = await write(out)
                     case .failed(let error):
-                        let apiError = (error as? EngineError).map(APIError.init) ?? APIError(.internalServerError, "\(error)")
+                        let apiError =
+                            (error as? EngineError).map(APIError.init) ?? APIError(.internalServerError, "\(error)")
                         _ = await write(reply.event(apiError.body))
-                        handler.logger.info("request", metadata: ["id": "\(reply.id)", "status": "error", "error": "\(apiError.message)"])
+                        handler.logger.info(
+                            "request",
+                            metadata: ["id": "\(reply.id)", "status": "error", "error": "\(apiError.message)"])
                         handler.metrics.request(status: Int(apiError.status.code))
                     }
                 }
@@ -261,7 +275,8 @@ struct CompletionHandler: Sendable {
                 if disconnected && summary == nil {
                     handler.metrics.cancellation()
                     handler.metrics.request(status: 499)
-                    handler.logger.info("request", metadata: ["id": "\(reply.id)", "status": "499", "error": "client disconnected"])
+                    handler.logger.info(
+                        "request", metadata: ["id": "\(reply.id)", "status": "499", "error": "client disconnected"])
                     return
                 }
                 if let summary { handler.finished(reply, summary: summary, status: 200) }
@@ -313,7 +328,8 @@ struct Reply: Sendable {
         -> WireCompletion
     {
         WireCompletion(
-            id: id, object: chunk ? flavor.chunkObject : flavor.object, created: created, model: model, choices: choices,
+            id: id, object: chunk ? flavor.chunkObject : flavor.object, created: created, model: model,
+            choices: choices,
             usage: usage, timings: timings)
     }
 
@@ -321,7 +337,8 @@ struct Reply: Sendable {
     func piece(_ text: String, role: Bool) -> AnyEncodable {
         if flavor == .generate { return AnyEncodable(WireGenerate(text: text)) }
         return AnyEncodable(
-            completion([WireChoice(flavor: flavor, text: text, role: role, finishReason: nil, complete: false)], chunk: true))
+            completion(
+                [WireChoice(flavor: flavor, text: text, role: role, finishReason: nil, complete: false)], chunk: true))
     }
 
     /// The last choice chunk: the finish reason and the timings.
@@ -329,7 +346,8 @@ struct Reply: Sendable {
         if flavor == .generate {
             return AnyEncodable(
                 WireGenerate(
-                    text: "", finishReason: summary.finishReason.wire, usage: WireUsage(summary), timings: WireTimings(summary)))
+                    text: "", finishReason: summary.finishReason.wire, usage: WireUsage(summary),
+                    timings: WireTimings(summary)))
         }
         let choice = WireChoice(
             flavor: flavor, text: flavor == .chat ? nil : "", role: false, finishReason: summary.finishReason.wire,

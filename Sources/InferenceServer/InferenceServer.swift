@@ -57,9 +57,13 @@ public struct InferenceServer: Sendable {
                 "created": Int(Date().timeIntervalSince1970),
             ]
             let data = try JSONSerialization.data(withJSONObject: ["object": "list", "data": [model]])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: data)))
         }
-        for (path, flavor) in [("/v1/chat/completions", WireFlavor.chat), ("/v1/completions", .completion), ("/generate", .generate)] {
+        for (path, flavor) in [
+            ("/v1/chat/completions", WireFlavor.chat), ("/v1/completions", .completion), ("/generate", .generate),
+        ] {
             router.post(RouterPath(stringLiteral: path)) { request, _ -> Response in
                 if let denied = Self.authorize(request, configuration) { return denied }
                 var request = request
@@ -91,12 +95,16 @@ public struct InferenceServer: Sendable {
 
     static func error(_ error: APIError) -> Response {
         let data = (try? JSONEncoder().encode(error.body)) ?? Data()
-        return Response(status: error.status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(
+            status: error.status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
     static func json(status: HTTPResponse.Status, _ value: [String: String]) -> Response {
         let data = (try? JSONEncoder().encode(value)) ?? Data()
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data))
+        )
     }
 
     /// Runs the server until SIGTERM/SIGINT: binds first (so `/health` answers 503 while the
@@ -105,7 +113,8 @@ public struct InferenceServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let application = Application(
             router: router(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "inferlab"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "inferlab"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         let engine = EngineService(configuration: configuration, state: state, logger: logger)
@@ -135,7 +144,8 @@ struct EngineService: Service {
         let backend: LlamaGenerationBackend
         do {
             backend = try await Task.detached {
-                let model = try LlamaModel(path: try ModelCatalog.resolve(configuration.model), options: configuration.engine.model)
+                let model = try LlamaModel(
+                    path: try ModelCatalog.resolve(configuration.model), options: configuration.engine.model)
                 return LlamaGenerationBackend(
                     model: model, engine: try InferenceEngine(model: model, configuration: configuration.engine))
             }.value
@@ -148,8 +158,10 @@ struct EngineService: Service {
         logger.info(
             "ready",
             metadata: [
-                "model": "\(backend.model.metadata.name)", "load_ms": "\(String(format: "%.0f", backend.model.loadMilliseconds))",
-                "scheduler": "\(configuration.engine.scheduler.kind.rawValue)", "n_ctx": "\(backend.engine.contextLength)",
+                "model": "\(backend.model.metadata.name)",
+                "load_ms": "\(String(format: "%.0f", backend.model.loadMilliseconds))",
+                "scheduler": "\(configuration.engine.scheduler.kind.rawValue)",
+                "n_ctx": "\(backend.engine.contextLength)",
             ])
         try? await gracefulShutdown()
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in

@@ -23,7 +23,8 @@ final class ServerMetrics: Sendable {
 
     private static let latencyBuckets: [Duration] = [
         .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        .seconds(30),
     ]
     private static let tokenBuckets: [Duration] = [
         .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(15), .milliseconds(20), .milliseconds(30),
@@ -36,11 +37,13 @@ final class ServerMetrics: Sendable {
         cellsUsed = registry.makeGauge(name: "inferlab_kv_cells_used", help: "KV cells holding data")
         cellsTotal = registry.makeGauge(name: "inferlab_kv_cells_total", help: "KV cells in the context")
         cachedPrefixes = registry.makeGauge(name: "inferlab_prefix_cache_entries", help: "Prefix-cache entries")
-        promptTokens = registry.makeCounter(name: "inferlab_prompt_tokens_total", help: "Prompt tokens of admitted requests")
+        promptTokens = registry.makeCounter(
+            name: "inferlab_prompt_tokens_total", help: "Prompt tokens of admitted requests")
         completionTokens = registry.makeCounter(name: "inferlab_completion_tokens_total", help: "Generated tokens")
         cancellations = registry.makeCounter(
             name: "inferlab_cancellations_total", help: "Requests dropped because the client went away")
-        prefixHits = registry.makeCounter(name: "inferlab_prefix_cache_hits_total", help: "Requests reusing a cached prefix")
+        prefixHits = registry.makeCounter(
+            name: "inferlab_prefix_cache_hits_total", help: "Requests reusing a cached prefix")
         prefixCachedTokens = registry.makeCounter(
             name: "inferlab_prefix_cache_tokens_total", help: "Prompt tokens served from the prefix cache")
         ttft = registry.makeDurationHistogram(

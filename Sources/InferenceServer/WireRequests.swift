@@ -147,7 +147,8 @@ struct CompletionRequest: Decodable {
             let list = try container.decode([String].self, forKey: .prompt)
             guard list.count == 1 else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .prompt, in: container, debugDescription: "exactly one prompt is supported (got \(list.count))")
+                    forKey: .prompt, in: container,
+                    debugDescription: "exactly one prompt is supported (got \(list.count))")
             }
             prompt = list[0]
         }

@@ -112,7 +112,8 @@ final class EngineLoop {
             cached = min(hit.length, job.request.promptTokens.count - 1)
             context.copySequence(hit.sequence, to: id, length: Int32(cached))
         }
-        let sequence = ActiveSequence(job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job),
+        let sequence = ActiveSequence(
+            job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job),
             vocabularySize: model.vocabularySize)
         running.append(sequence)
         job.continuation.yield(.admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: cached))
@@ -126,7 +127,8 @@ final class EngineLoop {
         var participants = decoding
         for sequence in decoding {
             sequence.outputIndex = batch.add(
-                token: sequence.lastToken, position: Int32(sequence.history.count), sequence: sequence.sequence, logits: true)
+                token: sequence.lastToken, position: Int32(sequence.history.count), sequence: sequence.sequence,
+                logits: true)
             sequence.history.append(sequence.lastToken)
         }
         // Prompt chunks, round-robin over the prefilling sequences starting at a rotating offset.
@@ -145,7 +147,8 @@ final class EngineLoop {
             let end = sequence.history.count + chunk
             for position in sequence.history.count..<end {
                 let last = position == prompt.count - 1
-                let index = batch.add(token: prompt[position], position: Int32(position), sequence: sequence.sequence, logits: last)
+                let index = batch.add(
+                    token: prompt[position], position: Int32(position), sequence: sequence.sequence, logits: last)
                 if last { sequence.outputIndex = index }
             }
             sequence.history.append(contentsOf: prompt[sequence.history.count..<end])
@@ -271,7 +274,8 @@ final class ActiveSequence {
     var firstToken: UInt64 = 0
     var lastTokenTime: UInt64 = 0
 
-    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, reservedCells: Int, vocabularySize: Int) {
+    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, reservedCells: Int, vocabularySize: Int)
+    {
         self.job = job
         self.sequence = sequence
         self.cachedTokens = cachedTokens
@@ -288,7 +292,8 @@ final class ActiveSequence {
 
     func summary(trailingText: String) -> GenerationSummary {
         GenerationSummary(
-            finishReason: finishReason ?? .stop, promptTokens: job.request.promptTokens.count, cachedTokens: cachedTokens,
+            finishReason: finishReason ?? .stop, promptTokens: job.request.promptTokens.count,
+            cachedTokens: cachedTokens,
             completionTokens: generated, trailingText: trailingText, arrival: job.arrival, admitted: admitted,
             prefillStart: prefillStart == 0 ? admitted : prefillStart, firstToken: firstToken, lastToken: lastTokenTime)
     }

@@ -59,7 +59,8 @@ public final class InferenceEngine: Sendable {
     /// Queues a request. Throws (through the stream) `invalidParameter` or `promptTooLong`
     /// without queueing when the request cannot run.
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self, throwing: (any Error).self)
+        let (stream, continuation) = AsyncThrowingStream.makeStream(
+            of: GenerationEvent.self, throwing: (any Error).self)
         do {
             try validate(request)
         } catch {

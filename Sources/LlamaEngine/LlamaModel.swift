@@ -131,8 +131,7 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// Renders messages with the model's own chat template (`llama_chat_apply_template`),
     /// ending with the assistant turn's opening.
-    public func applyChatTemplate(_ messages: [ChatMessage], addAssistant: Bool = true) throws(EngineError) -> String
-    {
+    public func applyChatTemplate(_ messages: [ChatMessage], addAssistant: Bool = true) throws(EngineError) -> String {
         guard let template = metadata.chatTemplate else {
             throw EngineError(.templateFailed, "the model \(metadata.name) has no chat template; use a plain prompt")
         }

@@ -27,7 +27,8 @@ public struct LocalGeneration: Sendable {
     public func run(onText: @Sendable (String) -> Void = { _ in }) async throws -> GenerationReport {
         try sampling.validate()
         guard maxTokens >= 1 else {
-            throw EngineError(.invalidParameter, "max-tokens must be at least 1 (got \(maxTokens))", parameter: "max_tokens")
+            throw EngineError(
+                .invalidParameter, "max-tokens must be at least 1 (got \(maxTokens))", parameter: "max_tokens")
         }
         try context.validate()
         let path = try ModelCatalog.resolve(model)

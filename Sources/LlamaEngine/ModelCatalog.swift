@@ -29,9 +29,12 @@ public struct ModelCatalog: Sendable {
     /// Finds `models/catalog.json` above the working directory or the executable.
     public static func locate() throws(EngineError) -> ModelCatalog {
         var candidates: [URL] = []
-        if let root = ProcessInfo.processInfo.environment["INFERLAB_ROOT"] { candidates.append(URL(fileURLWithPath: root)) }
+        if let root = ProcessInfo.processInfo.environment["INFERLAB_ROOT"] {
+            candidates.append(URL(fileURLWithPath: root))
+        }
         candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
+        candidates.append(
+            URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent())
         for start in candidates {
             var directory = start.standardizedFileURL
             for _ in 0..<8 {
@@ -49,7 +52,8 @@ public struct ModelCatalog: Sendable {
             }
         }
         throw EngineError(
-            .modelNotFound, "models/catalog.json not found; run inferlab from the InferLab checkout or set INFERLAB_ROOT")
+            .modelNotFound,
+            "models/catalog.json not found; run inferlab from the InferLab checkout or set INFERLAB_ROOT")
     }
 
     public init(entries: [String: Entry], root: URL) {
@@ -74,7 +78,8 @@ public struct ModelCatalog: Sendable {
         }
         let path = cachedPath(nameOrPath)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw EngineError(.modelNotFound, "model '\(nameOrPath)' is not downloaded yet; run: inferlab models pull \(nameOrPath)")
+            throw EngineError(
+                .modelNotFound, "model '\(nameOrPath)' is not downloaded yet; run: inferlab models pull \(nameOrPath)")
         }
         return path
     }
@@ -82,7 +87,8 @@ public struct ModelCatalog: Sendable {
     /// Downloads and verifies a model with `scripts/fetch-model pull NAME`; returns its path.
     public func pull(_ name: String) throws(EngineError) -> String {
         guard entries[name] != nil else {
-            throw EngineError(.modelNotFound, "unknown model '\(name)'; known: \(entries.keys.sorted().joined(separator: ", "))")
+            throw EngineError(
+                .modelNotFound, "unknown model '\(name)'; known: \(entries.keys.sorted().joined(separator: ", "))")
         }
         let process = Process()
         process.executableURL = root.appendingPathComponent("scripts/fetch-model")
@@ -98,7 +104,8 @@ public struct ModelCatalog: Sendable {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         waiter.wait()
         guard process.terminationStatus == 0 else {
-            throw EngineError(.modelNotFound, "fetching \(name) failed (exit \(process.terminationStatus)); see the message above")
+            throw EngineError(
+                .modelNotFound, "fetching \(name) failed (exit \(process.terminationStatus)); see the message above")
         }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -45,7 +45,9 @@ struct PrefixCache {
 
     /// Removes and returns entries whose tokens are a prefix of `tokens` (a newer entry covers them).
     mutating func entriesCovered(by tokens: [Int32]) -> [Int32] {
-        let covered = entries.filter { $0.tokens.count <= tokens.count && Self.commonPrefixLength($0.tokens, tokens) == $0.tokens.count }
+        let covered = entries.filter {
+            $0.tokens.count <= tokens.count && Self.commonPrefixLength($0.tokens, tokens) == $0.tokens.count
+        }
         entries.removeAll { entry in covered.contains { $0.sequence == entry.sequence } }
         return covered.map(\.sequence)
     }

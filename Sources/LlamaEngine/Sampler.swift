@@ -12,7 +12,9 @@ final class Sampler {
         argmaxOnly = parameters.isGreedy && parameters.repetitionPenalty == 1
         self.vocabularySize = vocabularySize
         if parameters.repetitionPenalty != 1 {
-            llama_sampler_chain_add(chain, llama_sampler_init_penalties(Int32(vocabularySize), 64, Float(parameters.repetitionPenalty), 0, 0))
+            llama_sampler_chain_add(
+                chain,
+                llama_sampler_init_penalties(Int32(vocabularySize), 64, Float(parameters.repetitionPenalty), 0, 0))
         }
         if parameters.isGreedy {
             llama_sampler_chain_add(chain, llama_sampler_init_greedy())

@@ -147,9 +147,13 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
             parsed.host != nil
         else { throw bad("url", "'\(url)' is not an http(s) URL; give e.g. http://127.0.0.1:8080") }
         guard concurrency >= 1 else { throw bad("concurrency", "must be at least 1 (got \(concurrency))") }
-        if let rate, !(rate > 0 && rate.isFinite) { throw bad("rate", "must be a positive number of requests/s (got \(rate))") }
+        if let rate, !(rate > 0 && rate.isFinite) {
+            throw bad("rate", "must be a positive number of requests/s (got \(rate))")
+        }
         guard burstiness > 0, burstiness.isFinite else { throw bad("burstiness", "must be > 0 (got \(burstiness))") }
-        if let maxConcurrency, maxConcurrency < 1 { throw bad("max_concurrency", "must be at least 1 (got \(maxConcurrency))") }
+        if let maxConcurrency, maxConcurrency < 1 {
+            throw bad("max_concurrency", "must be at least 1 (got \(maxConcurrency))")
+        }
         if let requests, requests < 1 { throw bad("requests", "must be at least 1 (got \(requests))") }
         if let durationSeconds, !(durationSeconds > 0 && durationSeconds.isFinite) {
             throw bad("duration_seconds", "must be > 0 (got \(durationSeconds))")
@@ -158,17 +162,25 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
             throw bad("requests", "give a request count (--requests) or a duration (--duration)")
         }
         guard warmupRequests >= 0 else { throw bad("warmup_requests", "must be >= 0 (got \(warmupRequests))") }
-        guard warmupSeconds >= 0, warmupSeconds.isFinite else { throw bad("warmup_seconds", "must be >= 0 (got \(warmupSeconds))") }
+        guard warmupSeconds >= 0, warmupSeconds.isFinite else {
+            throw bad("warmup_seconds", "must be >= 0 (got \(warmupSeconds))")
+        }
         if let maxTokens, maxTokens < 1 { throw bad("max_tokens", "must be at least 1 (got \(maxTokens))") }
-        guard temperature >= 0, temperature.isFinite else { throw bad("temperature", "must be >= 0 (got \(temperature))") }
-        guard timeoutSeconds > 0, timeoutSeconds.isFinite else { throw bad("timeout_seconds", "must be > 0 (got \(timeoutSeconds))") }
+        guard temperature >= 0, temperature.isFinite else {
+            throw bad("temperature", "must be >= 0 (got \(temperature))")
+        }
+        guard timeoutSeconds > 0, timeoutSeconds.isFinite else {
+            throw bad("timeout_seconds", "must be > 0 (got \(timeoutSeconds))")
+        }
         try slo.validate()
         switch scenario {
         case .closed: break
         case .poisson:
             guard rate != nil else { throw bad("rate", "the poisson scenario needs a rate (--rate R requests/s)") }
         case .offline:
-            guard requests != nil else { throw bad("requests", "the offline scenario needs a request count (--requests)") }
+            guard requests != nil else {
+                throw bad("requests", "the offline scenario needs a request count (--requests)")
+            }
         case .sweep:
             guard !sweep.isEmpty else { throw bad("sweep", "the sweep scenario needs values (--sweep 1,2,4)") }
             for value in sweep {

@@ -16,7 +16,8 @@ struct BenchRecorder: Sendable {
         let configurationJSON = String(decoding: (try? encoder.encode(configuration)) ?? Data(), as: UTF8.self)
         let run = RunRow(
             tool: "bench", toolVersion: toolVersion, startedAt: ISO8601DateFormatter().string(from: Date()),
-            startMonotonicNs: Int64(MonotonicClock.now()), targetUrl: configuration.url, api: configuration.api.rawValue,
+            startMonotonicNs: Int64(MonotonicClock.now()), targetUrl: configuration.url,
+            api: configuration.api.rawValue,
             model: configuration.model, scenario: configuration.scenario.rawValue, configurationJson: configurationJSON,
             serverInfoJson: serverInfo)
         do {
@@ -45,7 +46,8 @@ struct BenchRecorder: Sendable {
                     try row.insert(db)
                     let id = row.id ?? 0
                     for (idx, e) in events.enumerated() {
-                        try EventRow(requestId: id, idx: idx, tNs: Int64(e.t), kind: e.kind.rawValue, bytes: e.bytes).insert(db)
+                        try EventRow(requestId: id, idx: idx, tNs: Int64(e.t), kind: e.kind.rawValue, bytes: e.bytes)
+                            .insert(db)
                     }
                 }
             }
@@ -63,7 +65,8 @@ struct BenchRecorder: Sendable {
         do {
             try store.write { db in
                 try db.execute(
-                    sql: "UPDATE runs SET summary_json = ?, finished_at = ? WHERE id = ?", arguments: [json, finished, runId])
+                    sql: "UPDATE runs SET summary_json = ?, finished_at = ? WHERE id = ?",
+                    arguments: [json, finished, runId])
             }
         } catch {
             throw LoadGenError(.store, error.message, cause: error)
@@ -73,8 +76,10 @@ struct BenchRecorder: Sendable {
     static func row(_ r: RequestRecord, runId: Int64, timings: Data?) -> RequestRow {
         RequestRow(
             runId: runId, step: r.step, seq: r.seq, corpusId: r.corpusId, class: r.lengthClass,
-            scheduledNs: Int64(r.scheduledNs), sentNs: Int64(r.sentNs), firstContentNs: r.firstContentNs.map { Int64($0) },
-            lastEventNs: r.lastEventNs.map { Int64($0) }, lagMs: r.lagMs, ttftMs: r.ttftMs, tpotMs: r.tpotMs, e2eMs: r.e2eMs,
+            scheduledNs: Int64(r.scheduledNs), sentNs: Int64(r.sentNs),
+            firstContentNs: r.firstContentNs.map { Int64($0) },
+            lastEventNs: r.lastEventNs.map { Int64($0) }, lagMs: r.lagMs, ttftMs: r.ttftMs, tpotMs: r.tpotMs,
+            e2eMs: r.e2eMs,
             decodeTokensPerS: r.clientDecodeTokensPerSecond, promptTokens: r.promptTokens,
             promptTokensSource: r.promptTokens == nil ? nil : TokenCountSource.usage.rawValue,
             completionTokens: r.outputTokens, completionTokensSource: r.outputTokenSource.rawValue,

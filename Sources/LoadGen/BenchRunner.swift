@@ -59,7 +59,8 @@ public struct BenchRunner: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .seconds(5))
-        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(3), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096)
+        httpConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(3), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096)
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         httpConfiguration.decompression = .disabled
         let http = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: httpConfiguration)
@@ -80,14 +81,17 @@ public struct BenchRunner: Sendable {
         let client = StreamingClient(http: http, configuration: configuration)
         let serverInfo = await client.serverInfo()
         let recorder = try store.map { store throws(LoadGenError) in
-            try BenchRecorder.start(store: store, configuration: configuration, serverInfo: serverInfo, toolVersion: toolVersion)
+            try BenchRecorder.start(
+                store: store, configuration: configuration, serverInfo: serverInfo, toolVersion: toolVersion)
         }
         let tracker = ProgressTracker(report: progress)
         var driver = WindowDriver(client: client, corpus: corpus, bodies: bodies, tracker: tracker)
 
         let warmup = configuration.warmupRequests > 0 || configuration.warmupSeconds > 0
         if warmup {
-            let users = configuration.scenario == .closed ? configuration.concurrency
+            let users =
+                configuration.scenario == .closed
+                ? configuration.concurrency
                 : (configuration.maxConcurrency ?? configuration.concurrency)
             _ = await driver.run(
                 step: -1, pattern: .closed(concurrency: users),
@@ -107,7 +111,8 @@ public struct BenchRunner: Sendable {
             let summary = BenchSummary(
                 records: window.records, windowStart: window.start, windowEnd: window.end, slo: configuration.slo,
                 peakInFlight: window.peakInFlight)
-            steps.append(BenchResult.Step(index: index, concurrency: plan.concurrency, rate: plan.rate, summary: summary))
+            steps.append(
+                BenchResult.Step(index: index, concurrency: plan.concurrency, rate: plan.rate, summary: summary))
             all += window.records
             firstStart = firstStart ?? window.start
             lastEnd = window.end
@@ -122,7 +127,8 @@ public struct BenchRunner: Sendable {
                 peakInFlight: steps.map(\.summary.peakInFlight).max() ?? 0)
         try recorder?.finish(summary: overall)
         return BenchResult(
-            runId: recorder?.runId, configuration: configuration, serverInfo: serverInfo, steps: steps, summary: overall,
+            runId: recorder?.runId, configuration: configuration, serverInfo: serverInfo, steps: steps,
+            summary: overall,
             records: all)
     }
 
@@ -136,12 +142,14 @@ public struct BenchRunner: Sendable {
         let c = configuration
         func open(_ rate: Double, _ salt: UInt64) -> StepPlan {
             StepPlan(
-                pattern: .open(ArrivalProcess(rate: rate, burstiness: c.burstiness, seed: c.arrivalSeed &+ salt),
-                               maxConcurrency: c.maxConcurrency), rate: rate)
+                pattern: .open(
+                    ArrivalProcess(rate: rate, burstiness: c.burstiness, seed: c.arrivalSeed &+ salt),
+                    maxConcurrency: c.maxConcurrency), rate: rate)
         }
         switch c.scenario {
         case .closed: return [StepPlan(pattern: .closed(concurrency: c.concurrency), concurrency: c.concurrency)]
-        case .offline: return [StepPlan(pattern: .offline(maxConcurrency: c.maxConcurrency), concurrency: c.maxConcurrency)]
+        case .offline:
+            return [StepPlan(pattern: .offline(maxConcurrency: c.maxConcurrency), concurrency: c.maxConcurrency)]
         case .poisson: return [open(c.rate ?? 1, 0)]
         case .sweep:
             return c.sweep.enumerated().map { index, value in

@@ -5,7 +5,10 @@ extension BenchSummary {
     public func table(title: String? = nil) -> String {
         var lines: [String] = []
         if let title { lines.append(title) }
-        let failedText = requests.failed > 0 ? " (failed: \(errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))" : ""
+        let failedText =
+            requests.failed > 0
+            ? " (failed: \(errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
+            : ""
         lines.append("requests: \(requests.completed) completed, \(requests.failed) failed\(failedText)")
         lines.append(pad("metric (ms)", 24) + ["p50", "p90", "p95", "p99", "max"].map { lpad($0, 10) }.joined())
         let rows: [(String, LatencyPercentiles)] = [
@@ -13,13 +16,16 @@ extension BenchSummary {
             ("E2E from t_sched", e2eFromScheduledMs),
         ]
         for (name, p) in rows {
-            let cells = p.count == 0 ? Array(repeating: "-", count: 5) : [p.p50, p.p90, p.p95, p.p99, p.max].map { f($0) }
+            let cells =
+                p.count == 0 ? Array(repeating: "-", count: 5) : [p.p50, p.p90, p.p95, p.p99, p.max].map { f($0) }
             lines.append(pad(name, 24) + cells.map { lpad($0, 10) }.joined())
         }
         lines.append(
             "throughput: \(f(outputTokensPerS)) output tok/s, \(f(requestsPerS)) req/s, goodput \(f(goodputRequestsPerS)) req/s"
                 + (slo.isEmpty ? "" : " (slo \(sloText))"))
-        lines.append("window: \(f(durationS)) s, \(outputTokens) output tokens (counted from \(tokenCountSource)), peak in flight \(peakInFlight)")
+        lines.append(
+            "window: \(f(durationS)) s, \(outputTokens) output tokens (counted from \(tokenCountSource)), peak in flight \(peakInFlight)"
+        )
         return lines.joined(separator: "\n")
     }
 
@@ -32,6 +38,10 @@ extension BenchSummary {
     }
 
     private func f(_ v: Double) -> String { String(format: v >= 100 ? "%.1f" : "%.2f", v) }
-    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-    private func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+    private func pad(_ s: String, _ n: Int) -> String {
+        s.count >= n ? s : s + String(repeating: " ", count: n - s.count)
+    }
+    private func lpad(_ s: String, _ n: Int) -> String {
+        s.count >= n ? s : String(repeating: " ", count: n - s.count) + s
+    }
 }

@@ -107,7 +107,8 @@ public struct Calibrator: Sendable {
         }
 
         // 2. Event rate.
-        let burstServer = try await MockOpenAIServer.start(behavior: .init(tokens: o.rateTokens, intervalNanoseconds: 0))
+        let burstServer = try await MockOpenAIServer.start(
+            behavior: .init(tokens: o.rateTokens, intervalNanoseconds: 0))
         configuration.url = burstServer.url
         configuration.concurrency = o.rateStreams
         configuration.requests = o.rateStreams

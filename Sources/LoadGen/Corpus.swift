@@ -77,7 +77,8 @@ public struct Corpus: Sendable, Equatable {
             do {
                 entry = try decoder.decode(CorpusEntry.self, from: Data(line))
             } catch {
-                throw LoadGenError(.corpus, "\(name) line \(number): not a valid corpus entry (\(describe(error)))", cause: error)
+                throw LoadGenError(
+                    .corpus, "\(name) line \(number): not a valid corpus entry (\(describe(error)))", cause: error)
             }
             func bad(_ why: String) -> LoadGenError { LoadGenError(.corpus, "\(name) line \(number): \(why)") }
             guard !entry.id.isEmpty else { throw bad("\"id\" is empty") }
@@ -89,11 +90,14 @@ public struct Corpus: Sendable, Equatable {
             case (nil, let m?) where m.isEmpty: throw bad("\"messages\" is empty")
             default: break
             }
-            if let maxTokens = entry.maxTokens, maxTokens < 1 { throw bad("\"max_tokens\" must be >= 1 (got \(maxTokens))") }
+            if let maxTokens = entry.maxTokens, maxTokens < 1 {
+                throw bad("\"max_tokens\" must be >= 1 (got \(maxTokens))")
+            }
             entries.append(entry)
         }
         guard !entries.isEmpty else {
-            throw LoadGenError(.corpus, "\(name) has no prompts; give a JSONL file with one {\"id\", \"prompt\"} per line")
+            throw LoadGenError(
+                .corpus, "\(name) has no prompts; give a JSONL file with one {\"id\", \"prompt\"} per line")
         }
         return Corpus(entries: entries)
     }

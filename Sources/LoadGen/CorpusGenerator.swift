@@ -54,11 +54,14 @@ public struct CorpusGenerator: Sendable {
             }
             let span = lengthClass.tokens.upperBound - lengthClass.tokens.lowerBound + 1
             let target = lengthClass.tokens.lowerBound + rng.nextInt(below: span)
-            let (prompt, tokens) = try makePrompt(target: target, limit: lengthClass.tokens.upperBound, rng: &rng, countTokens: countTokens)
+            let (prompt, tokens) = try makePrompt(
+                target: target, limit: lengthClass.tokens.upperBound, rng: &rng, countTokens: countTokens)
             let number = String(index + 1)
             let id = "p" + String(repeating: "0", count: width - number.count) + number
             entries.append(
-                CorpusEntry(id: id, prompt: prompt, maxTokens: lengthClass.maxTokens, class: lengthClass.name, promptTokens: tokens))
+                CorpusEntry(
+                    id: id, prompt: prompt, maxTokens: lengthClass.maxTokens, class: lengthClass.name,
+                    promptTokens: tokens))
         }
         return Corpus(entries: entries)
     }

@@ -46,7 +46,8 @@ public struct CrossCheck: Sendable, Codable, Equatable {
     public init(records: [RequestRecord]) {
         var rows: [Row] = []
         for r in records {
-            guard let client = r.clientDecodeTokensPerSecond, let server = r.timings?.predictedPerSecond, server > 0 else {
+            guard let client = r.clientDecodeTokensPerSecond, let server = r.timings?.predictedPerSecond, server > 0
+            else {
                 continue
             }
             rows.append(
@@ -58,7 +59,9 @@ public struct CrossCheck: Sendable, Codable, Equatable {
         self.rows = rows
         skipped = records.count - rows.count
         maxRelativeDifference = rows.map { abs($0.relativeDifference) }.max() ?? 0
-        usageMatchesServer = !rows.isEmpty && rows.allSatisfy { $0.usageCompletionTokens != nil && $0.usageCompletionTokens == $0.serverPredictedN }
+        usageMatchesServer =
+            !rows.isEmpty
+            && rows.allSatisfy { $0.usageCompletionTokens != nil && $0.usageCompletionTokens == $0.serverPredictedN }
         eventsMatchUsage = !rows.isEmpty && rows.allSatisfy { $0.usageCompletionTokens == $0.contentEvents }
     }
 

@@ -36,7 +36,9 @@ public final class MockOpenAIServer: Sendable {
         /// The default is `.normal`.
         public var mode: Mode = .normal
 
-        public init(tokens: Int = 16, intervalNanoseconds: UInt64 = 1_000_000, eventsPerWrite: Int = 32, mode: Mode = .normal) {
+        public init(
+            tokens: Int = 16, intervalNanoseconds: UInt64 = 1_000_000, eventsPerWrite: Int = 32, mode: Mode = .normal
+        ) {
             self.tokens = tokens
             self.intervalNanoseconds = intervalNanoseconds
             self.eventsPerWrite = eventsPerWrite
@@ -85,7 +87,8 @@ public final class MockOpenAIServer: Sendable {
         }
     }
 
-    private init(port: Int, behavior: Behavior, group: MultiThreadedEventLoopGroup, channel: any Channel, log: SendLog) {
+    private init(port: Int, behavior: Behavior, group: MultiThreadedEventLoopGroup, channel: any Channel, log: SendLog)
+    {
         self.port = port
         self.behavior = behavior
         self.group = group

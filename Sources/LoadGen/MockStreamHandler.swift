@@ -33,7 +33,9 @@ final class MockStreamHandler: ChannelInboundHandler {
         let path = head.uri.split(separator: "?").first.map(String.init) ?? head.uri
         switch (head.method, path) {
         case (.GET, "/v1/models"):
-            sendWhole(context, .ok, "application/json", #"{"object":"list","data":[{"id":"mock","object":"model","owned_by":"inferlab"}]}"#)
+            sendWhole(
+                context, .ok, "application/json",
+                #"{"object":"list","data":[{"id":"mock","object":"model","owned_by":"inferlab"}]}"#)
         case (.GET, "/health"):
             sendWhole(context, .ok, "application/json", #"{"status":"ok"}"#)
         case (.POST, "/v1/chat/completions"), (.POST, "/v1/completions"), (.POST, "/generate"):
@@ -43,11 +45,14 @@ final class MockStreamHandler: ChannelInboundHandler {
         }
     }
 
-    private func sendWhole(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ type: String, _ body: String) {
+    private func sendWhole(
+        _ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ type: String, _ body: String
+    ) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: type)
         headers.add(name: "Content-Length", value: String(body.utf8.count))
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
@@ -55,8 +60,9 @@ final class MockStreamHandler: ChannelInboundHandler {
     private func stream(_ context: ChannelHandlerContext, chat: Bool) {
         switch behavior.mode {
         case .httpError(let status):
-            sendWhole(context, HTTPResponseStatus(statusCode: status), "application/json",
-                      #"{"error":{"message":"mock error","type":"server_error","code":\#(status)}}"#)
+            sendWhole(
+                context, HTTPResponseStatus(statusCode: status), "application/json",
+                #"{"error":{"message":"mock error","type":"server_error","code":\#(status)}}"#)
             return
         case .notSSE:
             sendWhole(context, .ok, "text/html", "<html><body>not an event stream</body></html>")
@@ -68,7 +74,8 @@ final class MockStreamHandler: ChannelInboundHandler {
         headers.add(name: "Content-Type", value: "text/event-stream")
         headers.add(name: "Cache-Control", value: "no-cache")
         headers.add(name: "Transfer-Encoding", value: "chunked")
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         let token = ByteBuffer(string: MockEvents.content(chat: chat))
         var times: [UInt64] = []
         times.reserveCapacity(behavior.tokens)
@@ -82,7 +89,8 @@ final class MockStreamHandler: ChannelInboundHandler {
                 context.close(promise: nil)
                 return false
             case .malformedChunk(let at) where index == at:
-                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "data: {not json\n\n")))), promise: nil)
+                context.write(
+                    wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: "data: {not json\n\n")))), promise: nil)
             case .errorEvent(let at) where index == at:
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: MockEvents.error)))), promise: nil)
                 finish(context, chat: chat, tokens: index, times: times, usage: false)
@@ -139,20 +147,27 @@ final class MockStreamHandler: ChannelInboundHandler {
 enum MockEvents {
     static func content(chat: Bool) -> String {
         chat
-            ? #"data: {"id":"mock","object":"chat.completion.chunk","model":"mock","choices":[{"index":0,"delta":{"content":" tok"},"finish_reason":null}]}"# + "\n\n"
-            : #"data: {"id":"mock","object":"text_completion","model":"mock","choices":[{"index":0,"text":" tok","finish_reason":null}]}"# + "\n\n"
+            ? #"data: {"id":"mock","object":"chat.completion.chunk","model":"mock","choices":[{"index":0,"delta":{"content":" tok"},"finish_reason":null}]}"#
+                + "\n\n"
+            : #"data: {"id":"mock","object":"text_completion","model":"mock","choices":[{"index":0,"text":" tok","finish_reason":null}]}"#
+                + "\n\n"
     }
 
     static func finish(chat: Bool) -> String {
         chat
-            ? #"data: {"id":"mock","object":"chat.completion.chunk","model":"mock","choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"# + "\n\n"
-            : #"data: {"id":"mock","object":"text_completion","model":"mock","choices":[{"index":0,"text":"","finish_reason":"length"}]}"# + "\n\n"
+            ? #"data: {"id":"mock","object":"chat.completion.chunk","model":"mock","choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"#
+                + "\n\n"
+            : #"data: {"id":"mock","object":"text_completion","model":"mock","choices":[{"index":0,"text":"","finish_reason":"length"}]}"#
+                + "\n\n"
     }
 
     static func usage(tokens: Int, predictedMs: Double) -> String {
         let rate = predictedMs > 0 ? Double(tokens) / predictedMs * 1000 : 0
-        return #"data: {"id":"mock","choices":[],"usage":{"prompt_tokens":8,"completion_tokens":\#(tokens),"total_tokens":\#(tokens + 8)},"timings":{"prompt_n":8,"cache_n":0,"prompt_ms":0.1,"predicted_n":\#(tokens),"predicted_ms":\#(predictedMs),"predicted_per_second":\#(rate)}}"# + "\n\n"
+        return
+            #"data: {"id":"mock","choices":[],"usage":{"prompt_tokens":8,"completion_tokens":\#(tokens),"total_tokens":\#(tokens + 8)},"timings":{"prompt_n":8,"cache_n":0,"prompt_ms":0.1,"predicted_n":\#(tokens),"predicted_ms":\#(predictedMs),"predicted_per_second":\#(rate)}}"#
+            + "\n\n"
     }
 
-    static let error = #"data: {"error":{"message":"mock failure mid-stream","type":"server_error","code":500}}"# + "\n\n"
+    static let error =
+        #"data: {"error":{"message":"mock failure mid-stream","type":"server_error","code":500}}"# + "\n\n"
 }

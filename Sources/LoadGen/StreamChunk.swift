@@ -38,7 +38,8 @@ public struct StreamChunk: Sendable, Equatable {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(data)) else { return nil }
         var chunk = StreamChunk()
         if let choice = wire.choices?.first {
-            chunk.content = choice.delta?.content ?? choice.delta?.reasoningContent ?? choice.text
+            chunk.content =
+                choice.delta?.content ?? choice.delta?.reasoningContent ?? choice.text
                 ?? choice.message?.content ?? ""
             chunk.finishReason = choice.finishReason
         }

@@ -73,14 +73,17 @@ final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
         let now = MonotonicClock.now()
         return state.withLock { s in
             if s.record.errorClass == .httpStatus, !s.errorBody.isEmpty {
-                s.record.errorMessage = (s.record.errorMessage ?? "") + ": " + String(decoding: s.errorBody, as: UTF8.self)
+                s.record.errorMessage =
+                    (s.record.errorMessage ?? "") + ": " + String(decoding: s.errorBody, as: UTF8.self)
             }
             if s.record.errorClass == nil {
                 if streaming {
                     s.stream.finish(&s.record)
                 } else {
                     s.stream.handle(SSEParser.Event(data: s.wholeBody), at: now, into: &s.record)
-                    if s.record.errorClass == nil, s.record.events.last?.kind != .content, s.record.usageCompletionTokens == nil {
+                    if s.record.errorClass == nil, s.record.events.last?.kind != .content,
+                        s.record.usageCompletionTokens == nil
+                    {
                         s.record.errorClass = .malformedStream
                         s.record.errorMessage = "the response body has no generated text"
                     }

@@ -29,7 +29,8 @@ struct StreamingClient: Sendable {
     func send(_ entry: CorpusEntry, body: Data, step: Int, seq: Int, scheduledNs: UInt64) async -> RequestRecord {
         let sent = MonotonicClock.now()
         let record = RequestRecord(
-            step: step, seq: seq, corpusId: entry.id, lengthClass: entry.class ?? "", scheduledNs: scheduledNs, sentNs: sent)
+            step: step, seq: seq, corpusId: entry.id, lengthClass: entry.class ?? "", scheduledNs: scheduledNs,
+            sentNs: sent)
         let request: HTTPClient.Request
         do {
             var headers = HTTPHeaders()
@@ -114,7 +115,10 @@ struct StreamingClient: Sendable {
             case .connectTimeout: return (.connect, "connect timed out")
             case .cancelled: return (.cancelled, "cancelled")
             case .remoteConnectionClosed:
-                return (gotResponse ? .malformedStream : .connect, "server closed the connection" + (gotResponse ? " mid-stream" : ""))
+                return (
+                    gotResponse ? .malformedStream : .connect,
+                    "server closed the connection" + (gotResponse ? " mid-stream" : "")
+                )
             default: break
             }
         }

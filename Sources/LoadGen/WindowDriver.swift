@@ -26,7 +26,8 @@ struct WindowDriver: Sendable {
 
     mutating func run(step: Int, pattern: LoadScheduler.Pattern, requests: Int?, durationNs: UInt64?) async -> Window {
         let start = MonotonicClock.now()
-        var scheduler = LoadScheduler(pattern: pattern, start: start, requests: requests, durationNanoseconds: durationNs)
+        var scheduler = LoadScheduler(
+            pattern: pattern, start: start, requests: requests, durationNanoseconds: durationNs)
         if step >= 0 { tracker.startWindow(total: requests, now: start) }
         var records: [RequestRecord] = []
         let client = self.client
@@ -37,7 +38,9 @@ struct WindowDriver: Sendable {
         await withTaskGroup(of: RequestRecord.self) { group in
             var stopping = false
             loop: while true {
-                let action: LoadScheduler.Action = stopping ? (scheduler.inFlight > 0 ? .awaitCompletion : .finished)
+                let action: LoadScheduler.Action =
+                    stopping
+                    ? (scheduler.inFlight > 0 ? .awaitCompletion : .finished)
                     : scheduler.nextAction(now: MonotonicClock.now())
                 switch action {
                 case .send(let index, let scheduledAt):
@@ -45,7 +48,8 @@ struct WindowDriver: Sendable {
                     let body = bodies[cursor % count]
                     cursor += 1
                     group.addTask {
-                        let record = await client.send(entry, body: body, step: step, seq: index, scheduledNs: scheduledAt)
+                        let record = await client.send(
+                            entry, body: body, step: step, seq: index, scheduledNs: scheduledAt)
                         if measured { tracker.finished(record, now: MonotonicClock.now()) }
                         return record
                     }

@@ -71,7 +71,8 @@ public struct DegradationChart: Sendable, Codable, Equatable {
         for (index, level) in levels.enumerated() {
             let px = x.map(positions[index])
             if style == .bar || !numeric {
-                canvas.rect(px - barWidth / 2, y.map(level.y), barWidth, y.map(0) - y.map(level.y), fill: color, opacity: 0.75,
+                canvas.rect(
+                    px - barWidth / 2, y.map(level.y), barWidth, y.map(0) - y.map(level.y), fill: color, opacity: 0.75,
                     title: "\(level.label): \(ChartFormat.tick(level.y))")
             } else {
                 canvas.circle(px, y.map(level.y), radius: 4, fill: color, opacity: 1)
@@ -87,8 +88,12 @@ public struct DegradationChart: Sendable, Codable, Equatable {
         if numeric, levels.count >= 3, let fit = LinearFit.fit(x: positions, y: levels.map(\.y)) {
             let x0 = positions.min()!
             let x1 = positions.max()!
-            canvas.line(x.map(x0), y.map(fit.predict(x0)), x.map(x1), y.map(fit.predict(x1)), stroke: SVGCanvas.color(1), width: 1.5, dash: "6 4")
-            canvas.text(canvas.right, 20, "linear fit R² \(MetricUnit.number(fit.rSquared)), slope \(MetricUnit.number(fit.slope))",
+            canvas.line(
+                x.map(x0), y.map(fit.predict(x0)), x.map(x1), y.map(fit.predict(x1)), stroke: SVGCanvas.color(1),
+                width: 1.5, dash: "6 4")
+            canvas.text(
+                canvas.right, 20,
+                "linear fit R² \(MetricUnit.number(fit.rSquared)), slope \(MetricUnit.number(fit.slope))",
                 anchor: "end", size: 12, fill: SVGCanvas.color(1))
         }
         return canvas.render(label: title)

@@ -33,10 +33,12 @@ public enum HTMLReport {
         if !model.levels.isEmpty { html += levels(model.levels) }
         if !model.charts.isEmpty { html += charts(model.charts) }
         if !model.failures.isEmpty { html += failures(model.failures) }
-        html += "<section id=\"configuration\"><h2>Configuration</h2>\n<pre>\(HTML.escape(model.experiment))</pre>\n</section>\n"
+        html +=
+            "<section id=\"configuration\"><h2>Configuration</h2>\n<pre>\(HTML.escape(model.experiment))</pre>\n</section>\n"
         html += "<section id=\"provenance\"><h2>Provenance</h2>\n<table class=\"kv\">\n<tbody>\n"
         for item in model.provenance {
-            html += "<tr><th scope=\"row\">\(HTML.escape(item.key))</th><td><code>\(HTML.escape(item.value))</code></td></tr>\n"
+            html +=
+                "<tr><th scope=\"row\">\(HTML.escape(item.key))</th><td><code>\(HTML.escape(item.value))</code></td></tr>\n"
         }
         html += "</tbody>\n</table>\n</section>\n"
         html += "<footer>Percentiles are nearest-rank. Intervals are 95 % percentile-bootstrap (seeded). "
@@ -79,8 +81,10 @@ public enum HTMLReport {
         var html = "<section id=\"criteria\"><h2>Criteria <small>\(passed)/\(criteria.count) pass</small></h2>\n"
         html += "<table>\n<thead><tr><th>criterion</th><th>measured</th><th>result</th></tr></thead>\n<tbody>\n"
         for criterion in criteria {
-            let badge = criterion.passed ? "<span class=\"badge pass\">pass</span>" : "<span class=\"badge fail\">fail</span>"
-            html += "<tr><td>\(HTML.escape(criterion.requirement))</td><td>\(HTML.escape(criterion.figure))</td><td>\(badge)</td></tr>\n"
+            let badge =
+                criterion.passed ? "<span class=\"badge pass\">pass</span>" : "<span class=\"badge fail\">fail</span>"
+            html +=
+                "<tr><td>\(HTML.escape(criterion.requirement))</td><td>\(HTML.escape(criterion.figure))</td><td>\(badge)</td></tr>\n"
         }
         return html + "</tbody>\n</table>\n</section>\n"
     }
@@ -88,7 +92,8 @@ public enum HTMLReport {
     private static func levels(_ levels: [LevelSummary]) -> String {
         var html = "<section id=\"levels\"><h2>Results per level</h2>\n"
         html += "<table class=\"num\">\n<thead><tr><th>level</th><th>trials</th><th>requests</th><th>errors</th>"
-        html += "<th>TTFT p50</th><th>TTFT p99</th><th>ITL p99</th><th>E2E p99</th><th>tokens/s</th><th>CV of TTFT p99</th></tr></thead>\n<tbody>\n"
+        html +=
+            "<th>TTFT p50</th><th>TTFT p99</th><th>ITL p99</th><th>E2E p99</th><th>tokens/s</th><th>CV of TTFT p99</th></tr></thead>\n<tbody>\n"
         for level in levels {
             html += "<tr><th scope=\"row\">\(HTML.escape(level.label))</th><td>\(level.trials)"
             html += level.failedTrials > 0 ? " (\(level.failedTrials) failed)" : ""
@@ -101,19 +106,28 @@ public enum HTMLReport {
         html += "</tbody>\n</table>\n<p class=\"note\">Latencies in milliseconds.</p>\n"
         for level in levels {
             html += "<details open><summary>\(HTML.escape(level.label))</summary>\n<div class=\"level\">\n"
-            html += "<table class=\"num\">\n<thead><tr><th>metric (ms)</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>n</th></tr></thead>\n<tbody>\n"
-            for (name, summary) in [("TTFT", level.ttft), ("ITL", level.itl), ("TPOT", level.tpot), ("E2E", level.e2e)] {
+            html +=
+                "<table class=\"num\">\n<thead><tr><th>metric (ms)</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>n</th></tr></thead>\n<tbody>\n"
+            for (name, summary) in [("TTFT", level.ttft), ("ITL", level.itl), ("TPOT", level.tpot), ("E2E", level.e2e)]
+            {
                 html += "<tr><th scope=\"row\">\(name)</th>"
-                html += [summary?.p50, summary?.p95, summary?.p99, summary?.max].map { "<td>\(ChartFormat.cell($0))</td>" }.joined()
+                html += [summary?.p50, summary?.p95, summary?.p99, summary?.max].map {
+                    "<td>\(ChartFormat.cell($0))</td>"
+                }.joined()
                 html += "<td>\(summary.map { "\($0.count)" } ?? "0")</td></tr>\n"
             }
             html += "</tbody>\n</table>\n<p class=\"note\">tokens/s \(ChartFormat.cell(level.tokensPerSecond)) · "
             html += "errors \(level.errors) of \(level.requests)"
             if !level.errorsByClass.isEmpty {
-                html += " (" + level.errorsByClass.map { "\(HTML.escape($0.key)) \(HTML.escape($0.value))" }.joined(separator: ", ") + ")"
+                html +=
+                    " ("
+                    + level.errorsByClass.map { "\(HTML.escape($0.key)) \(HTML.escape($0.value))" }.joined(
+                        separator: ", ") + ")"
             }
             if !level.settings.isEmpty {
-                html += " · " + level.settings.map { "\(HTML.escape($0.key)) = \(HTML.escape($0.value))" }.joined(separator: ", ")
+                html +=
+                    " · "
+                    + level.settings.map { "\(HTML.escape($0.key)) = \(HTML.escape($0.value))" }.joined(separator: ", ")
             }
             html += "</p>\n</div>\n</details>\n"
         }
@@ -132,7 +146,8 @@ public enum HTMLReport {
 
     private static func failures(_ failures: [TrialFailure]) -> String {
         var html = "<section id=\"failures\"><h2>Failed trials</h2>\n<table>\n"
-        html += "<thead><tr><th>trial</th><th>level</th><th>repetition</th><th>what happened</th></tr></thead>\n<tbody>\n"
+        html +=
+            "<thead><tr><th>trial</th><th>level</th><th>repetition</th><th>what happened</th></tr></thead>\n<tbody>\n"
         for failure in failures {
             html += "<tr><td>\(failure.trial)</td><td>\(HTML.escape(failure.level))</td><td>\(failure.repetition)</td>"
             html += "<td>\(HTML.escape(failure.reason))</td></tr>\n"

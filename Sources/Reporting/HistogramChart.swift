@@ -47,7 +47,8 @@ public struct HistogramChart: Sendable, Codable, Equatable {
         let top = high > low ? high : low + 1
         let counts = Self.counts(sorted, bins: bins, low: low, high: top)
         let x = LinearScale(values: [low, top], range: (canvas.left, canvas.right))
-        let y = LinearScale(values: [0, Double(counts.max() ?? 1)], range: (canvas.bottom, canvas.top), includeZero: true)
+        let y = LinearScale(
+            values: [0, Double(counts.max() ?? 1)], range: (canvas.bottom, canvas.top), includeZero: true)
         canvas.frame(title: title, x: x, y: y, xLabel: xLabel, yLabel: "count")
         let width = (top - low) / Double(bins)
         for (index, count) in counts.enumerated() where count > 0 {
@@ -62,7 +63,9 @@ public struct HistogramChart: Sendable, Codable, Equatable {
         for (label, p) in [("p50", 50.0), ("p99", 99.0)] {
             guard let value = Percentiles.of(sorted, p) else { continue }
             canvas.line(x.map(value), canvas.top, x.map(value), canvas.bottom, stroke: SVGCanvas.color(1), dash: "4 3")
-            canvas.text(x.map(value) + 3, canvas.top + 10, "\(label) \(ChartFormat.tick(value))", anchor: "start", size: 10, fill: "#a33")
+            canvas.text(
+                x.map(value) + 3, canvas.top + 10, "\(label) \(ChartFormat.tick(value))", anchor: "start", size: 10,
+                fill: "#a33")
         }
         return canvas.render(label: title)
     }

@@ -7,7 +7,8 @@ public enum MarkdownSummary {
     public static func render(_ model: ReportModel) -> String {
         var md = "# \(escape(model.title))\n\n"
         if let description = model.description { md += "\(escape(description))\n\n" }
-        md += "Generated \(model.generatedAt); \(model.levels.count) levels, \(model.levels.reduce(0) { $0 + $1.trials }) trials.\n\n"
+        md +=
+            "Generated \(model.generatedAt); \(model.levels.count) levels, \(model.levels.reduce(0) { $0 + $1.trials }) trials.\n\n"
         if !model.verdicts.isEmpty {
             md += "## Evidence\n\n"
             for verdict in model.verdicts {
@@ -19,7 +20,8 @@ public enum MarkdownSummary {
             md += "## Criteria (\(model.criteria.filter(\.passed).count)/\(model.criteria.count) pass)\n\n"
             md += "| criterion | measured | result |\n|---|---|---|\n"
             for criterion in model.criteria {
-                md += "| \(cell(criterion.requirement)) | \(cell(criterion.figure)) | \(criterion.passed ? "pass" : "FAIL") |\n"
+                md +=
+                    "| \(cell(criterion.requirement)) | \(cell(criterion.figure)) | \(criterion.passed ? "pass" : "FAIL") |\n"
             }
             md += "\n"
         }
@@ -28,7 +30,8 @@ public enum MarkdownSummary {
         }
         if !model.levels.isEmpty {
             md += "## Results per level (ms)\n\n"
-            md += "| level | trials | requests | errors | TTFT p50 | TTFT p95 | TTFT p99 | TTFT max | ITL p50 | ITL p99 | TPOT p50 | TPOT p99 | E2E p50 | E2E p99 | tokens/s |\n"
+            md +=
+                "| level | trials | requests | errors | TTFT p50 | TTFT p95 | TTFT p99 | TTFT max | ITL p50 | ITL p99 | TPOT p50 | TPOT p99 | E2E p50 | E2E p99 | tokens/s |\n"
             md += "|---|" + String(repeating: "---:|", count: 14) + "\n"
             for level in model.levels {
                 let values: [Double?] = [
@@ -43,7 +46,8 @@ public enum MarkdownSummary {
         if !model.failures.isEmpty {
             md += "## Failed trials\n\n"
             for failure in model.failures {
-                md += "- trial \(failure.trial) (\(escape(failure.level)), repetition \(failure.repetition)): \(escape(failure.reason))\n"
+                md +=
+                    "- trial \(failure.trial) (\(escape(failure.level)), repetition \(failure.repetition)): \(escape(failure.reason))\n"
             }
             md += "\n"
         }

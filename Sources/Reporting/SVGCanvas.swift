@@ -13,7 +13,10 @@ struct SVGCanvas {
     let top: Double
     let bottom: Double
 
-    init(width: Double, height: Double, marginLeft: Double = 64, marginRight: Double = 20, marginTop: Double = 36, marginBottom: Double = 48) {
+    init(
+        width: Double, height: Double, marginLeft: Double = 64, marginRight: Double = 20, marginTop: Double = 36,
+        marginBottom: Double = 48
+    ) {
         self.width = width
         self.height = height
         left = marginLeft
@@ -30,16 +33,22 @@ struct SVGCanvas {
     }
 
     mutating func text(
-        _ x: Double, _ y: Double, _ content: String, anchor: String = "middle", size: Int = 12, weight: String = "normal",
+        _ x: Double, _ y: Double, _ content: String, anchor: String = "middle", size: Int = 12,
+        weight: String = "normal",
         fill: String = "#333", rotate: Double? = nil
     ) {
-        let transform = rotate.map { " transform=\"rotate(\(ChartFormat.px($0)) \(ChartFormat.px(x)) \(ChartFormat.px(y)))\"" } ?? ""
+        let transform =
+            rotate.map { " transform=\"rotate(\(ChartFormat.px($0)) \(ChartFormat.px(x)) \(ChartFormat.px(y)))\"" }
+            ?? ""
         add(
             "<text x=\"\(ChartFormat.px(x))\" y=\"\(ChartFormat.px(y))\" text-anchor=\"\(anchor)\" font-size=\"\(size)\" "
                 + "font-weight=\"\(weight)\" fill=\"\(fill)\"\(transform)>\(HTML.escape(content))</text>")
     }
 
-    mutating func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#333", width: Double = 1, dash: String? = nil) {
+    mutating func line(
+        _ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String = "#333", width: Double = 1,
+        dash: String? = nil
+    ) {
         let dashAttribute = dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
         add(
             "<line x1=\"\(ChartFormat.px(x1))\" y1=\"\(ChartFormat.px(y1))\" x2=\"\(ChartFormat.px(x2))\" y2=\"\(ChartFormat.px(y2))\" "
@@ -49,7 +58,9 @@ struct SVGCanvas {
     mutating func polyline(_ points: [(Double, Double)], stroke: String, width: Double = 1.8) {
         guard points.count >= 2 else { return }
         let list = points.map { "\(ChartFormat.px($0.0)),\(ChartFormat.px($0.1))" }.joined(separator: " ")
-        add("<polyline points=\"\(list)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(width)\" stroke-linejoin=\"round\"/>")
+        add(
+            "<polyline points=\"\(list)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(width)\" stroke-linejoin=\"round\"/>"
+        )
     }
 
     mutating func circle(_ x: Double, _ y: Double, radius: Double = 2.5, fill: String, opacity: Double = 0.7) {
@@ -58,15 +69,21 @@ struct SVGCanvas {
                 + "fill-opacity=\"\(opacity)\"/>")
     }
 
-    mutating func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, opacity: Double = 0.85, title: String? = nil) {
+    mutating func rect(
+        _ x: Double, _ y: Double, _ w: Double, _ h: Double, fill: String, opacity: Double = 0.85, title: String? = nil
+    ) {
         let tooltip = title.map { "<title>\(HTML.escape($0))</title>" } ?? ""
         add(
             "<rect x=\"\(ChartFormat.px(x))\" y=\"\(ChartFormat.px(y))\" width=\"\(ChartFormat.px(max(w, 0)))\" "
-                + "height=\"\(ChartFormat.px(max(h, 0)))\" fill=\"\(fill)\" fill-opacity=\"\(opacity)\">\(tooltip)</rect>")
+                + "height=\"\(ChartFormat.px(max(h, 0)))\" fill=\"\(fill)\" fill-opacity=\"\(opacity)\">\(tooltip)</rect>"
+        )
     }
 
     /// Title, grid, ticks and axis labels of a plot area spanning (`left`...`right`, `top`...`bottom`).
-    mutating func frame(title: String, x: LinearScale, y: LinearScale, xLabel: String, yLabel: String, plotTop: Double? = nil, plotBottom: Double? = nil, showXAxis: Bool = true) {
+    mutating func frame(
+        title: String, x: LinearScale, y: LinearScale, xLabel: String, yLabel: String, plotTop: Double? = nil,
+        plotBottom: Double? = nil, showXAxis: Bool = true
+    ) {
         let top = plotTop ?? self.top
         let bottom = plotBottom ?? self.bottom
         if !title.isEmpty { text(left, 20, title, anchor: "start", size: 14, weight: "600", fill: "#111") }

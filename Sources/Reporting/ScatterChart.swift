@@ -35,7 +35,9 @@ public struct ScatterChart: Sendable, Codable, Equatable {
         if let line {
             let x0 = x.domainLow
             let x1 = x.domainHigh
-            canvas.line(x.map(x0), y.map(line.predict(x0)), x.map(x1), y.map(line.predict(x1)), stroke: SVGCanvas.color(1), width: 2)
+            canvas.line(
+                x.map(x0), y.map(line.predict(x0)), x.map(x1), y.map(line.predict(x1)), stroke: SVGCanvas.color(1),
+                width: 2)
             var label = "slope \(MetricUnit.number(line.slope))"
             if let interval = line.slopeInterval {
                 label += " [\(MetricUnit.number(interval.lower)), \(MetricUnit.number(interval.upper))]"

@@ -9,7 +9,10 @@ public struct TimelineChart: Sendable, Codable, Equatable {
     /// Request latencies: x = completion time, y = latency.
     public var requestMarkers: PointSeries?
 
-    public init(title: String, xLabel: String = "time since trial start (s)", panels: [PointSeries], requestMarkers: PointSeries? = nil) {
+    public init(
+        title: String, xLabel: String = "time since trial start (s)", panels: [PointSeries],
+        requestMarkers: PointSeries? = nil
+    ) {
         self.title = title
         self.xLabel = xLabel
         self.panels = panels
@@ -39,11 +42,13 @@ public struct TimelineChart: Sendable, Codable, Equatable {
             let label = row.unit.isEmpty ? row.name : "\(row.name) (\(row.unit))"
             for tick in y.ticks(2) {
                 canvas.line(canvas.left, y.map(tick), canvas.right, y.map(tick), stroke: "#ececec")
-                canvas.text(canvas.left - 6, y.map(tick) + 4, ChartFormat.tick(tick), anchor: "end", size: 10, fill: "#555")
+                canvas.text(
+                    canvas.left - 6, y.map(tick) + 4, ChartFormat.tick(tick), anchor: "end", size: 10, fill: "#555")
             }
             canvas.line(canvas.left, bottom, canvas.right, bottom, stroke: "#999")
             canvas.line(canvas.left, top, canvas.left, bottom, stroke: "#999")
-            canvas.text(canvas.left + 2, top - 4, label, anchor: "start", size: 11, weight: "600", fill: SVGCanvas.color(index))
+            canvas.text(
+                canvas.left + 2, top - 4, label, anchor: "start", size: 11, weight: "600", fill: SVGCanvas.color(index))
             let color = SVGCanvas.color(index)
             if isMarkers {
                 for point in thinned(row.points, limit: 4000) {
@@ -52,7 +57,8 @@ public struct TimelineChart: Sendable, Codable, Equatable {
                 }
             } else {
                 let sorted = row.points.filter { $0.x.isFinite && $0.y.isFinite }.sorted { $0.x < $1.x }
-                canvas.polyline(thinned(sorted, limit: 1500).map { (x.map($0.x), y.map($0.y)) }, stroke: color, width: 1.5)
+                canvas.polyline(
+                    thinned(sorted, limit: 1500).map { (x.map($0.x), y.map($0.y)) }, stroke: color, width: 1.5)
             }
             if isLast {
                 for tick in x.ticks(6) {

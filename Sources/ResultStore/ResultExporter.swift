@@ -27,7 +27,8 @@ extension ResultStore {
         case ("runs", let id?): sql = "SELECT * FROM runs WHERE id = ? ORDER BY id"; arguments = [id]
         case ("requests", let id?): sql = "SELECT * FROM requests WHERE run_id = ? ORDER BY id"; arguments = [id]
         case ("events", let id?):
-            sql = "SELECT events.* FROM events JOIN requests ON requests.id = events.request_id WHERE requests.run_id = ? ORDER BY events.request_id, events.idx"
+            sql =
+                "SELECT events.* FROM events JOIN requests ON requests.id = events.request_id WHERE requests.run_id = ? ORDER BY events.request_id, events.idx"
             arguments = [id]
         case ("events", nil): sql = "SELECT * FROM events ORDER BY request_id, idx"
         default: sql = "SELECT * FROM \(table) ORDER BY id"

@@ -26,7 +26,8 @@ public final class ResultStore: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw ResultStoreError(.open, "cannot create the directory \(directory.path); choose another --out", cause: error)
+            throw ResultStoreError(
+                .open, "cannot create the directory \(directory.path); choose another --out", cause: error)
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)

@@ -92,7 +92,9 @@ extension CgroupStats {
         if let limit = KeyedText.limit(files["memory.limit_in_bytes"]) { memoryMaxBytes = limit }
         memoryPeakBytes = KeyedText.number(files["memory.max_usage_in_bytes"])
         failcnt = KeyedText.number(files["memory.failcnt"])
-        if let text = files["memory.oom_control"] { oomKill = KeyedText.spaceSeparated(text, keys: ["oom_kill"])["oom_kill"] }
+        if let text = files["memory.oom_control"] {
+            oomKill = KeyedText.spaceSeparated(text, keys: ["oom_kill"])["oom_kill"]
+        }
         if let text = files["memory.stat"] {
             let f = KeyedText.spaceSeparated(
                 text, keys: ["rss", "cache", "mapped_file", "pgmajfault", "workingset_refault_file", "pgscan_direct"])

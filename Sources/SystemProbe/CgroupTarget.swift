@@ -20,13 +20,18 @@ public struct CgroupTarget: Sendable, Codable, Equatable {
         let v2Controllers = location.v2Mount.flatMap { ProcFS.read($0 + "/cgroup.controllers") } ?? ""
         let v2HasControllers = v2Controllers.split(whereSeparator: { $0 == " " || $0 == "\n" })
             .contains { $0 == "cpu" || $0 == "memory" }
-        if let explicit, explicit.hasPrefix("/sys/") || explicit.hasPrefix("/") && ProcFS.exists(explicit + "/cgroup.procs") {
+        if let explicit,
+            explicit.hasPrefix("/sys/") || explicit.hasPrefix("/") && ProcFS.exists(explicit + "/cgroup.procs")
+        {
             // An absolute directory: find which mount it is under.
             if let mount = location.v2Mount, explicit == mount || explicit.hasPrefix(mount + "/") {
-                return CgroupTarget(version: .v2, path: String(explicit.dropFirst(mount.count)).nonEmptyPath, directories: [explicit])
+                return CgroupTarget(
+                    version: .v2, path: String(explicit.dropFirst(mount.count)).nonEmptyPath, directories: [explicit])
             }
             for controller in v1Controllers {
-                guard let own = location.v1Directories[controller], let inside = location.v1Paths[controller] else { continue }
+                guard let own = location.v1Directories[controller], let inside = location.v1Paths[controller] else {
+                    continue
+                }
                 let mount = CgroupLocation.mountPoint(directory: own, path: inside)
                 if explicit == mount || explicit.hasPrefix(mount + "/") {
                     let path = String(explicit.dropFirst(mount.count)).nonEmptyPath
@@ -50,7 +55,9 @@ public struct CgroupTarget: Sendable, Codable, Equatable {
     /// The same hierarchy path in each v1 controller.
     static func v1(location: CgroupLocation, path: String) -> CgroupTarget {
         let directories = v1Controllers.compactMap { controller -> String? in
-            guard let own = location.v1Directories[controller], let inside = location.v1Paths[controller] else { return nil }
+            guard let own = location.v1Directories[controller], let inside = location.v1Paths[controller] else {
+                return nil
+            }
             return CgroupLocation.join(CgroupLocation.mountPoint(directory: own, path: inside), path)
         }
         return CgroupTarget(version: .v1, path: path, directories: directories)

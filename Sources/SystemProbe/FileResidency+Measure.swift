@@ -47,7 +47,9 @@ extension FileResidency {
         let pageCount = (size + ProcFS.pageSize - 1) / ProcFS.pageSize
         var vector = [UInt8](repeating: 0, count: pageCount)
         let status = vector.withUnsafeMutableBufferPointer { mincore(map, size, $0.baseAddress) }
-        guard status == 0 else { throw ProbeError(.system, "mincore \(path) failed: \(String(cString: strerror(errno)))") }
+        guard status == 0 else {
+            throw ProbeError(.system, "mincore \(path) failed: \(String(cString: strerror(errno)))")
+        }
         return (UInt64(size), vector)
     }
 }
@@ -73,7 +75,7 @@ extension GGUFHeader {
             }
             do {
                 return try parse(Array(bytes[0..<got]), fileSize: fileSize)
-            } catch where isTruncation(error) && UInt64(got) < fileSize {
+            } catch  where isTruncation(error) && UInt64(got) < fileSize {
                 length *= 4
             }
         }

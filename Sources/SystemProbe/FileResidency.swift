@@ -45,8 +45,11 @@ public struct FileResidency: Sendable, Codable, Equatable {
             bitmap: bitmap)
         if let tensors {
             let perTensor = tensors.map { tensor -> TensorResidency in
-                let (start, end) = pageRange(offset: tensor.fileOffset, size: tensor.size, pageSize: pageSize, pages: pages.count)
-                return TensorResidency(name: tensor.name, offset: tensor.fileOffset, bytes: tensor.size, residentFraction: fraction(pages, start, end))
+                let (start, end) = pageRange(
+                    offset: tensor.fileOffset, size: tensor.size, pageSize: pageSize, pages: pages.count)
+                return TensorResidency(
+                    name: tensor.name, offset: tensor.fileOffset, bytes: tensor.size,
+                    residentFraction: fraction(pages, start, end))
             }
             result.tensors = perTensor
             var layers: [String: (offset: UInt64, bytes: UInt64, weighted: Double)] = [:]
@@ -58,7 +61,8 @@ public struct FileResidency: Sendable, Codable, Equatable {
                 layers[tensor.layer] = entry
             }
             result.layers = layers.map {
-                TensorResidency(name: $0.key, offset: $0.value.offset, bytes: $0.value.bytes,
+                TensorResidency(
+                    name: $0.key, offset: $0.value.offset, bytes: $0.value.bytes,
                     residentFraction: $0.value.bytes == 0 ? 0 : $0.value.weighted / Double($0.value.bytes))
             }.sorted { $0.offset < $1.offset }
         }

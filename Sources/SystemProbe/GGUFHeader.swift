@@ -75,9 +75,12 @@ public struct GGUFHeader: Sendable, Codable, Equatable {
         let position = UInt64(r.position)
         let dataOffset = (position + alignment - 1) / alignment * alignment
         let order = raw.indices.sorted { raw[$0].3 < raw[$1].3 }
-        var tensors = raw.map { GGUFTensor(name: $0.0, dimensions: $0.1, typeID: $0.2, fileOffset: dataOffset + $0.3, size: 0) }
+        var tensors = raw.map {
+            GGUFTensor(name: $0.0, dimensions: $0.1, typeID: $0.2, fileOffset: dataOffset + $0.3, size: 0)
+        }
         for (rank, index) in order.enumerated() {
-            let end = rank + 1 < order.count ? tensors[order[rank + 1]].fileOffset : max(fileSize, tensors[index].fileOffset)
+            let end =
+                rank + 1 < order.count ? tensors[order[rank + 1]].fileOffset : max(fileSize, tensors[index].fileOffset)
             tensors[index].size = end - tensors[index].fileOffset
         }
         return GGUFHeader(

@@ -18,7 +18,8 @@ struct IntervalGate: Sendable, Equatable {
 
     /// Milliseconds, as configurations give them.
     init(intervalMilliseconds: Double, samplingMilliseconds: Double) {
-        self.init(interval: UInt64(max(0, intervalMilliseconds) * 1e6), tolerance: UInt64(max(0, samplingMilliseconds) * 5e5))
+        self.init(
+            interval: UInt64(max(0, intervalMilliseconds) * 1e6), tolerance: UInt64(max(0, samplingMilliseconds) * 5e5))
     }
 
     /// Whether a reading is due at `now` (does not record it).

@@ -68,23 +68,28 @@ public struct ProbeConfiguration: Sendable, Codable, Equatable {
         durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds)
         includeThreads = try c.decodeIfPresent(Bool.self, forKey: .includeThreads) ?? true
         includeSystem = try c.decodeIfPresent(Bool.self, forKey: .includeSystem) ?? true
-        residencyIntervalMilliseconds = try c.decodeIfPresent(Double.self, forKey: .residencyIntervalMilliseconds) ?? 1000
+        residencyIntervalMilliseconds =
+            try c.decodeIfPresent(Double.self, forKey: .residencyIntervalMilliseconds) ?? 1000
         slowIntervalMilliseconds = try c.decodeIfPresent(Double.self, forKey: .slowIntervalMilliseconds) ?? 100
     }
 
     /// Checks every field; the error names the bad one.
     public func validate() throws {
-        if let pid, pid <= 0 { throw ProbeError(.invalidConfiguration, "pid must be a positive process id, got \(pid)") }
+        if let pid, pid <= 0 {
+            throw ProbeError(.invalidConfiguration, "pid must be a positive process id, got \(pid)")
+        }
         guard intervalMilliseconds.isFinite, intervalMilliseconds >= 10 else {
             throw ProbeError(.invalidConfiguration, "interval_ms must be at least 10 ms, got \(intervalMilliseconds)")
         }
         if let durationSeconds, !(durationSeconds.isFinite && durationSeconds > 0) {
-            throw ProbeError(.invalidConfiguration, "duration_s must be a positive number of seconds, got \(durationSeconds)")
+            throw ProbeError(
+                .invalidConfiguration, "duration_s must be a positive number of seconds, got \(durationSeconds)")
         }
         guard residencyIntervalMilliseconds.isFinite, residencyIntervalMilliseconds >= 0 else {
             throw ProbeError(
                 .invalidConfiguration,
-                "residency_interval_ms must be 0 (every sample) or a positive number of ms, got \(residencyIntervalMilliseconds)")
+                "residency_interval_ms must be 0 (every sample) or a positive number of ms, got \(residencyIntervalMilliseconds)"
+            )
         }
         guard slowIntervalMilliseconds.isFinite, slowIntervalMilliseconds >= 0 else {
             throw ProbeError(

@@ -38,7 +38,8 @@ final class ProbeReader {
                 samplingMilliseconds: configuration.intervalMilliseconds)
         }
         slowGate = IntervalGate(
-            intervalMilliseconds: configuration.slowIntervalMilliseconds, samplingMilliseconds: configuration.intervalMilliseconds)
+            intervalMilliseconds: configuration.slowIntervalMilliseconds,
+            samplingMilliseconds: configuration.intervalMilliseconds)
         processPaths = configuration.pid.map { pid in
             let base = "/proc/\(pid)"
             return (base + "/stat", base + "/status", base + "/schedstat", base + "/io", base + "/task", base + "/")
@@ -60,7 +61,9 @@ final class ProbeReader {
                 }
                 s.status = slow.status
                 s.io = slow.io
-                if configuration.includeThreads { s.threads = threads(of: pid, count: stat.numThreads, task: paths.task, fresh: fresh) }
+                if configuration.includeThreads {
+                    s.threads = threads(of: pid, count: stat.numThreads, task: paths.task, fresh: fresh)
+                }
             } else {
                 files.forget(prefix: paths.base)
                 threadPaths.removeAll()
@@ -151,12 +154,14 @@ final class ProbeReader {
         var result: [ProbeSnapshot.Thread] = []
         result.reserveCapacity(tids.count)
         for tid in tids {
-            let paths = threadPaths[tid] ?? {
-                let base = (processPaths?.task ?? "") + "/\(tid)/"
-                let made = (base: base, stat: base + "stat", schedstat: base + "schedstat")
-                threadPaths[tid] = made
-                return made
-            }()
+            let paths =
+                threadPaths[tid]
+                ?? {
+                    let base = (processPaths?.task ?? "") + "/\(tid)/"
+                    let made = (base: base, stat: base + "stat", schedstat: base + "schedstat")
+                    threadPaths[tid] = made
+                    return made
+                }()
             let sched = files.read(paths.schedstat).flatMap { try? SchedStat.parse($0) }
             var stat = fresh ? nil : threadStats[tid]
             if sched != nil, stat == nil {

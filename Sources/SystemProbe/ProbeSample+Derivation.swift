@@ -30,7 +30,8 @@ extension ProbeSample {
             s.numThreads = stat.numThreads
             s.processor = stat.processor
             let p = previous?.stat
-            s.cpuCores = rate(p.map { $0.utimeTicks + $0.stimeTicks }, stat.utimeTicks + stat.stimeTicks, scale: 1 / ticksPerSecond)
+            s.cpuCores = rate(
+                p.map { $0.utimeTicks + $0.stimeTicks }, stat.utimeTicks + stat.stimeTicks, scale: 1 / ticksPerSecond)
             s.majfltPerS = rate(p?.majflt, stat.majflt)
             s.minfltPerS = rate(p?.minflt, stat.minflt)
         }
@@ -65,7 +66,8 @@ extension ProbeSample {
             s.readMbPerS = rate(previous?.io?.readBytes, io.readBytes, scale: 1e-6)
         }
         if let threads = now.threads {
-            let before = Dictionary((previous?.threads ?? []).map { ($0.stat.pid, $0) }, uniquingKeysWith: { a, _ in a })
+            let before = Dictionary(
+                (previous?.threads ?? []).map { ($0.stat.pid, $0) }, uniquingKeysWith: { a, _ in a })
             s.threads = threads.map { t in
                 let old = before[t.stat.pid]
                 return ThreadSample(
@@ -94,7 +96,8 @@ extension ProbeSample {
         var sample = derive(now, previous: previous, start: start, ticksPerSecond: ticksPerSecond)
         if now.slowFresh {
             if previous?.timeNanoseconds != previousSlow?.timeNanoseconds {
-                sample.copySlowRates(from: derive(now, previous: previousSlow, start: start, ticksPerSecond: ticksPerSecond))
+                sample.copySlowRates(
+                    from: derive(now, previous: previousSlow, start: start, ticksPerSecond: ticksPerSecond))
             }
         } else {
             sample.copySlowRates(from: previousSample ?? ProbeSample(tNs: 0, elapsedMs: 0))

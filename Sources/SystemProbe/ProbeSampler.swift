@@ -21,7 +21,8 @@ public struct ProcessExit: Sendable, Codable, Equatable {
     /// Decodes a waitpid(2) status word.
     public static func fromWaitStatus(_ raw: Int32) -> ProcessExit {
         let signal = raw & 0x7f
-        return signal == 0 ? ProcessExit(status: (raw >> 8) & 0xff, signal: nil) : ProcessExit(status: nil, signal: signal)
+        return signal == 0
+            ? ProcessExit(status: (raw >> 8) & 0xff, signal: nil) : ProcessExit(status: nil, signal: signal)
     }
 }
 
@@ -64,7 +65,8 @@ public struct ProbeSampler: Sendable {
         } else {
             let location = try ProcFS.cgroupLocation(of: pid)
             guard let target = CgroupTarget.resolve(location: location, path: configuration.cgroup) else {
-                throw ProbeError(.invalidConfiguration, "cgroup \(configuration.cgroup ?? "") is not under a cgroup mount")
+                throw ProbeError(
+                    .invalidConfiguration, "cgroup \(configuration.cgroup ?? "") is not under a cgroup mount")
             }
             if let explicit = configuration.cgroup, !target.directories.contains(where: { ProcFS.exists($0) }) {
                 throw ProbeError(.invalidConfiguration, "cgroup \(explicit) does not exist")
@@ -89,7 +91,8 @@ public struct ProbeSampler: Sendable {
                 // wakes the consumer's task (a futex wake and two context switches, ~100 us under
                 // load), which at 10 ms cost as much as the sampling itself.
                 var gate = IntervalGate(
-                    intervalMilliseconds: Self.deliveryMilliseconds, samplingMilliseconds: sampler.configuration.intervalMilliseconds)
+                    intervalMilliseconds: Self.deliveryMilliseconds,
+                    samplingMilliseconds: sampler.configuration.intervalMilliseconds)
                 var pending: [ProbeSample] = []
                 sampler.loop(stop: stop) { sample in
                     pending.append(sample)
@@ -128,7 +131,10 @@ public struct ProbeSampler: Sendable {
         while !stop.flag.load(ordering: .relaxed) {
             let now = reader.snapshot()
             if configuration.pid != nil, now.stat == nil || now.stat?.state == "Z" {
-                emit(exitSample(now, previous: previous, previousSlow: previousSlow, previousSample: previousSample, start: start))
+                emit(
+                    exitSample(
+                        now, previous: previous, previousSlow: previousSlow, previousSample: previousSample,
+                        start: start))
                 return
             }
             let sample = ProbeSample.derive(

@@ -108,7 +108,8 @@ public struct ProcessIO: Sendable, Codable, Equatable {
 
     /// Parses the "key: value" lines; missing keys stay `nil`.
     public static func parse(_ text: String) -> ProcessIO {
-        let fields = KeyedText.colonSeparated(text, keys: ["rchar", "wchar", "syscr", "syscw", "read_bytes", "write_bytes"])
+        let fields = KeyedText.colonSeparated(
+            text, keys: ["rchar", "wchar", "syscr", "syscw", "read_bytes", "write_bytes"])
         return ProcessIO(
             rchar: KeyedText.number(fields["rchar"]), wchar: KeyedText.number(fields["wchar"]),
             syscr: KeyedText.number(fields["syscr"]), syscw: KeyedText.number(fields["syscw"]),

@@ -17,7 +17,10 @@ public struct VMStat: Sendable, Codable, Equatable {
     /// Parses the "key value" lines (only the keys read; the file has ~190).
     public static func parse(_ text: String) -> VMStat {
         let f = KeyedText.spaceSeparated(
-            text, keys: ["pgfault", "pgmajfault", "pswpin", "pswpout", "workingset_refault_file", "pgscan_direct", "allocstall"])
+            text,
+            keys: [
+                "pgfault", "pgmajfault", "pswpin", "pswpout", "workingset_refault_file", "pgscan_direct", "allocstall",
+            ])
         return VMStat(
             pgfault: f["pgfault"], pgmajfault: f["pgmajfault"], pswpin: f["pswpin"], pswpout: f["pswpout"],
             workingsetRefaultFile: f["workingset_refault_file"], pgscanDirect: f["pgscan_direct"],

@@ -89,7 +89,9 @@ struct BenchCommand: AsyncParsableCommand {
                 c.durationSeconds = seconds
             }
             if warmup.last?.isLetter == true {
-                guard let seconds = Self.seconds(warmup) else { throw UsageError("--warmup: '\(warmup)' is not K or a duration") }
+                guard let seconds = Self.seconds(warmup) else {
+                    throw UsageError("--warmup: '\(warmup)' is not K or a duration")
+                }
                 c.warmupSeconds = seconds
             } else {
                 guard let count = Int(warmup) else { throw UsageError("--warmup: '\(warmup)' is not a request count") }
@@ -120,7 +122,8 @@ struct BenchCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let c = try configuration()
                 let store = noStore ? nil : try ResultStore(path: out)
-                let runner = BenchRunner(c, toolVersion: InferLab.configuration.version, progress: ProgressLine.terminalReporter())
+                let runner = BenchRunner(
+                    c, toolVersion: InferLab.configuration.version, progress: ProgressLine.terminalReporter())
                 let result = try await runner.run(store: store)
                 ProgressLine.finish()
                 if json {
@@ -131,7 +134,8 @@ struct BenchCommand: AsyncParsableCommand {
                     }
                 } else {
                     for step in result.steps where result.steps.count > 1 {
-                        let label = step.concurrency.map { "concurrency \($0)" } ?? step.rate.map { "rate \($0) req/s" } ?? ""
+                        let label =
+                            step.concurrency.map { "concurrency \($0)" } ?? step.rate.map { "rate \($0) req/s" } ?? ""
                         print(step.summary.table(title: "== step \(step.index): \(label)") + "\n")
                     }
                     print(result.summary.table(title: result.steps.count > 1 ? "== all steps" : nil))
@@ -182,9 +186,16 @@ struct BenchCommand: AsyncParsableCommand {
                     try printJSON(report)
                 } else {
                     let f = { (v: Double) in String(format: "%.3f", v) }
-                    print("timing error vs configured \(f(report.intervalMs)) ms interval (\(report.gaps) gaps): p50 \(f(report.timingErrorMs.p50)) ms, p99 \(f(report.timingErrorMs.p99)) ms, max \(f(report.timingErrorMs.max)) ms")
-                    print("client error vs server send gaps: p50 \(f(report.clientErrorMs.p50)) ms, p99 \(f(report.clientErrorMs.p99)) ms, max \(f(report.clientErrorMs.max)) ms")
-                    print(String(format: "max events/s: %.0f   max requests/s: %.0f   failed: %d", report.maxEventsPerS, report.maxRequestsPerS, report.failed))
+                    print(
+                        "timing error vs configured \(f(report.intervalMs)) ms interval (\(report.gaps) gaps): p50 \(f(report.timingErrorMs.p50)) ms, p99 \(f(report.timingErrorMs.p99)) ms, max \(f(report.timingErrorMs.max)) ms"
+                    )
+                    print(
+                        "client error vs server send gaps: p50 \(f(report.clientErrorMs.p50)) ms, p99 \(f(report.clientErrorMs.p99)) ms, max \(f(report.clientErrorMs.max)) ms"
+                    )
+                    print(
+                        String(
+                            format: "max events/s: %.0f   max requests/s: %.0f   failed: %d", report.maxEventsPerS,
+                            report.maxRequestsPerS, report.failed))
                 }
             }
         }

@@ -4,7 +4,8 @@ import Foundation
 
 struct CompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compare", abstract: "Put two runs side by side: each level's latency and throughput, with ratios.")
+        commandName: "compare", abstract: "Put two runs side by side: each level's latency and throughput, with ratios."
+    )
 
     @Argument(help: "Run directory A.") var runA: String
     @Argument(help: "Run directory B.") var runB: String

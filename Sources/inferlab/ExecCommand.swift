@@ -10,12 +10,14 @@ extension ConstraintError: LocalizedUserError {
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
-        abstract: "Run a command under a CPU quota, memory limits, CPU affinity and page-cache state; report its cgroup at exit.",
+        abstract:
+            "Run a command under a CPU quota, memory limits, CPU affinity and page-cache state; report its cgroup at exit.",
         discussion: "Example: inferlab exec --cpu-quota 0.5 --memory-max 300M --json -- inferlab generate --prompt Hi")
 
     @Option(parsing: .unconditional, help: "CPU quota in cores, e.g. 0.5.") var cpuQuota: String?
     @Option(parsing: .unconditional, help: "Hard memory limit, e.g. 300M or 1G.") var memoryMax: String?
-    @Option(parsing: .unconditional, help: "Throttling memory limit (cgroup v2 only), e.g. 250M.") var memoryHigh: String?
+    @Option(parsing: .unconditional, help: "Throttling memory limit (cgroup v2 only), e.g. 250M.") var memoryHigh:
+        String?
     @Option(help: "CPUs to run on, e.g. 0,1 or 0-1.") var cpus: String?
     @Option(help: "Evict this file from the page cache first.") var coldCache: String?
     @Option(help: "Pre-warm this file into the page cache first.") var warmCache: String?
@@ -24,7 +26,9 @@ struct ExecCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard !command.isEmpty else { throw UsageError("no command: give it after --, e.g. inferlab exec -- sleep 1") }
+            guard !command.isEmpty else {
+                throw UsageError("no command: give it after --, e.g. inferlab exec -- sleep 1")
+            }
             var options = ExecOptions(command: command)
             if let cpuQuota {
                 guard let cores = Double(cpuQuota), cores.isFinite, cores > 0 else {
@@ -61,16 +65,20 @@ struct ExecCommand: AsyncParsableCommand {
     }
 
     static func summary(_ r: ExecResult) -> String {
-        var lines = ["--- inferlab exec: pid \(r.pid), " + (r.signal.map { "killed by signal \($0)" } ?? "exit status \(r.exitStatus ?? -1)")
-            + String(format: ", %.0f ms", r.wallMs)]
+        var lines = [
+            "--- inferlab exec: pid \(r.pid), "
+                + (r.signal.map { "killed by signal \($0)" } ?? "exit status \(r.exitStatus ?? -1)")
+                + String(format: ", %.0f ms", r.wallMs)
+        ]
         for (name, control) in r.controls.sorted(by: { $0.key < $1.key }) {
             lines.append("  \(name): \(control.applied ? "applied" : "NOT applied") - \(control.reason)")
         }
         if let version = r.cgroupVersion {
-            lines.append("  cgroup \(version.rawValue) \(r.cgroupPath ?? ""): cpu usage \(r.cpu.usageUsec.map(String.init) ?? "-") us, "
-                + "throttled \(r.cpu.nrThrottled.map(String.init) ?? "-")/\(r.cpu.nrPeriods.map(String.init) ?? "-") periods "
-                + "(\(r.cpu.throttledUsec.map(String.init) ?? "-") us); memory peak \(r.memory.peakBytes.map(String.init) ?? "-") B, "
-                + "oom_kill \(r.memory.oomKill.map(String.init) ?? "-")")
+            lines.append(
+                "  cgroup \(version.rawValue) \(r.cgroupPath ?? ""): cpu usage \(r.cpu.usageUsec.map(String.init) ?? "-") us, "
+                    + "throttled \(r.cpu.nrThrottled.map(String.init) ?? "-")/\(r.cpu.nrPeriods.map(String.init) ?? "-") periods "
+                    + "(\(r.cpu.throttledUsec.map(String.init) ?? "-") us); memory peak \(r.memory.peakBytes.map(String.init) ?? "-") B, "
+                    + "oom_kill \(r.memory.oomKill.map(String.init) ?? "-")")
         }
         return lines.joined(separator: "\n") + "\n"
     }

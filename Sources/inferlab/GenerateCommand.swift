@@ -49,7 +49,8 @@ struct GenerateCommand: AsyncParsableCommand {
             job.context = ContextOptions(
                 contextLength: ctx, batchSize: batch, microBatchSize: min(512, batch), threads: threads)
             job.sampling = SamplingParameters(
-                temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty, seed: seed)
+                temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty,
+                seed: seed)
             let streaming = !json
             let report = try await job.run { text in
                 if streaming { FileHandle.standardOutput.write(Data(text.utf8)) }
@@ -69,17 +70,24 @@ struct GenerateCommand: AsyncParsableCommand {
             ("model", "\(report.model) (\(report.modelPath))"),
             ("load", ms(report.loadMilliseconds)),
             ("prompt tokens", "\(report.promptTokens)"),
-            ("prefill", "\(ms(report.prefillMilliseconds)) (\(String(format: "%.1f", report.prefillTokensPerSecond)) tok/s)"),
+            (
+                "prefill",
+                "\(ms(report.prefillMilliseconds)) (\(String(format: "%.1f", report.prefillTokensPerSecond)) tok/s)"
+            ),
             ("time to first token", ms(report.timeToFirstTokenMilliseconds)),
             ("completion tokens", "\(report.completionTokens) (finish: \(report.finishReason))"),
             ("decode", String(format: "%.1f tok/s", report.decodeTokensPerSecond)),
         ]
         if let latency = report.tokenLatency {
             rows.append(
-                ("token latency", "p50 \(ms(latency.p50))  p95 \(ms(latency.p95))  p99 \(ms(latency.p99))  max \(ms(latency.max))"))
+                (
+                    "token latency",
+                    "p50 \(ms(latency.p50))  p95 \(ms(latency.p95))  p99 \(ms(latency.p99))  max \(ms(latency.max))"
+                ))
         }
         rows.append(("peak RSS", String(format: "%.1f MiB", Double(report.peakRSSBytes) / 1_048_576)))
         let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(
+            separator: "\n")
     }
 }

@@ -32,7 +32,9 @@ struct ModelsCommand: AsyncParsableCommand {
                 if json { return try printJSON(rows) }
                 for row in rows {
                     let state = row.path ?? "not downloaded (inferlab models pull \(row.name))"
-                    print("\(row.name)\t\(String(format: "%.1f MB", Double(row.size) / 1e6))\t\(row.description)\n\t\(state)")
+                    print(
+                        "\(row.name)\t\(String(format: "%.1f MB", Double(row.size) / 1e6))\t\(row.description)\n\t\(state)"
+                    )
                 }
             }
         }
@@ -50,7 +52,8 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     struct Info: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a model's metadata (architecture, size, quantization, template).")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a model's metadata (architecture, size, quantization, template).")
         @Argument(help: "Catalogue name or GGUF path.") var model: String
         @Flag var json = false
 

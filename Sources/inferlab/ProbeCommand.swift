@@ -17,7 +17,8 @@ struct ProbeCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "The process to sample.") var pid: Int32?
-    @Option(help: "A cgroup directory or hierarchy path; default: the process's own; 'none' to skip.") var cgroup: String?
+    @Option(help: "A cgroup directory or hierarchy path; default: the process's own; 'none' to skip.") var cgroup:
+        String?
     @Option(help: "A file (the model) whose page-cache residency is sampled.") var file: String?
     @Option(help: "Time between samples (min 10ms).") var interval = "100ms"
     @Option(help: "How long to sample (default: until the process exits).") var duration: String?
@@ -89,9 +90,14 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         if selfCost {
             let end = try ProcessStat.parse(ProcFS.require("/proc/self/stat"))
-            let cpu = Double(end.utimeTicks + end.stimeTicks - startCPU.utimeTicks - startCPU.stimeTicks) / ProcFS.ticksPerSecond
+            let cpu =
+                Double(end.utimeTicks + end.stimeTicks - startCPU.utimeTicks - startCPU.stimeTicks)
+                / ProcFS.ticksPerSecond
             let wall = Double(DispatchTime.now().uptimeNanoseconds - startTime) / 1e9
-            let cost = ["probe_cpu_s": cpu, "wall_s": wall, "cpu_fraction_of_one_core": cpu / max(wall, 1e-9), "samples": Double(count)]
+            let cost = [
+                "probe_cpu_s": cpu, "wall_s": wall, "cpu_fraction_of_one_core": cpu / max(wall, 1e-9),
+                "samples": Double(count),
+            ]
             let data = try encoder.encode(cost) + Data("\n".utf8)
             FileHandle.standardError.write(data)
         }
@@ -105,7 +111,8 @@ struct ProbeCommand: AsyncParsableCommand {
         ]
         for layer in r.layers ?? [] {
             lines.append(
-                String(format: "  %-16@ %10.1f MiB  %5.1f%%", layer.name as NSString, Double(layer.bytes) / 1_048_576,
+                String(
+                    format: "  %-16@ %10.1f MiB  %5.1f%%", layer.name as NSString, Double(layer.bytes) / 1_048_576,
                     layer.residentFraction * 100))
         }
         return lines.joined(separator: "\n")
@@ -130,7 +137,8 @@ enum ProbeTable {
             String(repeating: " ", count: max(0, $0.1 - $0.0.count)) + $0.0
         }.joined(separator: " ")
         if s.event == "exit" {
-            line += "  exited" + (s.exitStatus.map { " status \($0)" } ?? "") + (s.exitSignal.map { " signal \($0)" } ?? "")
+            line +=
+                "  exited" + (s.exitStatus.map { " status \($0)" } ?? "") + (s.exitSignal.map { " signal \($0)" } ?? "")
         }
         return line
     }

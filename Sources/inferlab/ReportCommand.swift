@@ -4,7 +4,8 @@ import Foundation
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Rebuild report.html and summary.md of a run directory from its results.sqlite.")
+        commandName: "report",
+        abstract: "Rebuild report.html and summary.md of a run directory from its results.sqlite.")
 
     @Argument(help: "The run directory.") var run: String
 

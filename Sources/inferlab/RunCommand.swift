@@ -32,11 +32,13 @@ struct RunCommand: AsyncParsableCommand {
             try spec.validate()
             let catalog = try ModelCatalog.locate()
             if resume && out == nil { throw UsageError("--resume needs --out DIR, the run directory to continue") }
-            let directory = out.map { URL(fileURLWithPath: $0) } ?? ExperimentRunner.defaultDirectory(for: spec, root: catalog.root)
+            let directory =
+                out.map { URL(fileURLWithPath: $0) } ?? ExperimentRunner.defaultDirectory(for: spec, root: catalog.root)
             let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
             var runner = ExperimentRunner(
                 spec: spec, specText: text, directory: directory, resume: resume, repositoryRoot: catalog.root,
-                inferlabExecutable: executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+                inferlabExecutable: executable.hasPrefix("/")
+                    ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
             let terminal = isatty(STDERR_FILENO) == 1
             let startDone = LockedCounter()
             runner.progress = { progress in
@@ -47,7 +49,8 @@ struct RunCommand: AsyncParsableCommand {
                     "trial \(min(progress.done + (progress.current == nil ? 0 : 1), progress.total))/\(progress.total)"
                     + (progress.failed > 0 ? " (\(progress.failed) failed)" : "") + eta
                     + (progress.current.map { ": \($0)" } ?? "")
-                FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + line + (terminal ? "" : "\n")).utf8))
+                FileHandle.standardError.write(
+                    Data(((terminal ? "\r\u{1B}[K" : "") + line + (terminal ? "" : "\n")).utf8))
             }
             // Ctrl-C (or SIGTERM, SIGHUP) cancels the run: the current trial's engine, cgroup and
             // background load are torn down and the trial recorded; finished trials stay.
@@ -57,7 +60,8 @@ struct RunCommand: AsyncParsableCommand {
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler {
-                    FileHandle.standardError.write(Data("\ninferlab run: interrupted, tearing down the current trial...\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("\ninferlab run: interrupted, tearing down the current trial...\n".utf8))
                     task.cancel()
                 }
                 source.resume()
@@ -71,7 +75,8 @@ struct RunCommand: AsyncParsableCommand {
             if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print(
                 "\(outcome.completed) of \(outcome.trials) trials finished, \(outcome.failed) failed"
-                    + (outcome.cancelled ? ", run cancelled (continue with --resume --out \(outcome.directory.path))" : ""))
+                    + (outcome.cancelled
+                        ? ", run cancelled (continue with --resume --out \(outcome.directory.path))" : ""))
             print("run directory: \(outcome.directory.path)")
             print("report: \(outcome.report.path)")
         }

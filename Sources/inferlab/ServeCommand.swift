@@ -37,7 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard ["on", "off"].contains(prefixCache) else {
                 throw UsageError("--prefix-cache must be on or off (got \(prefixCache))")
             }
-            guard let level = Logger.Level(rawValue: logLevel) else { throw UsageError("unknown --log-level \(logLevel)") }
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw UsageError("unknown --log-level \(logLevel)")
+            }
             var configuration = ServerConfiguration()
             configuration.host = host
             configuration.port = port

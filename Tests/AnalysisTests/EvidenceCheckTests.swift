@@ -6,8 +6,10 @@ import Testing
     /// 40 TTFT samples around 412 ms before, around 1280 ms after (p99 is the largest value).
     static let before = (0..<40).map { 380 + Double($0) * (32.0 / 39.0) }
     static let after = (0..<40).map { 1200 + Double($0) * (80.0 / 39.0) }
-    static let app = AppMetricSamples(name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: before, after: after)
-    static let throttled = MetricChange(name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 0, after: 8_200_000)
+    static let app = AppMetricSamples(
+        name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: before, after: after)
+    static let throttled = MetricChange(
+        name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 0, after: 8_200_000)
     static let flatIO = MetricChange(name: "psi.io.some_total", unit: .microseconds, before: 1000, after: 1020)
 
     @Test func supportedVerdictWithTheNumbers() {
@@ -49,8 +51,10 @@ import Testing
 
     @Test func mitigationDirectionIsFollowed() {
         // A mitigation: latency fell and throttling fell with it.
-        let app = AppMetricSamples(name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: Self.after, after: Self.before)
-        let mechanism = MetricChange(name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 8_000_000, after: 1_000_000)
+        let app = AppMetricSamples(
+            name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: Self.after, after: Self.before)
+        let mechanism = MetricChange(
+            name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 8_000_000, after: 1_000_000)
         let verdict = EvidenceCheck.evaluate(app: app, mechanism: mechanism, controls: [Self.flatIO])
         #expect(verdict.outcome == .supported)
         #expect(verdict.text.hasPrefix("TTFT p99 fell 3.11x (1280 ms -> 412 ms"))

@@ -7,7 +7,9 @@ struct GenerateCLITests {
     let model = TestPaths.defaultModel
 
     @Test func jsonAndPlainOutputCarryTheSameGreedyText() throws {
-        let arguments = ["generate", "--model", model, "--prompt", "The three primary colours are", "--max-tokens", "24"]
+        let arguments = [
+            "generate", "--model", model, "--prompt", "The three primary colours are", "--max-tokens", "24",
+        ]
         let plain = try runInferLab(arguments)
         let json = try runInferLab(arguments + ["--json"])
         #expect(plain.status == 0, "\(plain.stderr)")
@@ -17,16 +19,19 @@ struct GenerateCLITests {
         #expect(!text.isEmpty)
         // Plain output streams the text, then a blank line and the metrics table.
         #expect(plain.stdout.hasPrefix(text + "\n\n"), "plain: \(plain.stdout.prefix(200))")
-        for key in ["load_ms", "prompt_tokens", "completion_tokens", "prefill_ms", "ttft_ms", "decode_tokens_per_s",
-            "token_latency_ms", "peak_rss_bytes", "token_times_ns", "text"]
-        {
+        for key in [
+            "load_ms", "prompt_tokens", "completion_tokens", "prefill_ms", "ttft_ms", "decode_tokens_per_s",
+            "token_latency_ms", "peak_rss_bytes", "token_times_ns", "text",
+        ] {
             #expect(report[key] != nil, "missing \(key)")
         }
         let times = try #require(report["token_times_ns"] as? [Int])
         #expect(times.count == report["completion_tokens"] as? Int)
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "token timestamps increase")
         let latency = try #require(report["token_latency_ms"] as? [String: Double])
-        #expect(latency["p50"]! <= latency["p95"]! && latency["p95"]! <= latency["p99"]! && latency["p99"]! <= latency["max"]!)
+        #expect(
+            latency["p50"]! <= latency["p95"]! && latency["p95"]! <= latency["p99"]!
+                && latency["p99"]! <= latency["max"]!)
         // The same again: greedy is deterministic across processes.
         let again = try runInferLab(arguments + ["--json"])
         let second = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
@@ -106,6 +111,8 @@ struct BootstrapTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("cached at"), "llama.cpp came from the cache: \(result.stderr)")
         #expect(!result.stderr.contains("building llama.cpp"), "nothing was rebuilt")
-        #expect(FileManager.default.fileExists(atPath: TestPaths.root.appendingPathComponent(".deps/llama.cpp/lib/libllama.so").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: TestPaths.root.appendingPathComponent(".deps/llama.cpp/lib/libllama.so").path))
     }
 }

@@ -77,12 +77,19 @@ import TestSupport
 
     @Test func v1CreatesInEachHierarchyBeneathOwnCgroup() throws {
         let fs = InMemoryCgroupFileSystem(version: 1)
-        fs.seed("/sys/fs/cgroup/cpu", ["cgroup.procs": "1\n", "cpu.cfs_quota_us": "-1\n", "cpu.cfs_period_us": "100000\n", "cpu.stat": "nr_periods 0\n"])
+        fs.seed(
+            "/sys/fs/cgroup/cpu",
+            [
+                "cgroup.procs": "1\n", "cpu.cfs_quota_us": "-1\n", "cpu.cfs_period_us": "100000\n",
+                "cpu.stat": "nr_periods 0\n",
+            ])
         fs.seed("/sys/fs/cgroup/cpuacct", ["cgroup.procs": "1\n", "cpuacct.usage": "0\n"])
         fs.seed("/sys/fs/cgroup/cpuset", ["cgroup.procs": "1\n", "cpuset.cpus": "0-1\n", "cpuset.mems": "0\n"])
         fs.seed("/sys/fs/cgroup/memory", [:])
         fs.seed("/sys/fs/cgroup/memory/process_api", [:])
-        fs.seed("/sys/fs/cgroup/memory/process_api/abc", ["cgroup.procs": "1\n", "memory.limit_in_bytes": "9223372036854771712\n"])
+        fs.seed(
+            "/sys/fs/cgroup/memory/process_api/abc",
+            ["cgroup.procs": "1\n", "memory.limit_in_bytes": "9223372036854771712\n"])
         let location = CgroupLocation.parse(
             procCgroup: try fixture("proc/cgroup_v1").replacingOccurrences(
                 of: #"/process_api/[0-9a-f]+"#, with: "/process_api/abc", options: .regularExpression),
@@ -124,7 +131,9 @@ import TestSupport
         #expect(throws: ConstraintError.self) { try ExecOptions(command: ["true"], cpuQuotaCores: .nan).validate() }
         #expect(throws: ConstraintError.self) { try ExecOptions(command: ["true"], memoryMaxBytes: 10).validate() }
         #expect(throws: ConstraintError.self) { try ExecOptions(command: ["true"], cpus: []).validate() }
-        #expect(throws: Never.self) { try ExecOptions(command: ["true"], cpuQuotaCores: 0.5, memoryMaxBytes: 1 << 30).validate() }
+        #expect(throws: Never.self) {
+            try ExecOptions(command: ["true"], cpuQuotaCores: 0.5, memoryMaxBytes: 1 << 30).validate()
+        }
         #expect(throws: ConstraintError.self) { try BackgroundLoadConfiguration(loadPercent: 0).validate() }
         #expect(throws: ConstraintError.self) { try BackgroundLoadConfiguration(cpuWorkers: 0).validate() }
     }

@@ -41,7 +41,8 @@ final class InMemoryCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
                 let controller = String(value.dropFirst())
                 let offered = (files[dir + "/cgroup.controllers"] ?? "").split(separator: " ").map(String.init)
                 guard offered.contains(controller) else { throw error(ENOENT, path) }
-                var enabled = Set((files[path] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+                var enabled = Set(
+                    (files[path] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
                 enabled.insert(controller)
                 files[path] = enabled.sorted().joined(separator: " ") + "\n"
             default:
@@ -58,7 +59,8 @@ final class InMemoryCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
             directories.insert(path)
             files[path + "/cgroup.procs"] = ""
             if version == 2 {
-                let enabled = (files[parent + "/cgroup.subtree_control"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                let enabled = (files[parent + "/cgroup.subtree_control"] ?? "").trimmingCharacters(
+                    in: .whitespacesAndNewlines)
                 files[path + "/cgroup.controllers"] = enabled + "\n"
                 files[path + "/cgroup.subtree_control"] = "\n"
                 if enabled.contains("cpu") { files[path + "/cpu.max"] = "max 100000\n" }
@@ -68,7 +70,8 @@ final class InMemoryCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
                 }
                 if enabled.contains("cpuset") { files[path + "/cpuset.cpus"] = "\n" }
             } else {
-                for (key, value) in files where key.hasPrefix(parent + "/") && !key.dropFirst(parent.count + 1).contains("/") {
+                for (key, value) in files
+                where key.hasPrefix(parent + "/") && !key.dropFirst(parent.count + 1).contains("/") {
                     let name = (key as NSString).lastPathComponent
                     if name != "cgroup.procs" { files[path + "/" + name] = name.hasPrefix("cpuset.") ? "\n" : value }
                 }
@@ -79,7 +82,9 @@ final class InMemoryCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
     func removeDirectory(_ path: String) throws {
         try lock.withLock {
             guard directories.contains(path) else { throw error(ENOENT, path) }
-            if !(files[path + "/cgroup.procs"] ?? "").isEmpty || directories.contains(where: { $0.hasPrefix(path + "/") }) {
+            if !(files[path + "/cgroup.procs"] ?? "").isEmpty
+                || directories.contains(where: { $0.hasPrefix(path + "/") })
+            {
                 throw error(EBUSY, path)
             }
             directories.remove(path)

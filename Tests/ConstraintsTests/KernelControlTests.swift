@@ -44,7 +44,8 @@ import TestSupport
         #expect(result.controls["memory_max"]?.applied == true)
         #expect(result.signal == SIGKILL)
         #expect(result.exitStatus == nil)
-        let killed = (result.memory.oomKill ?? 0) > 0 || (result.memory.failcnt ?? 0) > 0 || (result.memory.maxEvents ?? 0) > 0
+        let killed =
+            (result.memory.oomKill ?? 0) > 0 || (result.memory.failcnt ?? 0) > 0 || (result.memory.maxEvents ?? 0) > 0
         #expect(killed)
         #expect((result.memory.oomKill ?? 0) >= 1)
         #expect((result.memory.peakBytes ?? 0) > 150 << 20)

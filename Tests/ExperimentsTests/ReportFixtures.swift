@@ -29,7 +29,8 @@ enum ReportFixtures {
                 LevelSummary(
                     label: "cpu_quota=\(quota)", settings: [KeyValue("cpu_quota", quota)], trials: 3,
                     failedTrials: index == 3 ? 1 : 0, requests: 96, errors: index == 3 ? 2 : 0,
-                    ttft: SampleSummary.of(ttft), itl: SampleSummary.of(itl), tpot: SampleSummary.of(itl.map { $0 * 1.01 }),
+                    ttft: SampleSummary.of(ttft), itl: SampleSummary.of(itl),
+                    tpot: SampleSummary.of(itl.map { $0 * 1.01 }),
                     e2e: SampleSummary.of(e2e), tokensPerSecond: 105 / factor,
                     p99CV: Statistics.coefficientOfVariation([1, 1.05, 0.97].map { $0 * factor }),
                     errorsByClass: index == 3 ? [KeyValue("timeout", "2")] : []))
@@ -41,35 +42,48 @@ enum ReportFixtures {
         let timeline = TimelineChart(
             title: "Trial 4 (cpu_quota=0.5): engine over time",
             panels: [
-                PointSeries(name: "RSS", unit: "MiB", points: seconds.map { ChartPoint(x: $0, y: 180 + min($0, 2) * 20) }),
-                PointSeries(name: "majflt", unit: "/s", points: seconds.map { ChartPoint(x: $0, y: $0 < 0.5 ? 800 : 3) }),
+                PointSeries(
+                    name: "RSS", unit: "MiB", points: seconds.map { ChartPoint(x: $0, y: 180 + min($0, 2) * 20) }),
+                PointSeries(
+                    name: "majflt", unit: "/s", points: seconds.map { ChartPoint(x: $0, y: $0 < 0.5 ? 800 : 3) }),
                 PointSeries(
                     name: "throttled", unit: "us/s",
                     points: seconds.map { ChartPoint(x: $0, y: 400_000 + 100_000 * sin($0 * 3)) }),
-                PointSeries(name: "PSI cpu some", unit: "us/s", points: seconds.map { ChartPoint(x: $0, y: 2_000 + 500 * cos($0)) }),
-                PointSeries(name: "model file resident", unit: "%", points: seconds.map { ChartPoint(x: $0, y: min(100, $0 * 60)) }),
+                PointSeries(
+                    name: "PSI cpu some", unit: "us/s",
+                    points: seconds.map { ChartPoint(x: $0, y: 2_000 + 500 * cos($0)) }),
+                PointSeries(
+                    name: "model file resident", unit: "%",
+                    points: seconds.map { ChartPoint(x: $0, y: min(100, $0 * 60)) }),
             ],
             requestMarkers: PointSeries(
-                name: "request E2E", unit: "ms", points: stride(from: 0.4, to: 10, by: 0.7).map { ChartPoint(x: $0, y: 900 + 300 * sin($0)) }))
+                name: "request E2E", unit: "ms",
+                points: stride(from: 0.4, to: 10, by: 0.7).map { ChartPoint(x: $0, y: 900 + 300 * sin($0)) }))
         let degradation = DegradationChart(
             title: "TTFT p99 against CPU quota", xLabel: "cpu_quota (cores)", yLabel: "TTFT p99 (ms)",
             levels: levels.enumerated().map { index, level in
                 DegradationChart.Level(
-                    label: quotas[index], y: level.ttft!.p99, lower: level.ttft!.p99 * 0.9, upper: level.ttft!.p99 * 1.1)
+                    label: quotas[index], y: level.ttft!.p99, lower: level.ttft!.p99 * 0.9, upper: level.ttft!.p99 * 1.1
+                )
             }, style: .bar)
         let contention = DegradationChart(
             title: "Per-token p99 against background load", xLabel: "background load (%)", yLabel: "p99 (ms)",
-            levels: [0, 25, 50, 75].map { DegradationChart.Level(label: "\($0) %", x: Double($0), y: 12 + Double($0) * 0.1) })
+            levels: [0, 25, 50, 75].map {
+                DegradationChart.Level(label: "\($0) %", x: Double($0), y: 12 + Double($0) * 0.1)
+            })
         let before = samples(count: 96, base: 80, spread: 40, seed: 0)
         let after = samples(count: 96, base: 80 * 3.4, spread: 40 * 3.4, seed: 3)
         let verdict = EvidenceCheck.evaluate(
             app: AppMetricSamples(name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: before, after: after),
-            mechanism: MetricChange(name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 0, after: 8_200_000),
+            mechanism: MetricChange(
+                name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 0, after: 8_200_000),
             controls: [MetricChange(name: "psi.io.some_total", unit: .microseconds, before: 10_000, after: 10_200)])
         let criteria = BoundedRealtimeCriteria().evaluate(
             BoundedRealtimeInput(
-                p99PerRepetition: [12, 12.5, 11.8], peakRSSPerRepetition: [1.9e8, 1.91e8, 1.9e8], degradationLoad: [0, 25, 50, 75],
-                degradationLatency: [12, 14.4, 17.1, 19.4], p99PerRepetitionBySampler: ["greedy": [12, 12.5, 11.8], "top-k": [12.2, 12.9, 12]],
+                p99PerRepetition: [12, 12.5, 11.8], peakRSSPerRepetition: [1.9e8, 1.91e8, 1.9e8],
+                degradationLoad: [0, 25, 50, 75],
+                degradationLatency: [12, 14.4, 17.1, 19.4],
+                p99PerRepetitionBySampler: ["greedy": [12, 12.5, 11.8], "top-k": [12.2, 12.9, 12]],
                 provenance: ["inferlab_commit": "abc123"]))
         return ReportModel(
             title: "cpu-quota <script>alert(1)</script> & \"quotes\"",
@@ -82,9 +96,17 @@ enum ReportFixtures {
             ],
             levels: levels,
             charts: [
-                ReportChart(.cdf(CDFChart(title: "TTFT CDF per level", xLabel: "TTFT (ms)", series: cdfSeries)), caption: "Lower quota shifts the whole curve right."),
-                ReportChart(.histogram(HistogramChart(title: "Per-token latency", xLabel: "ms", values: tokenLatencies.map(\.y)))),
-                ReportChart(.scatter(ScatterChart(title: "Per-token latency against position", xLabel: "token position", yLabel: "ms", points: tokenLatencies))),
+                ReportChart(
+                    .cdf(CDFChart(title: "TTFT CDF per level", xLabel: "TTFT (ms)", series: cdfSeries)),
+                    caption: "Lower quota shifts the whole curve right."),
+                ReportChart(
+                    .histogram(
+                        HistogramChart(title: "Per-token latency", xLabel: "ms", values: tokenLatencies.map(\.y)))),
+                ReportChart(
+                    .scatter(
+                        ScatterChart(
+                            title: "Per-token latency against position", xLabel: "token position", yLabel: "ms",
+                            points: tokenLatencies))),
                 ReportChart(.timeline(timeline), caption: "Throttling is continuous; faults only at start."),
                 ReportChart(.degradation(degradation)),
                 ReportChart(.degradation(contention)),

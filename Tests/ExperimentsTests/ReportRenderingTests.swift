@@ -20,9 +20,11 @@ import Testing
         let namespaces = html.components(separatedBy: "http://www.w3.org/2000/svg").count - 1
         #expect(urls == namespaces)
         #expect(namespaces == 7)
-        for needle in ["TTFT p99 rose", "p &lt; 0.001", "cgroup.cpu.throttled_usec rose 0 -&gt; 8.2 s", "4/5 pass", "timeout after 120 s",
-            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", "cpu_quota=0.5", "no data"]
-        {
+        for needle in [
+            "TTFT p99 rose", "p &lt; 0.001", "cgroup.cpu.throttled_usec rose 0 -&gt; 8.2 s", "4/5 pass",
+            "timeout after 120 s",
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", "cpu_quota=0.5", "no data",
+        ] {
             #expect(html.contains(needle), "missing \(needle)")
         }
         // One table per level with p50/p95/p99/max of the four latencies.
@@ -51,9 +53,13 @@ import Testing
     /// Opens the report in headless Chromium: it must load offline, raise no console error,
     /// fetch nothing, and lay out every chart with a non-zero size.
     @Test(.timeLimit(.minutes(2))) func rendersInHeadlessChromium() throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile)
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(
+                where: FileManager.default.isExecutableFile)
         else {
-            print("SKIPPED rendersInHeadlessChromium: chromium is not installed (apt-get install -y chromium, or scripts/bootstrap --with-browser)")
+            print(
+                "SKIPPED rendersInHeadlessChromium: chromium is not installed (apt-get install -y chromium, or scripts/bootstrap --with-browser)"
+            )
             return
         }
         let directory = TestPaths.temporaryDirectory("inferlab-report")
@@ -86,10 +92,12 @@ import Testing
         try probed.write(to: probedURL, atomically: true, encoding: .utf8)
         let offline = [
             "--headless=new", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions",
-            "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND", "--user-data-dir=\(directory.path)/profile",
+            "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--user-data-dir=\(directory.path)/profile",
         ]
         let dump = try runProcess(
-            "/usr/bin/timeout", ["60", chromium] + offline + ["--virtual-time-budget=3000", "--dump-dom", probedURL.absoluteString])
+            "/usr/bin/timeout",
+            ["60", chromium] + offline + ["--virtual-time-budget=3000", "--dump-dom", probedURL.absoluteString])
         #expect(dump.status == 0, "chromium failed: \(dump.stderr.suffix(2000))")
         let marker = "<pre id=\"probe\">"
         let start = try #require(dump.stdout.range(of: marker), "no probe output in the DOM dump")
@@ -111,7 +119,10 @@ import Testing
         // The untouched page too: Chromium's own console log must show no error.
         let plain = try runProcess(
             "/usr/bin/timeout",
-            ["60", chromium] + offline + ["--enable-logging=stderr", "--v=0", "--dump-dom", directory.appendingPathComponent("report.html").absoluteString])
+            ["60", chromium] + offline + [
+                "--enable-logging=stderr", "--v=0", "--dump-dom",
+                directory.appendingPathComponent("report.html").absoluteString,
+            ])
         #expect(plain.status == 0)
         let consoleErrors = plain.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") }
         #expect(consoleErrors.isEmpty, "\(consoleErrors)")

@@ -45,12 +45,18 @@ import Testing
 
     /// Each bad input and the exact message the user sees.
     @Test(arguments: [
-        ("matrix:\n  cpu_quota: [none, 1.5, -1]", "matrix.cpu_quota[2]: expected a number of cores > 0 or \"none\", got \"-1\""),
+        (
+            "matrix:\n  cpu_quota: [none, 1.5, -1]",
+            "matrix.cpu_quota[2]: expected a number of cores > 0 or \"none\", got \"-1\""
+        ),
         ("matrix:\n  threds: [1, 2]", "matrix.threds: unknown key \"threds\"; known keys: "),
         ("workload: {concurency: 4}", "workload.concurency: unknown key \"concurency\""),
         ("color: blue", "color: unknown key \"color\""),
         ("engine: {kind: inferlab, threads: two}", "engine.threads: expected an integer, got \"two\""),
-        ("engine: {kind: vllm}", "engine.kind: expected one of inferlab, llama-server, generate, external, got \"vllm\""),
+        (
+            "engine: {kind: vllm}",
+            "engine.kind: expected one of inferlab, llama-server, generate, external, got \"vllm\""
+        ),
         ("engine: {model: smollm2-135m}", "engine.kind: missing required field"),
         ("engine: {kind: inferlab, threads: 0}", "engine.threads: expected a thread count >= 1, got \"0\""),
         ("engine: {kind: llama-server, scheduler: static}", "engine.scheduler: only applies to kind inferlab"),
@@ -60,24 +66,39 @@ import Testing
         ("workload: {rate: 2}", "workload.rate: only applies to scenario poisson, not closed"),
         ("matrix:\n  rate: [1, 2]", "matrix.rate: only applies to scenario poisson, not closed (level rate=1)"),
         ("matrix:\n  memory_max: [300M, 10K]", "matrix.memory_max[1]: expected a size of at least 1M"),
-        ("matrix:\n  scheduler: [single, turbo]", "matrix.scheduler[1]: expected one of single, static, dynamic, continuous, got \"turbo\""),
+        (
+            "matrix:\n  scheduler: [single, turbo]",
+            "matrix.scheduler[1]: expected one of single, static, dynamic, continuous, got \"turbo\""
+        ),
         ("matrix:\n  cpus: [\"0\", \"0-\"]", "matrix.cpus[1]: expected a CPU list"),
-        ("matrix:\n  background_load: [0, 150]", "matrix.background_load[1]: expected a percentage from 0 to 100, got \"150\""),
+        (
+            "matrix:\n  background_load: [0, 150]",
+            "matrix.background_load[1]: expected a percentage from 0 to 100, got \"150\""
+        ),
         ("matrix:\n  threads: [1, 1]", "matrix.threads[1]: duplicate value 1"),
         ("matrix:\n  threads: 2", "matrix.threads: expected a list"),
         ("matrix:\n  threads: []", "matrix.threads: expected at least one value"),
         ("repetitions: 0", "repetitions: expected a repetition count from 1 to 100, got \"0\""),
         ("probe: {interval_ms: 5}", "probe.interval_ms: expected an interval in ms from 10 to 10000, got \"5\""),
         ("system: {profile: fast}", "system.profile: expected bounded, paging or a profile file"),
-        ("evidence: {app: [ttft.p99], mechanism: [cgroup.cpu.throttled_usec], control: [psi.io.some]}",
-         "evidence: needs at least two levels"),
-        ("matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p42], mechanism: [cgroup.x], control: [psi.io]}",
-         "evidence.app[0]: expected <ttft|itl|tpot|e2e|token_latency>"),
-        ("matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p99], mechanism: [gpu.util], control: [psi.io]}",
-         "evidence.mechanism[0]: expected an OS metric"),
+        (
+            "evidence: {app: [ttft.p99], mechanism: [cgroup.cpu.throttled_usec], control: [psi.io.some]}",
+            "evidence: needs at least two levels"
+        ),
+        (
+            "matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p42], mechanism: [cgroup.x], control: [psi.io]}",
+            "evidence.app[0]: expected <ttft|itl|tpot|e2e|token_latency>"
+        ),
+        (
+            "matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p99], mechanism: [gpu.util], control: [psi.io]}",
+            "evidence.mechanism[0]: expected an OS metric"
+        ),
         ("variants: [{name: a, thread: 1}]", "variants[0].thread: unknown key \"thread\""),
         ("variants: [{name: a}, {name: a}]", "variants[1].name: duplicate variant \"a\""),
-        ("matrix: {threads: [1, 2]}\nvariants: [{name: a, threads: 1}]", "variants[0].threads: also swept in matrix.threads"),
+        (
+            "matrix: {threads: [1, 2]}\nvariants: [{name: a, threads: 1}]",
+            "variants[0].threads: also swept in matrix.threads"
+        ),
         ("name: \"bad name\"", "name: expected 1 to 64 letters"),
         ("engine: [inferlab]", "engine: expected a mapping"),
         ("constraints: {cpu_quota: 0}", "constraints.cpu_quota: expected a number of cores > 0 or \"none\", got \"0\""),

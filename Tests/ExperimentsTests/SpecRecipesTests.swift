@@ -9,13 +9,16 @@ import Testing
 
     static var files: [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { directory.appendingPathComponent($0) }
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map {
+            directory.appendingPathComponent($0)
+        }
     }
 
     @Test func everyRecipeOfTheIssueIsPresent() {
         let names = Set(Self.files.map(\.lastPathComponent))
         for recipe in [
-            "quickstart", "bounded-realtime", "server-profile", "cpu-quota", "memory-limit", "mitigations", "batching", "paging",
+            "quickstart", "bounded-realtime", "server-profile", "cpu-quota", "memory-limit", "mitigations", "batching",
+            "paging",
         ] {
             #expect(names.contains("\(recipe).yaml"), "experiments/\(recipe).yaml is missing")
         }
@@ -27,7 +30,9 @@ import Testing
             let text = try String(contentsOf: file, encoding: .utf8)
             do {
                 let spec = try ExperimentSpec.parse(yaml: text)
-                #expect(spec.name + ".yaml" == file.lastPathComponent, "the name of \(file.lastPathComponent) should match its file")
+                #expect(
+                    spec.name + ".yaml" == file.lastPathComponent,
+                    "the name of \(file.lastPathComponent) should match its file")
                 #expect(!spec.trials().isEmpty)
             } catch {
                 Issue.record("\(file.lastPathComponent): \(error)")
@@ -53,7 +58,8 @@ import Testing
     }
 
     @Test func boundedRealtimeHasWhatTheCriteriaNeed() throws {
-        let text = try String(contentsOf: Self.directory.appendingPathComponent("bounded-realtime.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: Self.directory.appendingPathComponent("bounded-realtime.yaml"), encoding: .utf8)
         let spec = try ExperimentSpec.parse(yaml: text)
         #expect(spec.repetitions >= 3)
         let loads = Set(spec.trials().map(\.config.constraints.backgroundLoad))

@@ -48,7 +48,8 @@ final class FakeBackend: GenerationBackend, Sendable {
                     try Task.checkCancellation()
                     last = MonotonicClock.now()
                     if first == 0 { first = last }
-                    continuation.yield(.token(GeneratedToken(token: Int32(index), text: "w\(index) ", index: index, time: last)))
+                    continuation.yield(
+                        .token(GeneratedToken(token: Int32(index), text: "w\(index) ", index: index, time: last)))
                 }
                 continuation.yield(
                     .finished(

@@ -18,7 +18,10 @@ final class LiveServer: @unchecked Sendable {
         port = freeLoopbackPort()
         process.executableURL = URL(fileURLWithPath: TestPaths.inferlab)
         process.arguments =
-            ["serve", "--model", TestPaths.defaultModel, "--port", "\(port)", "--threads", "2", "--log-level", "warning"]
+            [
+                "serve", "--model", TestPaths.defaultModel, "--port", "\(port)", "--threads", "2", "--log-level",
+                "warning",
+            ]
             + arguments
         process.standardError = stderrPipe
         process.standardOutput = FileHandle.nullDevice
@@ -37,7 +40,9 @@ final class LiveServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let (status, _) = try? await get("/health"), status == 200 { return }
-            guard process.isRunning else { throw LiveServerError("the server exited with \(process.terminationStatus)") }
+            guard process.isRunning else {
+                throw LiveServerError("the server exited with \(process.terminationStatus)")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw LiveServerError("the server was not ready within \(timeout) s")

@@ -61,7 +61,10 @@ struct LiveServerTests {
         let body = Self.chat("Tell me a very long story about a lighthouse.", maxTokens: 1000, stream: true)
         let curl = try runProcess(
             "/usr/bin/curl",
-            ["-sN", "--max-time", "1", "-H", "Content-Type: application/json", "-d", body, server.base + "/v1/chat/completions"])
+            [
+                "-sN", "--max-time", "1", "-H", "Content-Type: application/json", "-d", body,
+                server.base + "/v1/chat/completions",
+            ])
         let events = curl.stdout.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: {") }.count
         #expect(curl.status == 28, "curl timed out mid-stream (exit 28), got \(curl.status)")
         #expect(events >= 3, "the stream was flowing when the client left")
@@ -80,7 +83,9 @@ struct LiveServerTests {
     }
 
     @Test func healthAnswersQuicklyDuringALongPrefill() async throws {
-        let server = try LiveServer(["--scheduler", "continuous", "--ctx", "4096", "--max-seqs", "2", "--batch-tokens", "2048"])
+        let server = try LiveServer([
+            "--scheduler", "continuous", "--ctx", "4096", "--max-seqs", "2", "--batch-tokens", "2048",
+        ])
         try await server.waitReady()
         let long = String(repeating: "The engineers measured latency on ordinary processors. ", count: 240)
         let generation = Task { try await server.post("/v1/completions", #"{"prompt":"\#(long)","max_tokens":4}"#) }
@@ -108,7 +113,9 @@ struct LiveServerTests {
     @Test func sigtermDrainsInFlightRequestsAndExitsZero() async throws {
         let server = try LiveServer(["--scheduler", "continuous", "--ctx", "4096", "--drain-timeout", "30"])
         try await server.waitReady()
-        let inFlight = Task { try await server.post("/v1/chat/completions", Self.chat("Count from one to twenty.", maxTokens: 48)) }
+        let inFlight = Task {
+            try await server.post("/v1/chat/completions", Self.chat("Count from one to twenty.", maxTokens: 48))
+        }
         try await Task.sleep(for: .milliseconds(300))
         server.terminate(SIGTERM)
         try await Task.sleep(for: .milliseconds(100))

@@ -50,7 +50,9 @@ struct RouterTests {
             let final = try #require(sse.events.dropLast().last)
             #expect((final["choices"] as? [[String: Any]])?.first?["finish_reason"] as? String == "length")
             let timings = try #require(final["timings"] as? [String: Any])
-            for key in ["queue_ms", "prompt_n", "cache_n", "prompt_ms", "predicted_n", "predicted_ms", "predicted_per_second"] {
+            for key in [
+                "queue_ms", "prompt_n", "cache_n", "prompt_ms", "predicted_n", "predicted_ms", "predicted_per_second",
+            ] {
                 #expect(timings[key] != nil, "timings.\(key)")
             }
             // usage chunk: choices [] and cached tokens
@@ -78,7 +80,8 @@ struct RouterTests {
             #expect(chat["timings"] != nil && chat["usage"] != nil)
 
             let completion = try json(
-                String(buffer: try await post(client, "/v1/completions", #"{"prompt":"once upon","max_tokens":2}"#).body))
+                String(
+                    buffer: try await post(client, "/v1/completions", #"{"prompt":"once upon","max_tokens":2}"#).body))
             #expect(completion["object"] as? String == "text_completion")
             #expect((completion["choices"] as? [[String: Any]])?.first?["text"] as? String == "w0 w1 ")
 
@@ -93,21 +96,25 @@ struct RouterTests {
         }
     }
 
-    @Test(arguments: [
-        (#"{"messages": [ {"role":"user","content":"hi"} "#, 400, "invalid_json", nil),
-        (#"{"max_tokens": 4}"#, 400, "missing_field", "messages"),
-        (#"{"messages":"hello"}"#, 400, "invalid_type", "messages"),
-        (#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":"many"}"#, 400, "invalid_type", "max_tokens"),
-        (#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":0}"#, 400, "invalid_value", "max_tokens"),
-        (#"{"messages":[{"role":"user","content":"hi"}],"temperature":-1}"#, 400, "invalid_value", "temperature"),
-        (#"{"messages":[{"role":"user","content":"hi"}],"top_p":0}"#, 400, "invalid_value", "top_p"),
-        (#"{"messages":[{"role":"user","content":"hi"}],"top_p":2}"#, 400, "invalid_value", "top_p"),
-        (#"{"messages":[]}"#, 400, "invalid_value", "messages"),
-        (#"{"messages":[{"role":"wizard","content":"hi"}]}"#, 400, "invalid_value", "messages[0].role"),
-        (#"{"model":"gpt-9","messages":[{"role":"user","content":"hi"}]}"#, 404, "model_not_found", "model"),
-        (#"{"messages":[{"role":"user","content":"hi"}],"n":2}"#, 400, "invalid_value", "n"),
-        (#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":250}"#, 400, "context_length_exceeded", "messages"),
-    ] as [(String, Int, String, String?)])
+    @Test(
+        arguments: [
+            (#"{"messages": [ {"role":"user","content":"hi"} "#, 400, "invalid_json", nil),
+            (#"{"max_tokens": 4}"#, 400, "missing_field", "messages"),
+            (#"{"messages":"hello"}"#, 400, "invalid_type", "messages"),
+            (#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":"many"}"#, 400, "invalid_type", "max_tokens"),
+            (#"{"messages":[{"role":"user","content":"hi"}],"max_tokens":0}"#, 400, "invalid_value", "max_tokens"),
+            (#"{"messages":[{"role":"user","content":"hi"}],"temperature":-1}"#, 400, "invalid_value", "temperature"),
+            (#"{"messages":[{"role":"user","content":"hi"}],"top_p":0}"#, 400, "invalid_value", "top_p"),
+            (#"{"messages":[{"role":"user","content":"hi"}],"top_p":2}"#, 400, "invalid_value", "top_p"),
+            (#"{"messages":[]}"#, 400, "invalid_value", "messages"),
+            (#"{"messages":[{"role":"wizard","content":"hi"}]}"#, 400, "invalid_value", "messages[0].role"),
+            (#"{"model":"gpt-9","messages":[{"role":"user","content":"hi"}]}"#, 404, "model_not_found", "model"),
+            (#"{"messages":[{"role":"user","content":"hi"}],"n":2}"#, 400, "invalid_value", "n"),
+            (
+                #"{"messages":[{"role":"user","content":"hi"}],"max_tokens":250}"#, 400, "context_length_exceeded",
+                "messages"
+            ),
+        ] as [(String, Int, String, String?)])
     func badRequestsGetOpenAIErrors(body: String, status: Int, code: String, param: String?) async throws {
         let (server, backend) = server()
         let app = Application(router: server.router())
@@ -213,10 +220,12 @@ struct RouterTests {
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             for family in [
                 "inferlab_requests_total{status=\"200\"} 1", "inferlab_requests_total{status=\"400\"} 1",
-                "inferlab_queue_depth", "inferlab_running_sequences", "inferlab_kv_cells_used", "inferlab_kv_cells_total",
+                "inferlab_queue_depth", "inferlab_running_sequences", "inferlab_kv_cells_used",
+                "inferlab_kv_cells_total",
                 "inferlab_prompt_tokens_total", "inferlab_completion_tokens_total 3", "inferlab_ttft_seconds_bucket",
                 "inferlab_itl_seconds_bucket", "inferlab_e2e_seconds_bucket", "inferlab_queue_seconds_bucket",
-                "inferlab_cancellations_total", "inferlab_prefix_cache_hits_total", "inferlab_prefix_cache_tokens_total",
+                "inferlab_cancellations_total", "inferlab_prefix_cache_hits_total",
+                "inferlab_prefix_cache_tokens_total",
             ] {
                 #expect(text.contains(family), "missing \(family)")
             }

@@ -147,10 +147,16 @@ struct EngineModelTests {
         let tokens = try model.tokenize("Hello")
         let cases: [(GenerationRequest, String)] = [
             (GenerationRequest(id: "1", promptTokens: tokens, maxTokens: 0), "max_tokens"),
-            (GenerationRequest(id: "2", promptTokens: tokens, maxTokens: 4, sampling: .init(temperature: -1)), "temperature"),
+            (
+                GenerationRequest(id: "2", promptTokens: tokens, maxTokens: 4, sampling: .init(temperature: -1)),
+                "temperature"
+            ),
             (GenerationRequest(id: "3", promptTokens: tokens, maxTokens: 4, sampling: .init(topP: 0)), "top_p"),
             (GenerationRequest(id: "4", promptTokens: tokens, maxTokens: 4, sampling: .init(topP: 1.5)), "top_p"),
-            (GenerationRequest(id: "5", promptTokens: [Int32](repeating: tokens[0], count: 5000), maxTokens: 4), "prompt"),
+            (
+                GenerationRequest(id: "5", promptTokens: [Int32](repeating: tokens[0], count: 5000), maxTokens: 4),
+                "prompt"
+            ),
         ]
         for (request, field) in cases {
             do {
@@ -164,7 +170,9 @@ struct EngineModelTests {
     }
 }
 
-@Suite("Queued requests are admitted when a batch finishes", .timeLimit(.minutes(5)), .enabled(if: TestPaths.hasDefaultModel, "run scripts/bootstrap first"))
+@Suite(
+    "Queued requests are admitted when a batch finishes", .timeLimit(.minutes(5)),
+    .enabled(if: TestPaths.hasDefaultModel, "run scripts/bootstrap first"))
 struct QueueDrainTests {
     /// Regression: `single` and run-to-completion policies must admit queued requests as soon as
     /// the running batch ends, without waiting for a new arrival.
@@ -172,7 +180,8 @@ struct QueueDrainTests {
     func queuedRequestsRunWithoutNewArrivals(_ kind: SchedulerKind) async throws {
         let model = try SharedModel.require()
         var configuration = EngineConfiguration(context: ContextOptions(contextLength: 1024, threads: 2))
-        configuration.scheduler = SchedulerConfiguration(kind: kind, maxSequences: 2, batchTokens: 256, batchWaitMilliseconds: 10)
+        configuration.scheduler = SchedulerConfiguration(
+            kind: kind, maxSequences: 2, batchTokens: 256, batchWaitMilliseconds: 10)
         let engine = try InferenceEngine(model: model, configuration: configuration)
         defer { engine.shutdown() }
         let tokens = try model.tokenize("One, two, three,")
@@ -182,7 +191,8 @@ struct QueueDrainTests {
         try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<5 {
                 group.addTask {
-                    try await collect(engine, GenerationRequest(id: "\(index)", promptTokens: tokens, maxTokens: 4)).tokens.count
+                    try await collect(engine, GenerationRequest(id: "\(index)", promptTokens: tokens, maxTokens: 4))
+                        .tokens.count
                 }
             }
             var finished = 0

@@ -9,7 +9,8 @@ struct BadInputTests {
     static let corpus = Corpus(entries: [CorpusEntry(id: "a", prompt: "hello", maxTokens: 8, class: "short")])
 
     func run(_ mode: MockOpenAIServer.Behavior.Mode, requests: Int = 3) async throws -> (BenchResult, ResultStore) {
-        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 6, intervalNanoseconds: 500_000, mode: mode))
+        let server = try await MockOpenAIServer.start(
+            behavior: .init(tokens: 6, intervalNanoseconds: 500_000, mode: mode))
         var c = BenchConfiguration()
         c.url = server.url
         c.requests = requests
@@ -54,20 +55,27 @@ struct BadInputTests {
     @Test("malformed JSON in a chunk")
     func malformedChunk() async throws {
         let (result, store) = try await run(.malformedChunk(atToken: 2))
-        #expect(result.records.allSatisfy { $0.errorClass == .malformedStream && $0.errorMessage?.contains("not JSON") == true })
+        #expect(
+            result.records.allSatisfy {
+                $0.errorClass == .malformedStream && $0.errorMessage?.contains("not JSON") == true
+            })
         try expectStoredFailures(store, .malformedStream, count: 3)
     }
 
     @Test("a non-SSE response")
     func notSSE() async throws {
         let (result, _) = try await run(.notSSE)
-        #expect(result.records.allSatisfy { $0.errorClass == .malformedStream && $0.errorMessage?.contains("text/html") == true })
+        #expect(
+            result.records.allSatisfy {
+                $0.errorClass == .malformedStream && $0.errorMessage?.contains("text/html") == true
+            })
     }
 
     @Test("an error event mid-stream")
     func errorEvent() async throws {
         let (result, _) = try await run(.errorEvent(atToken: 2))
-        #expect(result.records.allSatisfy { $0.errorClass == .serverError && $0.errorMessage == "mock failure mid-stream" })
+        #expect(
+            result.records.allSatisfy { $0.errorClass == .serverError && $0.errorMessage == "mock failure mid-stream" })
     }
 
     @Test("unreachable URL: connect errors, the run finishes")
@@ -114,7 +122,10 @@ struct BadInputTests {
         #expect(field { $0.url = "localhost:8080" }.hasPrefix("url:"))
         #expect(field { $0.requests = nil }.hasPrefix("requests:"))
         #expect(field { $0.scenario = .sweep }.hasPrefix("sweep:"))
-        #expect(field { $0.scenario = .sweep; $0.sweep = [1.5] }.hasPrefix("sweep:"))
+        #expect(
+            field {
+                $0.scenario = .sweep; $0.sweep = [1.5]
+            }.hasPrefix("sweep:"))
         #expect(field { $0.maxTokens = 0 }.hasPrefix("max_tokens:"))
         #expect(field { $0.burstiness = 0 }.hasPrefix("burstiness:"))
         #expect(field { $0.warmupRequests = -1 }.hasPrefix("warmup_requests:"))

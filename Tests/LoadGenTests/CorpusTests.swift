@@ -27,7 +27,8 @@ struct CorpusTests {
     func roundTrip() throws {
         let corpus = Corpus(entries: [
             CorpusEntry(id: "1", prompt: "hi \"there\"\n", maxTokens: 5, class: "short"),
-            CorpusEntry(id: "2", messages: [.init(role: "system", content: "be brief"), .init(role: "user", content: "x")]),
+            CorpusEntry(
+                id: "2", messages: [.init(role: "system", content: "be brief"), .init(role: "user", content: "x")]),
         ])
         let parsed = try Corpus.parse(jsonl: try corpus.jsonl())
         #expect(parsed == corpus)
@@ -35,15 +36,17 @@ struct CorpusTests {
         #expect(parsed.entries[0].chatMessages == [.init(role: "user", content: "hi \"there\"\n")])
     }
 
-    @Test("bad lines fail with their line number and what is wrong", arguments: [
-        ("{\"id\":\"a\",\"prompt\":\"x\"}\n{oops\n", "line 2", "invalid JSON"),
-        ("{\"id\":\"a\"}\n", "line 1", "\"prompt\""),
-        ("\n\n{\"prompt\":\"x\"}\n", "line 3", "missing \"id\""),
-        ("{\"id\":\"a\",\"prompt\":\"x\",\"max_tokens\":0}\n", "line 1", "max_tokens"),
-        ("{\"id\":\"a\",\"prompt\":\"x\"}\n{\"id\":\"a\",\"prompt\":\"y\"}\n", "line 2", "duplicate"),
-        ("{\"id\":\"a\",\"prompt\":5}\n", "line 1", "wrong type"),
-        ("{\"id\":\"a\",\"prompt\":\"\"}\n", "line 1", "empty"),
-    ])
+    @Test(
+        "bad lines fail with their line number and what is wrong",
+        arguments: [
+            ("{\"id\":\"a\",\"prompt\":\"x\"}\n{oops\n", "line 2", "invalid JSON"),
+            ("{\"id\":\"a\"}\n", "line 1", "\"prompt\""),
+            ("\n\n{\"prompt\":\"x\"}\n", "line 3", "missing \"id\""),
+            ("{\"id\":\"a\",\"prompt\":\"x\",\"max_tokens\":0}\n", "line 1", "max_tokens"),
+            ("{\"id\":\"a\",\"prompt\":\"x\"}\n{\"id\":\"a\",\"prompt\":\"y\"}\n", "line 2", "duplicate"),
+            ("{\"id\":\"a\",\"prompt\":5}\n", "line 1", "wrong type"),
+            ("{\"id\":\"a\",\"prompt\":\"\"}\n", "line 1", "empty"),
+        ])
     func badLines(text: String, line: String, what: String) {
         do {
             _ = try Corpus.parse(jsonl: Data(text.utf8), name: "c.jsonl")
@@ -57,8 +60,12 @@ struct CorpusTests {
 
     @Test("an empty corpus and a missing file are clear errors")
     func empty() {
-        #expect { try Corpus.parse(jsonl: Data("\n  \n".utf8)) } throws: { ($0 as? LoadGenError)?.message.contains("no prompts") == true }
-        #expect { try Corpus.load(path: "/nonexistent/p.jsonl") } throws: { ($0 as? LoadGenError)?.message.contains("cannot read") == true }
+        #expect { try Corpus.parse(jsonl: Data("\n  \n".utf8)) } throws: {
+            ($0 as? LoadGenError)?.message.contains("no prompts") == true
+        }
+        #expect { try Corpus.load(path: "/nonexistent/p.jsonl") } throws: {
+            ($0 as? LoadGenError)?.message.contains("cannot read") == true
+        }
     }
 
     @Test("the committed data/prompts.jsonl is exactly what `corpus make` produces")

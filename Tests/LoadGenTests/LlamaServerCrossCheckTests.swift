@@ -31,9 +31,12 @@ struct LlamaServerCrossCheckTests {
         #expect(result.serverInfo?.contains("\"data\"") == true)
         let check = CrossCheck(records: result.records)
         for row in check.rows {
-            print(String(format: "cross-check %@: client %.1f tok/s, server %.1f tok/s (%+.1f %%), events %d, usage %d, predicted_n %d",
-                         row.corpusId, row.clientTokensPerS, row.serverTokensPerS, row.relativeDifference * 100,
-                         row.contentEvents, row.usageCompletionTokens ?? -1, row.serverPredictedN ?? -1))
+            print(
+                String(
+                    format:
+                        "cross-check %@: client %.1f tok/s, server %.1f tok/s (%+.1f %%), events %d, usage %d, predicted_n %d",
+                    row.corpusId, row.clientTokensPerS, row.serverTokensPerS, row.relativeDifference * 100,
+                    row.contentEvents, row.usageCompletionTokens ?? -1, row.serverPredictedN ?? -1))
         }
         #expect(check.rows.count == 8)
         #expect(check.maxRelativeDifference <= 0.10)

@@ -74,10 +74,11 @@ struct MetricTests {
         }
         var slow = Self.record()
         slow.events[1].t = 700_000_000  // TTFT 698 ms > 500 ms SLO
-        slow.events = [slow.events[0], slow.events[1]] + [
-            StreamEvent(t: 710_000_000, kind: .content), StreamEvent(t: 720_000_000, kind: .content),
-            StreamEvent(t: 730_000_000, kind: .content), StreamEvent(t: 731_000_000, kind: .done),
-        ]
+        slow.events =
+            [slow.events[0], slow.events[1]] + [
+                StreamEvent(t: 710_000_000, kind: .content), StreamEvent(t: 720_000_000, kind: .content),
+                StreamEvent(t: 730_000_000, kind: .content), StreamEvent(t: 731_000_000, kind: .done),
+            ]
         records.append(slow)
         var failed = Self.record(usage: nil)
         failed.errorClass = .connect
@@ -98,9 +99,11 @@ struct MetricTests {
         #expect(abs(s.itlMs.max - 13) < 0.02)
         #expect(s.tokenCountSource == "usage")
         let json = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
-        for key in ["\"requests\"", "\"completed\"", "\"failed\"", "\"ttft_ms\"", "\"itl_ms\"", "\"tpot_ms\"", "\"e2e_ms\"",
-                    "\"p50\"", "\"p90\"", "\"p95\"", "\"p99\"", "\"max\"", "\"output_tokens_per_s\"", "\"requests_per_s\"",
-                    "\"goodput_requests_per_s\"", "\"errors\"", "\"token_count_source\""] {
+        for key in [
+            "\"requests\"", "\"completed\"", "\"failed\"", "\"ttft_ms\"", "\"itl_ms\"", "\"tpot_ms\"", "\"e2e_ms\"",
+            "\"p50\"", "\"p90\"", "\"p95\"", "\"p99\"", "\"max\"", "\"output_tokens_per_s\"", "\"requests_per_s\"",
+            "\"goodput_requests_per_s\"", "\"errors\"", "\"token_count_source\"",
+        ] {
             #expect(json.contains(key), "missing \(key)")
         }
     }

@@ -49,9 +49,11 @@ struct MockServerTests {
         }
         #expect(result.summary.peakInFlight <= 2)
         let counts = try store.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests") ?? -1,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? -1,
-             try String.fetchOne(db, sql: "SELECT server_info_json FROM runs") ?? "")
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests") ?? -1,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? -1,
+                try String.fetchOne(db, sql: "SELECT server_info_json FROM runs") ?? ""
+            )
         }
         #expect(counts.0 == 6)  // warm-up requests are not stored
         #expect(counts.1 == 6 * (12 + 3))  // tokens + finish chunk + usage chunk + [DONE]
@@ -79,7 +81,8 @@ struct MockServerTests {
 /// A temporary directory for one test.
 struct TestDirectory {
     let url: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("loadgen-\(UUID().uuidString.prefix(8))")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "loadgen-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()

@@ -43,7 +43,9 @@ struct ResultStoreTests {
 
         // A second process-level open (as another reader would) sees the same data and the extra table.
         let reopened = try ResultStore(path: path, migrator: migrator)
-        let tables = try reopened.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type='table'") }
+        let tables = try reopened.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type='table'")
+        }
         #expect(Set(tables).isSuperset(of: ["runs", "requests", "events", "trials"]))
         let mode = try reopened.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")

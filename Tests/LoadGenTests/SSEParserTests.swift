@@ -4,7 +4,8 @@ import Testing
 @Suite("SSE parser")
 struct SSEParserTests {
     static let stream = Array(
-        ": keep-alive\n\ndata: {\"a\":1}\n\nevent: error\ndata: {\"error\":\"x\"}\n\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n".utf8)
+        ": keep-alive\n\ndata: {\"a\":1}\n\nevent: error\ndata: {\"error\":\"x\"}\n\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n"
+            .utf8)
 
     static let expected: [SSEParser.Event] = [
         .init(data: Array("{\"a\":1}".utf8)),
@@ -88,14 +89,20 @@ struct SSEParserTests {
 
     @Test("chunk decoding: chat delta, completions text, usage with timings, error object, role-only delta")
     func chunks() throws {
-        let chat = try #require(StreamChunk.decode(Array(#"{"choices":[{"delta":{"content":"Hi"},"finish_reason":null}]}"#.utf8)))
+        let chat = try #require(
+            StreamChunk.decode(Array(#"{"choices":[{"delta":{"content":"Hi"},"finish_reason":null}]}"#.utf8)))
         #expect(chat.isContent && chat.content == "Hi")
-        let role = try #require(StreamChunk.decode(Array(#"{"choices":[{"delta":{"role":"assistant","content":null}}]}"#.utf8)))
+        let role = try #require(
+            StreamChunk.decode(Array(#"{"choices":[{"delta":{"role":"assistant","content":null}}]}"#.utf8)))
         #expect(!role.isContent)
-        let text = try #require(StreamChunk.decode(Array(#"{"choices":[{"text":" a","finish_reason":"length"}]}"#.utf8)))
+        let text = try #require(
+            StreamChunk.decode(Array(#"{"choices":[{"text":" a","finish_reason":"length"}]}"#.utf8)))
         #expect(text.content == " a" && text.finishReason == "length")
         let usage = try #require(
-            StreamChunk.decode(Array(#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9},"timings":{"predicted_n":9,"predicted_per_second":80.5,"cache_n":2}}"#.utf8)))
+            StreamChunk.decode(
+                Array(
+                    #"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":9},"timings":{"predicted_n":9,"predicted_per_second":80.5,"cache_n":2}}"#
+                        .utf8)))
         #expect(usage.usage?.completionTokens == 9 && usage.usage?.promptTokens == 5)
         #expect(usage.timings?.predictedPerSecond == 80.5 && usage.timings?.cacheN == 2)
         let error = try #require(StreamChunk.decode(Array(#"{"error":{"message":"boom","code":500}}"#.utf8)))

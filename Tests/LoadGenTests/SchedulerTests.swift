@@ -30,7 +30,8 @@ struct SchedulerTests {
     func deterministic() {
         var a = ArrivalProcess(rate: 5, seed: 3)
         var b = ArrivalProcess(rate: 5, seed: 3)
-        #expect((0..<100).map { _ in a.nextIntervalNanoseconds() } == (0..<100).map { _ in b.nextIntervalNanoseconds() })
+        #expect(
+            (0..<100).map { _ in a.nextIntervalNanoseconds() } == (0..<100).map { _ in b.nextIntervalNanoseconds() })
     }
 
     /// Simulates a driver with a fake clock: each request takes `service(index)` ns.
@@ -67,7 +68,8 @@ struct SchedulerTests {
 
     @Test("closed loop never exceeds N in flight and sends exactly M", arguments: [1, 3, 8])
     func closedLoop(concurrency: Int) {
-        var scheduler = LoadScheduler(pattern: .closed(concurrency: concurrency), start: 1_000, requests: 50, durationNanoseconds: nil)
+        var scheduler = LoadScheduler(
+            pattern: .closed(concurrency: concurrency), start: 1_000, requests: 50, durationNanoseconds: nil)
         let result = simulate(&scheduler, service: { UInt64(1_000_000 + ($0 % 5) * 300_000) })
         #expect(result.sends.count == 50)
         #expect(result.maxInFlight == concurrency)
@@ -78,7 +80,8 @@ struct SchedulerTests {
 
     @Test("closed loop bounded by duration stops sending at the end")
     func closedDuration() {
-        var scheduler = LoadScheduler(pattern: .closed(concurrency: 2), start: 0, requests: nil, durationNanoseconds: 10_000_000)
+        var scheduler = LoadScheduler(
+            pattern: .closed(concurrency: 2), start: 0, requests: nil, durationNanoseconds: 10_000_000)
         let result = simulate(&scheduler, service: { _ in 1_000_000 })
         #expect(result.sends.count == 20)  // 2 users, 1 ms each, 10 ms
         #expect(result.sends.allSatisfy { $0.sent < 10_000_000 })
@@ -93,13 +96,17 @@ struct SchedulerTests {
             t += process.nextIntervalNanoseconds()
             expected.append(t)
         }
-        var free = LoadScheduler(pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: nil), start: 0, requests: 200, durationNanoseconds: nil)
+        var free = LoadScheduler(
+            pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: nil), start: 0, requests: 200,
+            durationNanoseconds: nil)
         let uncapped = simulate(&free, service: { _ in 50_000_000 })
         #expect(uncapped.sends.map(\.scheduled) == expected)
         #expect(uncapped.sends.allSatisfy { $0.sent == $0.scheduled })  // never waits for completions
         #expect(uncapped.maxInFlight > 4)
 
-        var capped = LoadScheduler(pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: 4), start: 0, requests: 200, durationNanoseconds: nil)
+        var capped = LoadScheduler(
+            pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: 4), start: 0, requests: 200,
+            durationNanoseconds: nil)
         let result = simulate(&capped, service: { _ in 50_000_000 })
         #expect(result.sends.map(\.scheduled) == expected)  // t_sched is the arrival, not the send
         #expect(result.maxInFlight == 4)
@@ -108,11 +115,13 @@ struct SchedulerTests {
 
     @Test("offline sends everything at the start, capped when asked")
     func offline() {
-        var all = LoadScheduler(pattern: .offline(maxConcurrency: nil), start: 5, requests: 30, durationNanoseconds: nil)
+        var all = LoadScheduler(
+            pattern: .offline(maxConcurrency: nil), start: 5, requests: 30, durationNanoseconds: nil)
         let result = simulate(&all, service: { _ in 1_000 })
         #expect(result.maxInFlight == 30)
         #expect(result.sends.allSatisfy { $0.scheduled == 5 })
-        var capped = LoadScheduler(pattern: .offline(maxConcurrency: 3), start: 5, requests: 30, durationNanoseconds: nil)
+        var capped = LoadScheduler(
+            pattern: .offline(maxConcurrency: 3), start: 5, requests: 30, durationNanoseconds: nil)
         #expect(simulate(&capped, service: { _ in 1_000 }).maxInFlight == 3)
     }
 }

@@ -36,12 +36,16 @@ import Testing
         #expect(s.memoryPressure?.full?.avg10 == 25)
         #expect(s.ioPressure?.some?.totalMicroseconds == 123_456)
         #expect(s.io?.count == 2)
-        #expect(s.io?.last == CgroupIOStat(device: "8:0", readBytes: 90_430_464, writeBytes: 299_008_000, readIOs: 8950, writeIOs: 1252))
+        #expect(
+            s.io?.last
+                == CgroupIOStat(
+                    device: "8:0", readBytes: 90_430_464, writeBytes: 299_008_000, readIOs: 8950, writeIOs: 1252))
     }
 
     @Test func v2MissingKeysAndUnlimited() throws {
         // The real unified root here: cpu controller off, so only the usage keys.
-        let real = CgroupStats.parse(version: .v2, path: "/", files: ["cpu.stat": try fixture("v2/cpu.stat.unified-real")])
+        let real = CgroupStats.parse(
+            version: .v2, path: "/", files: ["cpu.stat": try fixture("v2/cpu.stat.unified-real")])
         #expect(real.usageMicroseconds == 900_674_524)
         #expect(real.nrThrottled == nil)
         #expect(real.memoryMaxBytes == nil)
@@ -50,7 +54,8 @@ import Testing
         #expect(unlimited.cpuQuotaCores == nil)
         #expect(unlimited.cpuPeriodMicroseconds == 100_000)
         #expect(unlimited.memoryMaxBytes == nil)
-        let partial = CgroupStats.parse(version: .v2, path: "/", files: ["cpu.stat": try fixture("v2/cpu.stat.missing-keys")])
+        let partial = CgroupStats.parse(
+            version: .v2, path: "/", files: ["cpu.stat": try fixture("v2/cpu.stat.missing-keys")])
         #expect(partial.userMicroseconds == 60)
         #expect(partial.throttledMicroseconds == nil)
     }

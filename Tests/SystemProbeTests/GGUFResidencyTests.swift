@@ -47,7 +47,8 @@ struct GGUFBuilder {
 
 @Suite struct GGUFResidencyTests {
     @Test func parsesASyntheticHeader() throws {
-        let bytes = GGUFBuilder.file(tensors: [("token_embd.weight", 0), ("blk.0.attn_q.weight", 8192)], dataBytes: 12288)
+        let bytes = GGUFBuilder.file(
+            tensors: [("token_embd.weight", 0), ("blk.0.attn_q.weight", 8192)], dataBytes: 12288)
         let header = try GGUFHeader.parse(bytes, fileSize: UInt64(bytes.count))
         #expect(header.version == 3)
         #expect(header.metadata["general.architecture"] == "llama")
@@ -64,7 +65,9 @@ struct GGUFBuilder {
 
     @Test func truncatedAndForeignFilesAreRejected() throws {
         let bytes = GGUFBuilder.file(tensors: [("a", 0)], dataBytes: 64)
-        #expect(throws: ProbeError.self) { try GGUFHeader.parse(Array(bytes.prefix(40)), fileSize: UInt64(bytes.count)) }
+        #expect(throws: ProbeError.self) {
+            try GGUFHeader.parse(Array(bytes.prefix(40)), fileSize: UInt64(bytes.count))
+        }
         do {
             _ = try GGUFHeader.parse(Array(bytes.prefix(40)), fileSize: UInt64(bytes.count))
         } catch {
@@ -81,7 +84,8 @@ struct GGUFBuilder {
             GGUFTensor(name: "blk.0.a", dimensions: [1], typeID: 0, fileOffset: 8192, size: 8192),
             GGUFTensor(name: "blk.0.b", dimensions: [1], typeID: 0, fileOffset: 16384, size: 16384),
         ]
-        let r = FileResidency.from(path: "m", fileBytes: 32768, pageSize: 4096, pages: pages, regionCount: 4, tensors: tensors)
+        let r = FileResidency.from(
+            path: "m", fileBytes: 32768, pageSize: 4096, pages: pages, regionCount: 4, tensors: tensors)
         #expect(r.residentFraction == 0.5)
         #expect(r.regions == [1, 1, 0, 0])
         #expect(r.bitmap == "##  ")

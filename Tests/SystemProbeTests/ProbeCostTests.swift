@@ -53,7 +53,8 @@ import TestSupport
 
     @Test func residencyIntervalGrowsWithTheCostOfAMeasurement() throws {
         try #require(TestPaths.hasDefaultModel, "the default model is absent: run scripts/bootstrap")
-        let monitor = FileResidencyMonitor(path: TestPaths.defaultModel, intervalMilliseconds: 1, samplingMilliseconds: 1)
+        let monitor = FileResidencyMonitor(
+            path: TestPaths.defaultModel, intervalMilliseconds: 1, samplingMilliseconds: 1)
         _ = monitor.fraction(at: 1)
         // 24k pages cost well over 10 us, so the 1 ms floor grows to 100x the cost.
         #expect(monitor.gate.interval > 1_000_000)
@@ -88,7 +89,8 @@ import TestSupport
 
     @Test func aFastSamplerReadsSlowFilesLessOften() async throws {
         let sampler = try ProbeSampler(
-            ProbeConfiguration(pid: getpid(), intervalMilliseconds: 10, durationSeconds: 0.3, slowIntervalMilliseconds: 100))
+            ProbeConfiguration(
+                pid: getpid(), intervalMilliseconds: 10, durationSeconds: 0.3, slowIntervalMilliseconds: 100))
         var samples: [ProbeSample] = []
         for await sample in sampler.samples() { samples.append(sample) }
         #expect(samples.count >= 20)
@@ -101,21 +103,27 @@ import TestSupport
     }
 
     @Test func byteParsersMatchTheFormats() throws {
-        let stat = try ProcessStat.parse("42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 3 0 99 " + (23...51).map { "\($0)" }.joined(separator: " ") + " 256\n")
+        let stat = try ProcessStat.parse(
+            "42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 3 0 99 "
+                + (23...51).map { "\($0)" }.joined(separator: " ") + " 256\n")
         #expect(stat.pid == 42 && stat.comm == "a (b) c" && stat.state == "S")
         #expect(stat.minflt == 7 && stat.majflt == 9 && stat.utimeTicks == 11 && stat.stimeTicks == 12)
         #expect(stat.numThreads == 3 && stat.startTimeTicks == 99 && stat.processor == 39 && stat.exitCode == 256)
         #expect(throws: ProbeError.self) { try ProcessStat.parse("42 (x) S 1 2") }
         let vm = VMStat.parse("nr_free 1\npgfault 10\nallocstall_dma 2\nallocstall_normal 3\npgmajfault x\n")
         #expect(vm.pgfault == 10 && vm.pgmajfault == nil && vm.allocstall == 5)
-        let status = ProcessStatus.parse("Name:\tllama\nVmRSS:\t  100 kB\nvoluntary_ctxt_switches:\t7\nCpus_allowed_list:\t0-1\n")
+        let status = ProcessStatus.parse(
+            "Name:\tllama\nVmRSS:\t  100 kB\nvoluntary_ctxt_switches:\t7\nCpus_allowed_list:\t0-1\n")
         #expect(status.name == "llama" && status.vmRSS == 102_400 && status.voluntaryCtxtSwitches == 7)
         #expect(status.cpusAllowedList == "0-1")
-        let psi = Pressure.parse("some avg10=1.50 avg60=0.00 avg300=0.00 total=123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=9\n")
+        let psi = Pressure.parse(
+            "some avg10=1.50 avg60=0.00 avg300=0.00 total=123\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=9\n")
         #expect(psi.some?.avg10 == 1.5 && psi.some?.totalMicroseconds == 123 && psi.full?.totalMicroseconds == 9)
         let cpu = try CPUTimes.parse("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 1 1 1 1 1 1 1\nintr 5 6\n")
         #expect(cpu.user == 1 && cpu.steal == 8 && cpu.total == 36)
         let disks = DiskStat.parse(" 253 0 vda 10 0 80 5 20 0 160 7 0 9 12 0 0 0 0\n 7 0 loop0 1 2\n")
-        #expect(disks.count == 1 && disks[0].name == "vda" && disks[0].sectorsRead == 80 && disks[0].weightedMilliseconds == 12)
+        #expect(
+            disks.count == 1 && disks[0].name == "vda" && disks[0].sectorsRead == 80
+                && disks[0].weightedMilliseconds == 12)
     }
 }

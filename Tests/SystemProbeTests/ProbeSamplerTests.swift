@@ -19,7 +19,8 @@ import TestSupport
         a.cgroup = CgroupStats(version: .v1, path: "/x")
         a.cgroup?.usageMicroseconds = 0
         a.cgroup?.throttledMicroseconds = 0
-        a.pressureMemory = Pressure(some: PressureLine(avg10: 0, avg60: 0, avg300: 0, totalMicroseconds: 1000), full: nil)
+        a.pressureMemory = Pressure(
+            some: PressureLine(avg10: 0, avg60: 0, avg300: 0, totalMicroseconds: 1000), full: nil)
         var b = a
         b.timeNanoseconds = 1_500_000_000
         b.stat?.majflt = 55
@@ -65,7 +66,8 @@ import TestSupport
     @Test func aProcessThatExitsEndsTheSeriesWithItsStatus() async throws {
         let child = try ProbeChildProcess("/bin/sh", ["-c", "sleep 0.3; exit 3"])
         defer { child.kill() }
-        let sampler = try ProbeSampler(ProbeConfiguration(pid: child.pid, intervalMilliseconds: 20, includeSystem: false))
+        let sampler = try ProbeSampler(
+            ProbeConfiguration(pid: child.pid, intervalMilliseconds: 20, includeSystem: false))
         var samples: [ProbeSample] = []
         for await sample in sampler.samples() { samples.append(sample) }
         let last = try #require(samples.last)
@@ -80,7 +82,8 @@ import TestSupport
     @Test func aKilledProcessReportsTheSignal() async throws {
         let child = try ProbeChildProcess("/bin/sleep", ["5"])
         defer { child.kill() }
-        let sampler = try ProbeSampler(ProbeConfiguration(pid: child.pid, intervalMilliseconds: 20, includeSystem: false))
+        let sampler = try ProbeSampler(
+            ProbeConfiguration(pid: child.pid, intervalMilliseconds: 20, includeSystem: false))
         Task {
             try await Task.sleep(nanoseconds: 150_000_000)
             kill(child.pid, SIGKILL)

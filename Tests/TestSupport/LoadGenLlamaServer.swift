@@ -34,10 +34,11 @@ public final class LlamaServerProcess: @unchecked Sendable {
     ) throws -> LlamaServerProcess {
         let process = Process()
         process.executableURL = TestPaths.llamaBin.appendingPathComponent("llama-server")
-        process.arguments = [
-            "-m", model, "-t", String(threads), "-c", String(context), "-np", String(parallel),
-            "--host", "127.0.0.1", "--port", String(port),
-        ] + extraArguments
+        process.arguments =
+            [
+                "-m", model, "-t", String(threads), "-c", String(context), "-np", String(parallel),
+                "--host", "127.0.0.1", "--port", String(port),
+            ] + extraArguments
         let lib = TestPaths.root.appendingPathComponent(".deps/llama.cpp/lib").path
         var environment = ProcessInfo.processInfo.environment
         environment["LD_LIBRARY_PATH"] = [lib, environment["LD_LIBRARY_PATH"]].compactMap { $0 }.joined(separator: ":")

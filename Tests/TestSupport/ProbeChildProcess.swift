@@ -20,9 +20,11 @@ public final class ProbeChildProcess: @unchecked Sendable {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, nil, &argv, environ)
         guard status == 0 else {
-            throw NSError(domain: "ProbeChildProcess", code: Int(status), userInfo: [
-                NSLocalizedDescriptionKey: "cannot start \(executable): \(String(cString: strerror(status)))"
-            ])
+            throw NSError(
+                domain: "ProbeChildProcess", code: Int(status),
+                userInfo: [
+                    NSLocalizedDescriptionKey: "cannot start \(executable): \(String(cString: strerror(status)))"
+                ])
         }
         self.pid = pid
     }

@@ -11,7 +11,8 @@ public enum TestPaths {
     }()
 
     /// The default model, as the bootstrap links it.
-    public static let defaultModel = root.appendingPathComponent("models/smollm2-135m.gguf").resolvingSymlinksInPath().path
+    public static let defaultModel = root.appendingPathComponent("models/smollm2-135m.gguf").resolvingSymlinksInPath()
+        .path
 
     /// Whether the default model is present (the bootstrap ran).
     public static var hasDefaultModel: Bool { FileManager.default.fileExists(atPath: defaultModel) }
@@ -31,7 +32,8 @@ public enum TestPaths {
 
     /// A fresh temporary directory.
     public static func temporaryDirectory(_ prefix: String = "inferlab-test") -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(prefix)-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -32,8 +32,10 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         case batchWaitMilliseconds = "batch_wait_ms"
     }
 
-    public init(kind: SchedulerKind = .continuous, maxSequences: Int = 8, batchTokens: Int = 512, batchWaitMilliseconds: Int = 50)
-    {
+    public init(
+        kind: SchedulerKind = .continuous, maxSequences: Int = 8, batchTokens: Int = 512,
+        batchWaitMilliseconds: Int = 50
+    ) {
         self.kind = kind
         self.maxSequences = maxSequences
         self.batchTokens = batchTokens
@@ -45,7 +47,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
 
     public func validate() throws(EngineError) {
         if maxSequences < 1 || maxSequences > 128 {
-            throw EngineError(.invalidParameter, "max_seqs must be in 1...128 (got \(maxSequences))", parameter: "max_seqs")
+            throw EngineError(
+                .invalidParameter, "max_seqs must be in 1...128 (got \(maxSequences))", parameter: "max_seqs")
         }
         if batchTokens < maxSequences + 1 {
             throw EngineError(

@@ -39,7 +39,9 @@ public struct SchedulerPolicy: Sendable, Equatable {
     var runsToCompletion: Bool { configuration.kind != .continuous }
 
     private var windowNanoseconds: UInt64 {
-        let ms = configuration.kind == .static ? max(configuration.batchWaitMilliseconds, 1000) : configuration.batchWaitMilliseconds
+        let ms =
+            configuration.kind == .static
+            ? max(configuration.batchWaitMilliseconds, 1000) : configuration.batchWaitMilliseconds
         return UInt64(ms) * 1_000_000
     }
 
