@@ -20,20 +20,18 @@ struct EngineLauncher {
 
     /// The command line of an engine serving `modelPath` on `port`.
     func command(_ engine: EngineSpec, modelPath: String, port: Int) -> [String] {
+        var command: [String]
         switch engine.kind {
         case .llamaServer:
-            var command = [
+            command = [
                 llamaServerExecutable, "-m", modelPath, "-t", "\(engine.threads)", "-c", "\(engine.ctx)", "-np",
                 "\(engine.maxSeqs)", "--host", "127.0.0.1", "--port", "\(port)", "--metrics",
             ]
-            if engine.loadMode == .noMmap { command.append("--no-mmap") }
-            if engine.loadMode == .mlock { command.append("--mlock") }
-            return command
         default:
             // `generate` is one stream at a time with every token timed: the server with the
             // `single` policy and one sequence, measured by a closed loop of one user.
             let single = engine.kind == .generate
-            var command = [
+            command = [
                 inferlabExecutable, "serve", "--model", modelPath, "--port", "\(port)", "--threads",
                 "\(engine.threads)",
                 "--ctx", "\(engine.ctx)", "--scheduler",
@@ -42,10 +40,11 @@ struct EngineLauncher {
                 "--log-level", "warning", "--drain-timeout", "5",
             ]
             if let maxQueue = engine.maxQueue { command += ["--max-queue", "\(maxQueue)"] }
-            if engine.loadMode == .noMmap { command.append("--no-mmap") }
-            if engine.loadMode == .mlock { command.append("--mlock") }
-            return command
         }
+        // Both engines take the same load-mode flags.
+        if engine.loadMode == .noMmap { command.append("--no-mmap") }
+        if engine.loadMode == .mlock { command.append("--mlock") }
+        return command
     }
 
     /// Spawns the engine held at the gate; `place` runs before it is released (cgroup, affinity).

@@ -314,10 +314,16 @@ struct Reply: Sendable {
     var created: Int
     var includeUsage: Bool
 
-    func encode(_ value: some Encodable) -> Data {
+    /// One encoder for every event of every response (the SSE writer is a hot path;
+    /// `encode` keeps no state between calls).
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return encoder
+    }()
+
+    func encode(_ value: some Encodable) -> Data {
+        (try? Self.encoder.encode(value)) ?? Data("{}".utf8)
     }
 
     func event(_ value: some Encodable) -> Data {
