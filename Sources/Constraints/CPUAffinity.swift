@@ -8,7 +8,7 @@ public enum CPUAffinity {
     private typealias SetAffinity = @convention(c) (pid_t, Int, UnsafeRawPointer) -> Int32
 
     /// glibc's `sched_setaffinity` (not exported by the Swift Glibc module).
-    nonisolated(unsafe) private static let setAffinity: SetAffinity? = {
+    private static let setAffinity: SetAffinity? = {
         guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "sched_setaffinity") else { return nil }
         return unsafeBitCast(symbol, to: SetAffinity.self)
     }()

@@ -21,14 +21,14 @@ public struct ProbeConfiguration: Sendable, Codable, Equatable {
     /// one measurement (a multi-GB model). The default is 1000.
     public var residencyIntervalMilliseconds: Double = 1000
     /// The slowly changing readings are taken at most this often, in milliseconds: the process's
-    /// `status` (RSS, context switches) and `io`, each thread's `stat` (name, state, CPU last run
-    /// on, tick counts), the system files (`/proc/vmstat`, `/proc/stat`, PSI, `/proc/diskstats`)
-    /// and the cgroup's memory, limit and pressure files. Every sample reads the process's `stat`
-    /// (faults, threads) and `schedstat`, each thread's `schedstat` (run and run-queue wait ns:
-    /// `cpu_cores`, `runqueue_wait_ms_per_s`), and the cgroup's CPU counters (usage, throttling). Samples in between repeat the last slow reading, with its rates
-    /// (derived over the slow interval). With the default sampling interval every sample takes
-    /// every reading; at 10 ms this keeps the probe's own CPU cost down. 0 reads everything at
-    /// every sample. The default is 100.
+    /// `status` (RSS, context switches) and `io`, each thread (`task/<tid>/stat` and `schedstat`),
+    /// the system files (`/proc/vmstat`, `/proc/stat`, PSI, `/proc/diskstats`) and the cgroup's
+    /// memory, limit and pressure files. Every sample reads the process's `stat` (faults, CPU
+    /// ticks, threads) and `schedstat` (run and run-queue wait ns) and the cgroup's CPU counters
+    /// (usage, throttling). Samples in between repeat the last slow reading with its rates
+    /// (derived over the slow interval), except the threads, which only samples that read them
+    /// carry. With the default sampling interval every sample takes every reading; at 10 ms this
+    /// keeps the probe's own CPU cost down. 0 reads everything at every sample. The default is 100.
     public var slowIntervalMilliseconds: Double = 100
     /// Whether each thread (`task/<tid>/stat`, `schedstat`) is sampled. The default is `true`.
     public var includeThreads: Bool = true

@@ -24,8 +24,6 @@ final class ProbeReader {
 
     private let processPaths: (stat: String, status: String, schedstat: String, io: String, task: String, base: String)?
     private var threadPaths: [Int32: (base: String, stat: String, schedstat: String)] = [:]
-    /// Each thread's last stat (a slow reading: comm, state, processor, CPU ticks).
-    private var threadStats: [Int32: ProcessStat] = [:]
     /// For each cgroup control file that exists, the path to read (resolved on first use).
     private var cgroupFiles: [(name: String, path: String, fast: Bool)]?
 
@@ -61,13 +59,13 @@ final class ProbeReader {
                 }
                 s.status = slow.status
                 s.io = slow.io
-                if configuration.includeThreads {
-                    s.threads = threads(of: pid, count: stat.numThreads, task: paths.task, fresh: fresh)
+                // Threads are a slow reading: read with the others, absent from samples between.
+                if configuration.includeThreads, fresh {
+                    s.threads = threads(of: pid, count: stat.numThreads, task: paths.task)
                 }
             } else {
                 files.forget(prefix: paths.base)
                 threadPaths.removeAll()
-                threadStats.removeAll()
                 listedThreadCount = nil
             }
         }
@@ -127,14 +125,13 @@ final class ProbeReader {
         return resolved
     }
 
-    /// Each thread's schedstat (every sample) and stat (slow readings; a new thread's at once).
-    /// The task directory is listed again only when the process's thread count changed or a
+    /// Each thread's schedstat and stat. The task directory is listed again only when the process's thread count changed or a
     /// listed thread vanished.
-    private func threads(of pid: Int32, count: Int, task: String, fresh: Bool) -> [ProbeSnapshot.Thread] {
+    private func threads(of pid: Int32, count: Int, task: String) -> [ProbeSnapshot.Thread] {
         if listedThreadCount != count { relist(task: task, count: count) }
-        if let result = readThreads(fresh: fresh, skippingVanished: false) { return result }
+        if let result = readThreads(skippingVanished: false) { return result }
         relist(task: task, count: count)
-        return readThreads(fresh: fresh, skippingVanished: true) ?? []
+        return readThreads(skippingVanished: true) ?? []
     }
 
     private func relist(task: String, count: Int) {
@@ -144,13 +141,12 @@ final class ProbeReader {
         for (tid, paths) in threadPaths where !alive.contains(tid) {
             files.forget(prefix: paths.base)
             threadPaths[tid] = nil
-            threadStats[tid] = nil
         }
     }
 
     /// The listed threads' readings, or `nil` when one of them is gone (then the list is stale)
     /// unless `skippingVanished`.
-    private func readThreads(fresh: Bool, skippingVanished: Bool) -> [ProbeSnapshot.Thread]? {
+    private func readThreads(skippingVanished: Bool) -> [ProbeSnapshot.Thread]? {
         var result: [ProbeSnapshot.Thread] = []
         result.reserveCapacity(tids.count)
         for tid in tids {
@@ -163,15 +159,10 @@ final class ProbeReader {
                     return made
                 }()
             let sched = files.read(paths.schedstat).flatMap { try? SchedStat.parse($0) }
-            var stat = fresh ? nil : threadStats[tid]
-            if sched != nil, stat == nil {
-                stat = files.read(paths.stat).flatMap { try? ProcessStat.parse($0) }
-                threadStats[tid] = stat
-            }
+            let stat = sched == nil ? nil : files.read(paths.stat).flatMap { try? ProcessStat.parse($0) }
             guard let sched, let stat else {
                 files.forget(prefix: paths.base)
                 threadPaths[tid] = nil
-                threadStats[tid] = nil
                 listedThreadCount = nil
                 if skippingVanished { continue }
                 return nil

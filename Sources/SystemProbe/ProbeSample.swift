@@ -85,7 +85,8 @@ public struct ProbeSample: Sendable, Codable, Equatable {
     public var readMbPerS: Double? = nil
 
     // MARK: Threads
-    /// Per thread (task/<tid>), when threads are sampled.
+    /// Per thread (task/<tid>), on the samples that read the threads (every sample at the default
+    /// interval; with the slow readings when sampling faster, see `ProbeConfiguration`).
     public var threads: [ThreadSample]? = nil
 
     // MARK: System

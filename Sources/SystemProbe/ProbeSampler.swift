@@ -36,11 +36,10 @@ public struct ProcessExit: Sendable, Codable, Equatable {
 /// `event == "exit"` with the exit status when it can be known), or when the consumer stops
 /// iterating. Timestamps are `MonotonicClock` nanoseconds; the first sample has no rates.
 ///
-/// Cost: every sample reads the process's `stat` and `schedstat`, each thread's, and the
-/// cgroup's CPU counters; the slow readings (status, io, system, cgroup memory) are taken at
-/// most every `slow_interval_ms` (100) and the file's residency at most every
-/// `residency_interval_ms` (1000), repeated in between (see `ProbeConfiguration`). At 10 ms on
-/// an engine with 5 threads this is ~0.1-0.2 ms of CPU per sample (`make bench-probe`).
+/// Cost: every sample reads the process's `stat` and `schedstat` and the cgroup's CPU counters;
+/// the slow readings (threads, status, io, system, cgroup memory) are taken at most every
+/// `slow_interval_ms` (100) and the file's residency at most every `residency_interval_ms`
+/// (1000) (see `ProbeConfiguration`). `make bench-probe` measures the cost at 10 ms.
 public struct ProbeSampler: Sendable {
     public let configuration: ProbeConfiguration
     /// The cgroup read each sample, if any.
@@ -82,31 +81,51 @@ public struct ProbeSampler: Sendable {
     /// Samples reach the stream at most every `deliveryMilliseconds` (50 ms; in batches when the
     /// interval is shorter, each with its own timestamp); an exit sample is delivered at once.
     public func samples() -> AsyncStream<ProbeSample> {
-        let sampler = self
-        return AsyncStream(bufferingPolicy: .bufferingNewest(4096)) { continuation in
-            let stop = SamplerStopFlag()
+        AsyncStream(bufferingPolicy: .bufferingNewest(4096)) { continuation in
+            let stop = start(
+                deliver: { batch in for item in batch { continuation.yield(item) } },
+                finish: { continuation.finish() })
             continuation.onTermination = { _ in stop.flag.store(true, ordering: .relaxed) }
-            let thread = Thread {
-                // Hand samples over in batches at most every `deliveryMilliseconds`: each hand-over
-                // wakes the consumer's task (a futex wake and two context switches, ~100 us under
-                // load), which at 10 ms cost as much as the sampling itself.
-                var gate = IntervalGate(
-                    intervalMilliseconds: Self.deliveryMilliseconds,
-                    samplingMilliseconds: sampler.configuration.intervalMilliseconds)
-                var pending: [ProbeSample] = []
-                sampler.loop(stop: stop) { sample in
-                    pending.append(sample)
-                    if gate.take(MonotonicClock.now()) || sample.event == "exit" {
-                        for item in pending { continuation.yield(item) }
-                        pending.removeAll(keepingCapacity: true)
-                    }
-                }
-                for item in pending { continuation.yield(item) }
-                continuation.finish()
-            }
-            thread.name = "inferlab-probe"
-            thread.start()
         }
+    }
+
+    /// The samples of `samples()` in the batches the sampler hands over (one element per
+    /// `deliveryMilliseconds`): one wake-up of the consumer per batch instead of per sample, for a
+    /// consumer at 100 Hz that writes them out. At most 1024 unconsumed batches are buffered.
+    public func batches() -> AsyncStream<[ProbeSample]> {
+        AsyncStream(bufferingPolicy: .bufferingNewest(1024)) { continuation in
+            let stop = start(deliver: { continuation.yield($0) }, finish: { continuation.finish() })
+            continuation.onTermination = { _ in stop.flag.store(true, ordering: .relaxed) }
+        }
+    }
+
+    /// Starts the sampling thread; it hands batches to `deliver` and calls `finish` at the end.
+    private func start(
+        deliver: @escaping @Sendable ([ProbeSample]) -> Void, finish: @escaping @Sendable () -> Void
+    ) -> SamplerStopFlag {
+        let sampler = self
+        let stop = SamplerStopFlag()
+        let thread = Thread {
+            // Hand samples over in batches at most every `deliveryMilliseconds`: each hand-over
+            // wakes the consumer's task (a futex wake and two context switches, ~100 us under
+            // load), which at 10 ms cost as much as the sampling itself.
+            var gate = IntervalGate(
+                intervalMilliseconds: Self.deliveryMilliseconds,
+                samplingMilliseconds: sampler.configuration.intervalMilliseconds)
+            var pending: [ProbeSample] = []
+            sampler.loop(stop: stop) { sample in
+                pending.append(sample)
+                if gate.take(MonotonicClock.now()) || sample.event == "exit" {
+                    deliver(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            if !pending.isEmpty { deliver(pending) }
+            finish()
+        }
+        thread.name = "inferlab-probe"
+        thread.start()
+        return stop
     }
 
     /// How often samples are handed to the stream of `samples()`, in milliseconds.

@@ -94,11 +94,14 @@ import TestSupport
         var samples: [ProbeSample] = []
         for await sample in sampler.samples() { samples.append(sample) }
         #expect(samples.count >= 20)
-        #expect(samples.allSatisfy { $0.rssBytes != nil && $0.sysPgfault != nil && ($0.threads?.isEmpty == false) })
-        // Threads' run time comes from schedstat at every sample (the sampler thread itself runs);
+        #expect(samples.allSatisfy { $0.rssBytes != nil && $0.sysPgfault != nil })
+        // The cgroup's CPU usage is read at every sample (the sampler thread itself runs in it);
         // the system counters only change at slow readings.
-        let runs = samples.map { ($0.threads ?? []).reduce(UInt64(0)) { $0 + ($1.runNanoseconds ?? 0) } }
-        #expect(Set(runs).count > Set(samples.compactMap(\.sysPgfault)).count)
+        #expect(Set(samples.compactMap(\.cgUsageUsec)).count > Set(samples.compactMap(\.sysPgfault)).count)
+        // Threads are read with the slow readings only, their rates over the slow interval.
+        let withThreads = samples.filter { $0.threads?.isEmpty == false }
+        #expect(withThreads.count >= 2 && withThreads.count <= 5)
+        #expect(withThreads.dropFirst().allSatisfy { $0.threads!.contains { $0.cpuCores != nil } })
         #expect(Set(samples.compactMap(\.sysPgfault)).count <= 5)
     }
 
