@@ -130,7 +130,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ExperimentsTests",
-            dependencies: ["Experiments", "Reporting", "Analysis", "InferLabCore", "TestSupport"],
+            dependencies: [
+                "Experiments", "Reporting", "Analysis", "InferLabCore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),

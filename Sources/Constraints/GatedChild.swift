@@ -87,6 +87,13 @@ public final class GatedChild: Sendable {
     }
 
     /// Waits for the child and returns its waitpid(2) status.
+    /// Whether the child has ended, without reaping it (`wait()` still returns its status).
+    public var hasExited: Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return errno == ECHILD }
+        return info.si_signo == SIGCHLD
+    }
+
     public func wait() async -> Int32 {
         let pid = self.pid
         return await withCheckedContinuation { continuation in

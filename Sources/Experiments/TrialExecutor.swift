@@ -130,7 +130,7 @@ struct TrialExecutor: Sendable {
                 pid = running.pid
                 record.events.append((MonotonicClock.now(), "engine_start", "pid \(running.pid)"))
             }
-            try await waitHealthy(url: url, pid: pid, timeoutSeconds: 120)
+            try await waitHealthy(url: url, child: launched?.child, timeoutSeconds: 120)
 
             // The probe samples the engine throughout warm-up and load.
             if let pid {
@@ -163,7 +163,7 @@ struct TrialExecutor: Sendable {
                 probeTask.cancel()
                 record.samples = await probeTask.value
             }
-            await stop(launched, record: &record)
+            let exitedEarly = await stop(launched, record: &record)
             launched = nil
             finish(cgroup, record: &record)
             cgroup = nil
@@ -172,16 +172,24 @@ struct TrialExecutor: Sendable {
                     status: .failed, failure: "the engine was OOM-killed (\(kills) kill(s))", benchRunId: result.runId,
                     summary: result.summary)
             }
+            if exitedEarly {
+                // The load ran to its end, but against an engine that died: the figures are errors.
+                return TrialOutcome(
+                    status: .failed,
+                    failure: "the engine exited during the load (\(Self.describe(record))); see engine-trial-\(trial.index).log",
+                    benchRunId: result.runId, summary: result.summary)
+            }
             return TrialOutcome(status: .ok, benchRunId: result.runId, summary: result.summary)
         } catch {
             if let probeTask {
                 probeTask.cancel()
                 record.samples = await probeTask.value
             }
-            await stop(launched, record: &record)
+            let exitedEarly = await stop(launched, record: &record)
             finish(cgroup, record: &record)
             let cancelled = error is CancellationError || Task.isCancelled
             var reason = "\(error)"
+            if exitedEarly { reason += "; the engine ended with \(Self.describe(record))" }
             if let kills = record.oomKills, kills > 0 {
                 reason = "the engine was OOM-killed (\(kills) kill(s)); \(reason)"
             }
@@ -190,10 +198,14 @@ struct TrialExecutor: Sendable {
         }
     }
 
-    /// SIGTERM, then SIGKILL after 10 s; records the exit status.
-    private func stop(_ launched: EngineLauncher.Launched?, record: inout Record) async {
-        guard let launched else { return }
+    /// SIGTERM, then SIGKILL after 10 s; records the exit status. Returns whether the engine had
+    /// already exited (crashed or was killed) before it was asked to stop.
+    @discardableResult
+    private func stop(_ launched: EngineLauncher.Launched?, record: inout Record) async -> Bool {
+        guard let launched else { return false }
         record.pid = launched.pid
+        let exitedEarly = launched.child.hasExited
+        if exitedEarly { record.events.append((MonotonicClock.now(), "engine_exited_early", "before teardown")) }
         kill(launched.pid, SIGTERM)
         let child = launched.child
         let waiter = Task { await child.wait() }
@@ -211,6 +223,13 @@ struct TrialExecutor: Sendable {
                 MonotonicClock.now(), "engine_exit",
                 "status \(exit.status.map(String.init) ?? "-") signal \(exit.signal.map(String.init) ?? "-")"
             ))
+        return exitedEarly
+    }
+
+    /// "exit status 3" or "signal 9".
+    private static func describe(_ record: Record) -> String {
+        if let signal = record.exitSignal { return "signal \(signal)" }
+        return "exit status \(record.exitStatus.map(String.init) ?? "unknown")"
     }
 
     /// Reads the cgroup's final counters and removes it.
@@ -227,12 +246,13 @@ struct TrialExecutor: Sendable {
         }
     }
 
-    private func waitHealthy(url: String, pid: Int32?, timeoutSeconds: Double) async throws {
+    private func waitHealthy(url: String, child: GatedChild?, timeoutSeconds: Double) async throws {
         guard let health = URL(string: url + "/health") else { throw TrialError("bad engine URL \(url)") }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
             try Task.checkCancellation()
-            if let pid, kill(pid, 0) != 0 { throw TrialError("the engine exited before it was ready (see its log)") }
+            // An exited child stays a zombie until teardown reaps it: kill(pid, 0) would still succeed.
+            if let child, child.hasExited { throw TrialError("the engine exited before it was ready (see its log)") }
             var request = URLRequest(url: health)
             request.timeoutInterval = 2
             if let (_, response) = try? await URLSession.shared.data(for: request),
