@@ -174,10 +174,11 @@ struct TrialExecutor: Sendable {
             }
             if exitedEarly {
                 // The load ran to its end, but against an engine that died: the figures are errors.
+                let failure =
+                    "the engine exited during the load (\(Self.describe(record))); "
+                    + "see engine-trial-\(trial.index).log"
                 return TrialOutcome(
-                    status: .failed,
-                    failure: "the engine exited during the load (\(Self.describe(record))); see engine-trial-\(trial.index).log",
-                    benchRunId: result.runId, summary: result.summary)
+                    status: .failed, failure: failure, benchRunId: result.runId, summary: result.summary)
             }
             return TrialOutcome(status: .ok, benchRunId: result.runId, summary: result.summary)
         } catch {
