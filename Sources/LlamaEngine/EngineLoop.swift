@@ -17,6 +17,13 @@ final class EngineLoop {
     private var running: [ActiveSequence] = []
     private var freeSequenceIds: [Int32]
     private var cache: PrefixCache
+    /// Prefix reuse with a KV stream per sequence: an idle sequence id keeps the tokens whose
+    /// cells its stream still holds, and the next request that shares a prefix with them is
+    /// given that id (the cells past the shared prefix are dropped): reuse without copying, as
+    /// llama-server's slots do. Used when the prefix cache is on and the KV cache is not unified.
+    private var retained: [Int32: (tokens: [Int32], lastUse: UInt64)] = [:]
+    private var retainClock: UInt64 = 0
+    private var reusesIdleStreams: Bool { cache.enabled && !context.options.unifiedKV }
     private var roundRobin = 0
     private var steps: UInt64 = 0
 
@@ -101,16 +108,23 @@ final class EngineLoop {
     }
 
     private func start(_ job: EngineJob, now: UInt64) {
-        if freeSequenceIds.isEmpty, let evicted = cache.evictLeastRecent() {
-            context.removeSequence(evicted)
-            freeSequenceIds.append(evicted)
-        }
-        let id = freeSequenceIds.removeLast()
+        let id: Int32
         var cached = 0
-        if let hit = cache.longestPrefix(of: job.request.promptTokens) {
-            // Keep at least one prompt token to evaluate: its logits give the first token.
-            cached = min(hit.length, job.request.promptTokens.count - 1)
-            context.copySequence(hit.sequence, to: id, length: Int32(cached))
+        if reusesIdleStreams {
+            (id, cached) = takeStream(for: job.request.promptTokens)
+        } else {
+            if freeSequenceIds.isEmpty, let evicted = cache.evictLeastRecent() {
+                context.removeSequence(evicted)
+                freeSequenceIds.append(evicted)
+            }
+            // The smallest free id, so running ids stay consecutive (see `step()`).
+            id = freeSequenceIds.min()!
+            freeSequenceIds.removeAll { $0 == id }
+            if let hit = cache.longestPrefix(of: job.request.promptTokens) {
+                // Keep at least one prompt token to evaluate: its logits give the first token.
+                cached = min(hit.length, job.request.promptTokens.count - 1)
+                context.copySequence(hit.sequence, to: id, length: Int32(cached))
+            }
         }
         let sequence = ActiveSequence(
             job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job),
@@ -119,19 +133,52 @@ final class EngineLoop {
         job.continuation.yield(.admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: cached))
     }
 
+    /// A free sequence id for `prompt` and the prompt tokens its stream already holds. The best
+    /// shared prefix (at least `prefixCacheMinTokens`) wins: an idle stream's is used in place;
+    /// a running sequence's is copied into a free stream (copy-on-use). Without a hit the least
+    /// recently used idle stream is cleared and taken.
+    private func takeStream(for prompt: [Int32]) -> (id: Int32, cached: Int) {
+        let minimum = cache.minTokens
+        var idle: (id: Int32, length: Int)?
+        for id in freeSequenceIds {
+            guard let tokens = retained[id]?.tokens else { continue }
+            let length = PrefixCache.commonPrefixLength(tokens, prompt)
+            if length >= minimum, length > (idle?.length ?? 0) { idle = (id, length) }
+        }
+        var busy: (sequence: Int32, length: Int)?
+        for sequence in running {
+            let length = PrefixCache.commonPrefixLength(sequence.history, prompt)
+            if length >= minimum, length > max(idle?.length ?? 0, busy?.length ?? 0) {
+                busy = (sequence.sequence, length)
+            }
+        }
+        // Keep at least one prompt token to evaluate: its logits give the first token.
+        let usable = { (length: Int) in min(length, prompt.count - 1) }
+        if busy == nil, let idle {
+            freeSequenceIds.removeAll { $0 == idle.id }
+            retained[idle.id] = nil
+            let cached = usable(idle.length)
+            context.truncateSequence(idle.id, from: Int32(cached))
+            return (idle.id, cached)
+        }
+        // The least recently used free stream (one that holds nothing first; then the smallest
+        // id, so running ids stay consecutive, see `step()`).
+        let id = freeSequenceIds.min { ((retained[$0]?.lastUse ?? 0), $0) < ((retained[$1]?.lastUse ?? 0), $1) }!
+        freeSequenceIds.removeAll { $0 == id }
+        retained[id] = nil
+        context.removeSequence(id)
+        guard let busy else { return (id, 0) }
+        let cached = usable(busy.length)
+        context.copySequence(busy.sequence, to: id, length: Int32(cached))
+        return (id, cached)
+    }
+
     // MARK: One step
 
     private func step() {
         batch.clear()
         let decoding = running.filter { $0.isDecoding }
-        var participants = decoding
-        for sequence in decoding {
-            sequence.outputIndex = batch.add(
-                token: sequence.lastToken, position: Int32(sequence.history.count), sequence: sequence.sequence,
-                logits: true)
-            sequence.history.append(sequence.lastToken)
-        }
-        // Prompt chunks, round-robin over the prefilling sequences starting at a rotating offset.
+        // Prompt budget, round-robin over the prefilling sequences starting at a rotating offset.
         var prefilling = running.filter { !$0.isDecoding }
         if !prefilling.isEmpty {
             let offset = roundRobin % prefilling.count
@@ -139,10 +186,24 @@ final class EngineLoop {
             roundRobin &+= 1
         }
         let chunks = policy.prefillChunks(decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt })
+        var chunkOf: [ObjectIdentifier: Int] = [:]
+        for (sequence, chunk) in zip(prefilling, chunks) where chunk > 0 { chunkOf[ObjectIdentifier(sequence)] = chunk }
+        // The batch holds each sequence's tokens in sequence-id order. With a KV stream per
+        // sequence llama.cpp splits a batch into micro-batches of sequences with consecutive ids
+        // in batch order (`split_equal`): out of order, every decode token would be a micro-batch
+        // of its own, and a step would read the weights once per sequence instead of once.
+        let participants = running.filter { $0.isDecoding || chunkOf[ObjectIdentifier($0)] != nil }
+            .sorted { $0.sequence < $1.sequence }
         let stepStart = MonotonicClock.now()
-        for (sequence, chunk) in zip(prefilling, chunks) where chunk > 0 {
+        for sequence in participants {
+            guard let chunk = chunkOf[ObjectIdentifier(sequence)] else {
+                sequence.outputIndex = batch.add(
+                    token: sequence.lastToken, position: Int32(sequence.history.count), sequence: sequence.sequence,
+                    logits: true)
+                sequence.history.append(sequence.lastToken)
+                continue
+            }
             if sequence.prefillStart == 0 { sequence.prefillStart = stepStart }
-            participants.append(sequence)
             let prompt = sequence.job.request.promptTokens
             let end = sequence.history.count + chunk
             for position in sequence.history.count..<end {
@@ -208,7 +269,12 @@ final class EngineLoop {
 
     /// Frees a finished sequence's cells, or keeps them as a prefix-cache entry.
     private func retire(_ sequence: ActiveSequence) {
-        if cache.enabled, sequence.history.count >= cache.minTokens {
+        if reusesIdleStreams {
+            // The stream keeps its cells until the id is taken again.
+            retainClock += 1
+            retained[sequence.sequence] = (sequence.history, retainClock)
+            freeSequenceIds.append(sequence.sequence)
+        } else if cache.enabled, sequence.history.count >= cache.minTokens {
             for redundant in cache.entriesCovered(by: sequence.history) {
                 context.removeSequence(redundant)
                 freeSequenceIds.append(redundant)
@@ -246,9 +312,14 @@ final class EngineLoop {
         snapshot.queuedPromptTokens = waiting.reduce(0) { $0 + $1.request.promptTokens.count }
         snapshot.running = running.count
         snapshot.prefilling = running.filter { !$0.isDecoding }.count
-        snapshot.cellsUsed = running.reduce(0) { $0 + $1.history.count - $1.cachedTokens } + cache.cells
+        let retainedCells = retained.values.reduce(0) { $0 + $1.tokens.count }
+        // Cached tokens are shared cells in a unified cache (counted in `cache.cells`), and the
+        // sequence's own cells with a stream per sequence.
+        let shared = !reusesIdleStreams
+        snapshot.cellsUsed =
+            running.reduce(0) { $0 + $1.history.count - (shared ? $1.cachedTokens : 0) } + cache.cells + retainedCells
         snapshot.cellsTotal = context.contextLength
-        snapshot.cachedPrefixes = cache.count
+        snapshot.cachedPrefixes = cache.count + retained.count
         snapshot.steps = steps
         published.value = snapshot
     }

@@ -126,6 +126,43 @@ struct EngineModelTests {
         #expect(b.tokens == reference.tokens)
     }
 
+    /// Prefix reuse under load: eight requests sharing a system prompt, four at a time, reuse
+    /// idle streams in place or copy a running sequence's prefix, and every answer equals the
+    /// cold one; each sequence keeps its full share of the context.
+    @Test func prefixReuseUnderConcurrencyGivesTheColdAnswers() async throws {
+        let model = try SharedModel.require()
+        let system = String(repeating: "You are a careful assistant who answers briefly. ", count: 4)
+        let questions = [
+            "What is 2 + 2?", "Name a colour.", "Where is Paris?", "Say hello.", "Count to three.",
+            "What is water?", "Name a fruit.", "Why is the sky blue?",
+        ]
+        let requests = try questions.enumerated().map { index, question in
+            GenerationRequest(id: "\(index)", promptTokens: try model.tokenize(system + question), maxTokens: 12)
+        }
+        let cold = try engine(.single, sequences: 1)
+        var expected: [[Int32]] = []
+        for request in requests { expected.append(try await collect(cold, request).tokens) }
+        cold.shutdown()
+
+        let cached = try engine(.continuous, sequences: 4, prefixCache: true)
+        defer { cached.shutdown() }
+        #expect(cached.sequenceContextLength == 2048 / 4)
+        let results = try await withThrowingTaskGroup(of: (Int, [Int32], Int).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask {
+                    let result = try await collect(cached, request)
+                    return (index, result.tokens, result.summary.cachedTokens)
+                }
+            }
+            var results = [([Int32], Int)](repeating: ([], 0), count: requests.count)
+            for try await (index, tokens, cachedTokens) in group { results[index] = (tokens, cachedTokens) }
+            return results
+        }
+        #expect(results.map(\.0) == expected)
+        let hits = results.filter { $0.1 >= 30 }.count
+        #expect(hits >= 4, "cached tokens: \(results.map(\.1))")
+    }
+
     @Test func contextLimitEndsWithContextLimit() async throws {
         let model = try SharedModel.require()
         var configuration = EngineConfiguration(context: ContextOptions(contextLength: 64, threads: 2))
