@@ -8,6 +8,10 @@ final class LlamaContext {
     let model: LlamaModel
     let options: ContextOptions
     private let memory: llama_memory_t
+    /// Persistent worker threads for generation and for batches (prompt processing), as
+    /// llama-server attaches: without them ggml starts and joins its threads for every graph.
+    private let threadpool: OpaquePointer?
+    private let batchThreadpool: OpaquePointer?
 
     init(model: LlamaModel, options: ContextOptions) throws(EngineError) {
         try options.validate()
@@ -30,10 +34,28 @@ final class LlamaContext {
         self.model = model
         self.options = options
         memory = llama_get_memory(context)
+        // Each pool has exactly its n_threads. A separate batch pool when the counts differ; the
+        // generation pool then starts paused (llama.cpp resumes the pool a graph runs on).
+        let batchThreads = options.batchThreads ?? options.threads
+        var generation = ggml_threadpool_params_default(Int32(options.threads))
+        if batchThreads != options.threads {
+            var batch = ggml_threadpool_params_default(Int32(batchThreads))
+            batchThreadpool = ggml_threadpool_new(&batch)
+            generation.paused = true
+        } else {
+            batchThreadpool = nil
+        }
+        threadpool = ggml_threadpool_new(&generation)
+        if let threadpool {
+            llama_attach_threadpool(context, threadpool, batchThreadpool ?? threadpool)
+        }
     }
 
     deinit {
+        llama_detach_threadpool(pointer)
         llama_free(pointer)
+        if let threadpool { ggml_threadpool_free(threadpool) }
+        if let batchThreadpool { ggml_threadpool_free(batchThreadpool) }
     }
 
     /// KV cells in total (`n_ctx`).
@@ -90,7 +112,4 @@ final class LlamaContext {
         llama_memory_seq_pos_max(memory, sequence)
     }
 
-    func setThreads(_ threads: Int, batchThreads: Int) {
-        llama_set_n_threads(pointer, Int32(threads), Int32(batchThreads))
-    }
 }
