@@ -40,6 +40,9 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
     public var seed: Int = 42
     /// A request that takes longer fails with a timeout. The default is 120 s.
     public var timeoutSeconds: Double = 120
+    /// A system prompt sent before every prompt: the shared prefix a prefix cache reuses.
+    /// The default is `nil`.
+    public var systemPrompt: String?
 
     public init() {}
 
@@ -54,6 +57,7 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
         case topK = "top_k"
         case topP = "top_p"
         case timeoutSeconds = "timeout_s"
+        case systemPrompt = "system_prompt"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -75,6 +79,7 @@ public struct WorkloadSpec: Sendable, Codable, Equatable {
         topP = try c.double("top_p") ?? topP
         seed = try c.int("seed") ?? seed
         timeoutSeconds = try c.double("timeout_s") ?? timeoutSeconds
+        systemPrompt = try c.scalar("system_prompt")
     }
 
     /// Checks ranges and the fields that only some scenarios accept.

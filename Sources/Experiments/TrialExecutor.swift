@@ -310,6 +310,7 @@ struct TrialExecutor: Sendable {
         bench.durationSeconds = workload.durationSeconds
         bench.warmupRequests = workload.warmup
         bench.maxTokens = workload.maxTokens
+        bench.systemPrompt = workload.systemPrompt
         bench.temperature = workload.sampler == .greedy ? 0 : workload.temperature
         bench.seed = workload.seed
         bench.timeoutSeconds = workload.timeoutSeconds

@@ -88,6 +88,10 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
     public var timeoutSeconds: Double = 300
     /// Seed of the open-loop arrival process. The default is 1.
     public var arrivalSeed: UInt64 = 1
+    /// A system prompt sent before every prompt (a `system` message for chat, a prefix of the
+    /// prompt text otherwise): the shared prefix of a typical chat application, which a prefix
+    /// cache can reuse. The default is `nil`.
+    public var systemPrompt: String?
 
     public init() {}
 
@@ -108,6 +112,7 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
         case stream
         case timeoutSeconds = "timeout_seconds"
         case arrivalSeed = "arrival_seed"
+        case systemPrompt = "system_prompt"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -136,6 +141,7 @@ public struct BenchConfiguration: Sendable, Codable, Equatable {
         stream = try c.decodeIfPresent(Bool.self, forKey: .stream) ?? d.stream
         timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? d.timeoutSeconds
         arrivalSeed = try c.decodeIfPresent(UInt64.self, forKey: .arrivalSeed) ?? d.arrivalSeed
+        systemPrompt = try c.decodeIfPresent(String.self, forKey: .systemPrompt)
     }
 
     /// Checks every field; the error names the first bad one.

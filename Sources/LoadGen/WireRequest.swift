@@ -42,11 +42,14 @@ struct WireRequest: Encodable {
         case .chat:
             model = c.model
             messages = entry.chatMessages
+            if let system = c.systemPrompt {
+                messages?.insert(CorpusEntry.Message(role: "system", content: system), at: 0)
+            }
         case .completions:
             model = c.model
-            prompt = entry.promptText
+            prompt = (c.systemPrompt.map { $0 + "\n\n" } ?? "") + entry.promptText
         case .generate:
-            prompt = entry.promptText
+            prompt = (c.systemPrompt.map { $0 + "\n\n" } ?? "") + entry.promptText
         }
         if c.stream, c.api != .generate { streamOptions = StreamOptions() }
     }

@@ -47,6 +47,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Flag(help: "Ask the server to ignore end-of-generation (llama-server).") var ignoreEos = false
         @Option(help: "Objectives for goodput, e.g. ttft=500ms,tpot=100ms,e2e=5s.") var slo: String?
         @Option(help: "JSONL corpus (default: a built-in generated corpus).") var corpus: String?
+        @Option(help: "A system prompt sent before every prompt (a shared prefix).") var systemPrompt: String?
         @Flag(help: "Do not stream (one JSON body per request).") var noStream = false
         @Option(help: "Per-request timeout in seconds.") var timeout = 300.0
         @Option(help: "Results file (SQLite).") var out = BenchCommand.defaultStore
@@ -103,6 +104,7 @@ struct BenchCommand: AsyncParsableCommand {
             c.ignoreEOS = ignoreEos
             if let slo { c.slo = try ServiceLevelObjectives.parse(slo) }
             c.corpusPath = corpus
+            c.systemPrompt = systemPrompt
             c.stream = !noStream
             c.timeoutSeconds = timeout
             if c.requests == nil && c.durationSeconds == nil && c.scenario != .poisson { c.requests = 100 }

@@ -124,4 +124,16 @@ import Testing
         let decoded = try JSONDecoderForTests.decode(ExperimentSpec.self, json)
         #expect(decoded.trials() == spec.trials())
     }
+
+    @Test func aSystemPromptIsKeptAndRoundTrips() throws {
+        let spec = try ExperimentSpec.parse(
+            yaml: """
+                name: shared-prefix
+                engine: {kind: inferlab}
+                workload: {system_prompt: "You are brief.", requests: 4}
+                """)
+        #expect(spec.workload.systemPrompt == "You are brief.")
+        let decoded = try JSONDecoderForTests.decode(ExperimentSpec.self, try spec.resolvedJSON())
+        #expect(decoded.trials().first?.config.workload.systemPrompt == "You are brief.")
+    }
 }

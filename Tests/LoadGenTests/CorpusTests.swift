@@ -1,5 +1,5 @@
 import Foundation
-import LoadGen
+@testable import LoadGen
 import TestSupport
 import Testing
 
@@ -34,6 +34,25 @@ struct CorpusTests {
         #expect(parsed == corpus)
         #expect(parsed.entries[1].promptText == "be brief\nx")
         #expect(parsed.entries[0].chatMessages == [.init(role: "user", content: "hi \"there\"\n")])
+    }
+
+    @Test("a system prompt leads every request: a system message for chat, a text prefix otherwise")
+    func systemPrompt() throws {
+        var configuration = BenchConfiguration()
+        configuration.systemPrompt = "You are brief."
+        let entry = CorpusEntry(id: "1", prompt: "Name a colour.")
+        func body(_ api: BenchConfiguration.API) throws -> [String: Any] {
+            configuration.api = api
+            let data = WireRequest(entry: entry, configuration: configuration).body()
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        let chat = try body(.chat)["messages"] as? [[String: String]]
+        #expect(
+            chat == [["role": "system", "content": "You are brief."], ["role": "user", "content": "Name a colour."]])
+        #expect(try body(.completions)["prompt"] as? String == "You are brief.\n\nName a colour.")
+        #expect(try body(.generate)["prompt"] as? String == "You are brief.\n\nName a colour.")
+        configuration.systemPrompt = nil
+        #expect((try body(.chat)["messages"] as? [[String: String]])?.count == 1)
     }
 
     @Test(
