@@ -101,8 +101,9 @@ struct CompletionHandler: Sendable {
                 param: flavor == .chat ? "messages" : "prompt", code: "context_length_exceeded")
         }
         admission.charge(&ticket, tokens: tokens.count)
-        let request = GenerationRequest(
+        var request = GenerationRequest(
             id: id, promptTokens: tokens, maxTokens: maxTokens, sampling: sampling, stop: stop, arrival: arrival)
+        request.ignoreEndOfGeneration = parsed.sampling.ignoreEOS ?? false
         let events = backend.generate(request)
         let reply = Reply(
             id: id, flavor: flavor, model: configuration.servedModelName, created: Int(Date().timeIntervalSince1970),

@@ -15,6 +15,9 @@ struct WireSampling: Decodable {
     var n: Int?
     var stream: Bool?
     var streamOptions: StreamOptions?
+    /// Generate `max_tokens` tokens whatever the model says (llama-server's and vLLM's extension,
+    /// for benchmarks that need equal work per request).
+    var ignoreEOS: Bool?
 
     struct StreamOptions: Decodable {
         var includeUsage: Bool?
@@ -46,6 +49,7 @@ struct WireSampling: Decodable {
         case repetitionPenalty = "repeat_penalty"
         case seed, stop, n, stream
         case streamOptions = "stream_options"
+        case ignoreEOS = "ignore_eos"
     }
 
     /// Checks the fields and converts them; names the offending field in the error.

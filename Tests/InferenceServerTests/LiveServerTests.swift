@@ -82,6 +82,18 @@ struct LiveServerTests {
         #expect(try await server.metric("inferlab_running_sequences") == 0)
     }
 
+    /// `ignore_eos` (llama-server's and vLLM's extension) makes every answer exactly max_tokens long.
+    @Test func ignoreEOSGeneratesMaxTokens() async throws {
+        let server = try LiveServer(["--scheduler", "continuous", "--ctx", "2048", "--max-seqs", "1"])
+        try await server.waitReady()
+        let (status, body) = try await server.post(
+            "/v1/completions", #"{"prompt":"The end.","max_tokens":300,"temperature":0,"ignore_eos":true}"#)
+        #expect(status == 200)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect((object["usage"] as? [String: Any])?["completion_tokens"] as? Int == 300)
+        #expect(((object["choices"] as? [[String: Any]])?.first?["finish_reason"]) as? String == "length")
+    }
+
     @Test func healthAnswersQuicklyDuringALongPrefill() async throws {
         let server = try LiveServer([
             "--scheduler", "continuous", "--ctx", "4096", "--max-seqs", "2", "--batch-tokens", "2048",
