@@ -48,6 +48,7 @@ public enum EvidenceCheck {
     }
 
     static func isFlat(_ control: MetricChange, _ thresholds: EvidenceThresholds) -> Bool {
+        if control.isNegligible { return true }
         if let relative = control.relativeChange { return abs(relative) <= thresholds.controlTolerance }
         return abs(control.after) <= thresholds.absoluteFloor
     }
@@ -102,6 +103,10 @@ public enum EvidenceCheck {
                 change = signedPercent(relative)
             } else {
                 change = "\(control.unit.format(control.before)) -> \(control.unit.format(control.after))"
+            }
+            if control.isNegligible, let floor = control.negligibleBelow {
+                let figures = "\(control.unit.format(control.before)) -> \(control.unit.format(control.after))"
+                return "control \(control.name) stayed negligible (\(figures), below \(control.unit.format(floor)))"
             }
             return "control \(control.name) \(flat ? "stayed flat" : "moved") (\(change))"
         }

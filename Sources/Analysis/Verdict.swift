@@ -24,12 +24,22 @@ public struct MetricChange: Sendable, Codable, Equatable {
     public var unit: MetricUnit
     public var before: Double
     public var after: Double
+    /// For a control: values below this on both sides count as flat whatever their ratio (a
+    /// stall share of 0.2 % -> 0.6 % is noise, not an alternative explanation). `nil`: none.
+    public var negligibleBelow: Double?
 
-    public init(name: String, unit: MetricUnit, before: Double, after: Double) {
+    public init(name: String, unit: MetricUnit, before: Double, after: Double, negligibleBelow: Double? = nil) {
         self.name = name
         self.unit = unit
         self.before = before
         self.after = after
+        self.negligibleBelow = negligibleBelow
+    }
+
+    /// Both values are below `negligibleBelow`.
+    public var isNegligible: Bool {
+        guard let floor = negligibleBelow else { return false }
+        return abs(before) < floor && abs(after) < floor
     }
 
     /// (after - before) / |before|; `nil` when before is 0.

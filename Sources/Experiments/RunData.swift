@@ -142,6 +142,14 @@ extension RunData.TrialRow {
         return last - first
     }
 
+    /// A pressure stall counter (`psi.io.some_total`) as the percentage of the sampled time stalled.
+    func stallPercent(_ name: String) -> Double? {
+        guard let key = Self.probeKey(name) else { return nil }
+        let pairs = samples.compactMap { sample in sample[key].flatMap { value in sample["t_ns"].map { ($0, value) } } }
+        guard let first = pairs.first, let last = pairs.last, last.0 > first.0 else { return nil }
+        return max(0, last.1 - first.1) / ((last.0 - first.0) / 1000) * 100
+    }
+
     static let gauges: Set<String> = [
         "rss_bytes", "hwm_bytes", "rss_anon_bytes", "rss_file_bytes", "locked_bytes", "swap_bytes", "num_threads",
         "cg_memory_current_bytes", "cg_memory_peak_bytes", "file_resident_fraction", "cg_anon_bytes", "cg_file_bytes",

@@ -207,6 +207,16 @@ public enum RunReport {
     }
 
     static func change(_ name: String, _ before: [RunData.TrialRow], _ after: [RunData.TrialRow]) -> MetricChange? {
+        if name.hasPrefix("psi."), name.hasSuffix("_total") {
+            // Pressure stall time as a share of the trial's wall time: trials differ in length, and
+            // a machine-wide stall below 1 % of the time explains no latency change.
+            let b = before.compactMap { $0.stallPercent(name) }
+            let a = after.compactMap { $0.stallPercent(name) }
+            guard let meanBefore = Statistics.mean(b), let meanAfter = Statistics.mean(a) else { return nil }
+            return MetricChange(
+                name: name + " (share of time)", unit: .percent, before: meanBefore, after: meanAfter,
+                negligibleBelow: 1)
+        }
         let b = before.compactMap { $0.mechanism(name) }
         let a = after.compactMap { $0.mechanism(name) }
         guard let meanBefore = Statistics.mean(b), let meanAfter = Statistics.mean(a) else { return nil }
@@ -237,8 +247,23 @@ public enum RunReport {
             p99PerRepetition: baseline.compactMap { Statistics.percentile($0.itl, 99) },
             peakRSSPerRepetition: baseline.compactMap { $0.mechanism("process.rss") },
             degradationLoad: loads, degradationLatency: latencies, p99PerRepetitionBySampler: bySampler,
-            provenance: data.provenance)
+            provenance: criteriaProvenance(data))
         return BoundedRealtimeCriteria().evaluate(input)
+    }
+
+    /// The run's provenance under the criteria's names: the llama.cpp build, the model digests,
+    /// the resolved experiment and the start and end times (kept in the experiment row).
+    static func criteriaProvenance(_ data: RunData) -> [String: String] {
+        var provenance = data.provenance
+        if provenance["llama_cpp_commit"] == nil { provenance["llama_cpp_commit"] = provenance["llama_cpp"] }
+        if provenance["model_sha256"] == nil {
+            let digests = provenance.keys.filter { $0.hasPrefix("model_sha256") }.sorted().compactMap { provenance[$0] }
+            if !digests.isEmpty { provenance["model_sha256"] = digests.joined(separator: "; ") }
+        }
+        if provenance["experiment"] == nil { provenance["experiment"] = data.specJSON }
+        if provenance["start_time"] == nil { provenance["start_time"] = data.startedAt }
+        if provenance["end_time"] == nil { provenance["end_time"] = data.finishedAt }
+        return provenance
     }
 
     // MARK: Findings

@@ -180,6 +180,13 @@ struct TrialExecutor: Sendable {
                 return TrialOutcome(
                     status: .failed, failure: failure, benchRunId: result.runId, summary: result.summary)
             }
+            if result.summary.requests.completed == 0, result.summary.requests.failed > 0 {
+                // Every request failed (a 400 for each, say): there is nothing to measure.
+                let sample = result.records.lazy.compactMap(\.errorMessage).first.map { ": \($0.prefix(300))" } ?? ""
+                return TrialOutcome(
+                    status: .failed, failure: "all \(result.summary.requests.failed) requests failed\(sample)",
+                    benchRunId: result.runId, summary: result.summary)
+            }
             return TrialOutcome(status: .ok, benchRunId: result.runId, summary: result.summary)
         } catch {
             if let probeTask {

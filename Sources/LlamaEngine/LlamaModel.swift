@@ -130,11 +130,10 @@ public final class LlamaModel: @unchecked Sendable {
     // MARK: Chat
 
     /// Renders messages with the model's own chat template (`llama_chat_apply_template`),
-    /// ending with the assistant turn's opening.
+    /// ending with the assistant turn's opening. A model without a template (a base model) gets
+    /// ChatML, as llama-server does.
     public func applyChatTemplate(_ messages: [ChatMessage], addAssistant: Bool = true) throws(EngineError) -> String {
-        guard let template = metadata.chatTemplate else {
-            throw EngineError(.templateFailed, "the model \(metadata.name) has no chat template; use a plain prompt")
-        }
+        let template = metadata.chatTemplate ?? "chatml"
         let roles = messages.map { strdup($0.role) }
         let contents = messages.map { strdup($0.content) }
         defer {

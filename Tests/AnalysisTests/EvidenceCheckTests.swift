@@ -41,6 +41,21 @@ import Testing
         #expect(verdict.text.hasSuffix("control psi.io.some_total moved (+400 %)"))
     }
 
+    @Test func aNegligibleControlIsFlatWhateverItsRatio() {
+        // I/O stall 0.2 % -> 0.9 % of the time: +350 %, but below the 1 % floor on both sides.
+        let small = MetricChange(
+            name: "psi.io.some_total (share of time)", unit: .percent, before: 0.2, after: 0.9, negligibleBelow: 1)
+        let verdict = EvidenceCheck.evaluate(app: Self.app, mechanism: Self.throttled, controls: [small])
+        #expect(verdict.outcome == .supported)
+        #expect(verdict.text.hasSuffix("stayed negligible (0.2 % -> 0.9 %, below 1 %)"))
+        // Crossing the floor counts as moving.
+        let large = MetricChange(
+            name: "psi.io.some_total (share of time)", unit: .percent, before: 0.2, after: 3, negligibleBelow: 1)
+        #expect(
+            EvidenceCheck.evaluate(app: Self.app, mechanism: Self.throttled, controls: [large]).outcome == .inconclusive
+        )
+    }
+
     @Test func noAppChangeIsInconclusive() {
         let same = AppMetricSamples(
             name: "itl.p99", unit: .milliseconds, statistic: .p99, before: Self.before, after: Self.before.reversed())

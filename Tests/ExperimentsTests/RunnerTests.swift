@@ -99,6 +99,19 @@ import TestSupport
         #expect(strayEngines().isEmpty)
     }
 
+    @Test(.timeLimit(.minutes(1))) func aTrialWhoseRequestsAllFailIsAFailedTrial() async throws {
+        try #require(TestPaths.hasDefaultModel, "the default model is absent: run scripts/bootstrap")
+        let directory = TestPaths.temporaryDirectory("runner-400")
+        let (spec, text) = try spec([3333], repetitions: 1)
+        let outcome = try await runner(spec, text, directory).run()
+        #expect(outcome.failed == 1 && outcome.completed == 0)
+        let row = try #require(try rows(directory).first)
+        #expect(row.status == "failed")
+        #expect(row.failure?.contains("all 4 requests failed: HTTP 400") == true, "\(row.failure ?? "")")
+        #expect(row.bench_run_id != nil)  // the failed requests are kept as evidence
+        #expect(strayEngines().isEmpty)
+    }
+
     @Test(.timeLimit(.minutes(2))) func cancellationKeepsWhatFinishedAndResumeCompletesTheRun() async throws {
         try #require(TestPaths.hasDefaultModel, "the default model is absent: run scripts/bootstrap")
         let directory = TestPaths.temporaryDirectory("runner-cancel")

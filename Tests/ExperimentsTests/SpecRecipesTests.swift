@@ -40,6 +40,40 @@ import Testing
         }
     }
 
+    /// Every request of every recipe fits its sequence's share of the context, so no trial is
+    /// full of 400s: the longest prompt of the workload's class (the corpus's `prompt_tokens`,
+    /// plus a margin for the chat template and a system prompt) plus `max_tokens`.
+    @Test func everyRequestFitsItsSequenceContext() throws {
+        struct Entry: Decodable {
+            var `class`: String?
+            var prompt_tokens: Int?
+        }
+        var longest: [String: Int] = [:]
+        for line in try String(contentsOf: TestPaths.root.appendingPathComponent("data/prompts.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        {
+            let entry = try JSONDecoder().decode(Entry.self, from: Data(line.utf8))
+            let tokens = entry.prompt_tokens ?? 0
+            longest[entry.class ?? "", default: 0] = max(longest[entry.class ?? "", default: 0], tokens)
+            longest["mixed", default: 0] = max(longest["mixed", default: 0], tokens)
+        }
+        for file in Self.files {
+            let spec = try ExperimentSpec.parse(yaml: String(contentsOf: file, encoding: .utf8))
+            for trial in spec.trials() {
+                let engine = trial.config.engine
+                let workload = trial.config.workload
+                guard workload.corpus == "data/prompts.jsonl" else { continue }
+                let sequences = engine.kind == .generate ? 1 : engine.maxSeqs
+                let perSequence = engine.ctx / sequences
+                let system = (workload.systemPrompt?.utf8.count ?? 0) / 3
+                let needed = (longest[workload.promptClass.rawValue] ?? 0) + 40 + system + workload.maxTokens
+                #expect(
+                    perSequence >= needed,
+                    "\(spec.name) \(trial.label): \(perSequence) cells per sequence, requests need up to \(needed)")
+            }
+        }
+    }
+
     /// A rough budget from the request counts (at most ~85 tok/s decode on 2 cores, 3 s per
     /// launch): the quickstart must fit 3 minutes and every recipe 20.
     @Test func recipesFitTheirTimeBudgets() throws {
