@@ -17,12 +17,9 @@ final class EngineLoop {
     private var running: [ActiveSequence] = []
     private var freeSequenceIds: [Int32]
     private var cache: PrefixCache
-    /// Prefix reuse with a KV stream per sequence: an idle sequence id keeps the tokens whose
-    /// cells its stream still holds, and the next request that shares a prefix with them is
-    /// given that id (the cells past the shared prefix are dropped): reuse without copying, as
-    /// llama-server's slots do. Used when the prefix cache is on and the KV cache is not unified.
-    private var retained: [Int32: (tokens: [Int32], lastUse: UInt64)] = [:]
-    private var retainClock: UInt64 = 0
+    /// With a KV stream per sequence the prefix cache's entries are the idle streams: a finished
+    /// sequence's id keeps its cells and tokens until a request sharing a prefix takes it in
+    /// place (as llama-server's slots do) or the id is needed for another request.
     private var reusesIdleStreams: Bool { cache.enabled && !context.options.unifiedKV }
     private var roundRobin = 0
     private var steps: UInt64 = 0
@@ -129,7 +126,8 @@ final class EngineLoop {
         let sequence = ActiveSequence(
             job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job),
             vocabularySize: model.vocabularySize)
-        running.append(sequence)
+        // Kept in sequence-id order: the order of the batch (see `step`).
+        running.insert(sequence, at: running.firstIndex { $0.sequence > id } ?? running.endIndex)
         job.continuation.yield(.admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: cached))
     }
 
@@ -138,34 +136,28 @@ final class EngineLoop {
     /// a running sequence's is copied into a free stream (copy-on-use). Without a hit the least
     /// recently used idle stream is cleared and taken.
     private func takeStream(for prompt: [Int32]) -> (id: Int32, cached: Int) {
-        let minimum = cache.minTokens
-        var idle: (id: Int32, length: Int)?
-        for id in freeSequenceIds {
-            guard let tokens = retained[id]?.tokens else { continue }
-            let length = PrefixCache.commonPrefixLength(tokens, prompt)
-            if length >= minimum, length > (idle?.length ?? 0) { idle = (id, length) }
-        }
+        let idle = cache.longestPrefix(of: prompt)
         var busy: (sequence: Int32, length: Int)?
         for sequence in running {
             let length = PrefixCache.commonPrefixLength(sequence.history, prompt)
-            if length >= minimum, length > max(idle?.length ?? 0, busy?.length ?? 0) {
+            if length >= cache.minTokens, length > max(idle?.length ?? 0, busy?.length ?? 0) {
                 busy = (sequence.sequence, length)
             }
         }
         // Keep at least one prompt token to evaluate: its logits give the first token.
         let usable = { (length: Int) in min(length, prompt.count - 1) }
         if busy == nil, let idle {
-            freeSequenceIds.removeAll { $0 == idle.id }
-            retained[idle.id] = nil
+            freeSequenceIds.removeAll { $0 == idle.sequence }
+            cache.remove(sequence: idle.sequence)
             let cached = usable(idle.length)
-            context.truncateSequence(idle.id, from: Int32(cached))
-            return (idle.id, cached)
+            context.truncateSequence(idle.sequence, from: Int32(cached))
+            return (idle.sequence, cached)
         }
-        // The least recently used free stream (one that holds nothing first; then the smallest
-        // id, so running ids stay consecutive, see `step()`).
-        let id = freeSequenceIds.min { ((retained[$0]?.lastUse ?? 0), $0) < ((retained[$1]?.lastUse ?? 0), $1) }!
+        // A free stream that holds nothing (the smallest id, so running ids stay consecutive,
+        // see `step()`), else the least recently used idle one.
+        let id = freeSequenceIds.filter { !cache.contains(sequence: $0) }.min() ?? cache.evictLeastRecent()!
         freeSequenceIds.removeAll { $0 == id }
-        retained[id] = nil
+        cache.remove(sequence: id)
         context.removeSequence(id)
         guard let busy else { return (id, 0) }
         let cached = usable(busy.length)
@@ -179,30 +171,33 @@ final class EngineLoop {
         batch.clear()
         let decoding = running.filter { $0.isDecoding }
         // Prompt budget, round-robin over the prefilling sequences starting at a rotating offset.
-        var prefilling = running.filter { !$0.isDecoding }
+        // (in arrival order: `running` is in sequence-id order)
+        var prefilling = running.filter { !$0.isDecoding }.sorted { $0.job.arrival < $1.job.arrival }
         if !prefilling.isEmpty {
             let offset = roundRobin % prefilling.count
             prefilling = Array(prefilling[offset...] + prefilling[..<offset])
             roundRobin &+= 1
         }
         let chunks = policy.prefillChunks(decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt })
-        var chunkOf: [ObjectIdentifier: Int] = [:]
-        for (sequence, chunk) in zip(prefilling, chunks) where chunk > 0 { chunkOf[ObjectIdentifier(sequence)] = chunk }
-        // The batch holds each sequence's tokens in sequence-id order. With a KV stream per
-        // sequence llama.cpp splits a batch into micro-batches of sequences with consecutive ids
-        // in batch order (`split_equal`): out of order, every decode token would be a micro-batch
-        // of its own, and a step would read the weights once per sequence instead of once.
-        let participants = running.filter { $0.isDecoding || chunkOf[ObjectIdentifier($0)] != nil }
-            .sorted { $0.sequence < $1.sequence }
+        for (sequence, chunk) in zip(prefilling, chunks) { sequence.chunk = chunk }
+        // The batch holds each sequence's tokens in sequence-id order (`running` is kept in that
+        // order, see `start`). With a KV stream per sequence llama.cpp splits a batch into
+        // micro-batches of sequences with consecutive ids in batch order (`split_equal`): out of
+        // order, every decode token would be a micro-batch of its own, and a step would read the
+        // weights once per sequence instead of once.
+        var participants: [ActiveSequence] = []
         let stepStart = MonotonicClock.now()
-        for sequence in participants {
-            guard let chunk = chunkOf[ObjectIdentifier(sequence)] else {
+        for sequence in running where sequence.isDecoding || sequence.chunk > 0 {
+            participants.append(sequence)
+            guard !sequence.isDecoding else {
                 sequence.outputIndex = batch.add(
                     token: sequence.lastToken, position: Int32(sequence.history.count), sequence: sequence.sequence,
                     logits: true)
                 sequence.history.append(sequence.lastToken)
                 continue
             }
+            let chunk = sequence.chunk
+            sequence.chunk = 0
             if sequence.prefillStart == 0 { sequence.prefillStart = stepStart }
             let prompt = sequence.job.request.promptTokens
             let end = sequence.history.count + chunk
@@ -271,8 +266,7 @@ final class EngineLoop {
     private func retire(_ sequence: ActiveSequence) {
         if reusesIdleStreams {
             // The stream keeps its cells until the id is taken again.
-            retainClock += 1
-            retained[sequence.sequence] = (sequence.history, retainClock)
+            cache.insert(sequence: sequence.sequence, tokens: sequence.history)
             freeSequenceIds.append(sequence.sequence)
         } else if cache.enabled, sequence.history.count >= cache.minTokens {
             for redundant in cache.entriesCovered(by: sequence.history) {
@@ -312,14 +306,13 @@ final class EngineLoop {
         snapshot.queuedPromptTokens = waiting.reduce(0) { $0 + $1.request.promptTokens.count }
         snapshot.running = running.count
         snapshot.prefilling = running.filter { !$0.isDecoding }.count
-        let retainedCells = retained.values.reduce(0) { $0 + $1.tokens.count }
         // Cached tokens are shared cells in a unified cache (counted in `cache.cells`), and the
         // sequence's own cells with a stream per sequence.
         let shared = !reusesIdleStreams
         snapshot.cellsUsed =
-            running.reduce(0) { $0 + $1.history.count - (shared ? $1.cachedTokens : 0) } + cache.cells + retainedCells
+            running.reduce(0) { $0 + $1.history.count - (shared ? $1.cachedTokens : 0) } + cache.cells
         snapshot.cellsTotal = context.contextLength
-        snapshot.cachedPrefixes = cache.count + retained.count
+        snapshot.cachedPrefixes = cache.count
         snapshot.steps = steps
         published.value = snapshot
     }
@@ -340,6 +333,8 @@ final class ActiveSequence {
     var decoder = TokenTextDecoder()
     var stopMatcher: StopMatcher
     var outputIndex: Int32?
+    /// Prompt tokens this step gives the sequence (set by the step's budget, then used).
+    var chunk = 0
     var finishReason: FinishReason?
     var prefillStart: UInt64 = 0
     var firstToken: UInt64 = 0

@@ -43,6 +43,13 @@ struct PrefixCache {
         entries.append(Entry(sequence: sequence, tokens: tokens, lastUse: clock))
     }
 
+    /// Forgets the entry of `sequence` (its id is being reused).
+    mutating func remove(sequence: Int32) {
+        entries.removeAll { $0.sequence == sequence }
+    }
+
+    func contains(sequence: Int32) -> Bool { entries.contains { $0.sequence == sequence } }
+
     /// Removes and returns entries whose tokens are a prefix of `tokens` (a newer entry covers them).
     mutating func entriesCovered(by tokens: [Int32]) -> [Int32] {
         let covered = entries.filter {
