@@ -31,37 +31,59 @@ final class ServerMetrics: Sendable {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
     ]
 
+    private static var requestsByStatus: MetricNameDescriptor {
+        named("inferlab_requests_total", help: "Finished requests by HTTP status")
+    }
+    private static var rejectionsByReason: MetricNameDescriptor {
+        named("inferlab_rejections_total", help: "Requests refused at admission")
+    }
+
+    /// A descriptor for the whole metric name (the registry joins its non-empty parts with `_`).
+    private static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     init() {
-        queueDepth = registry.makeGauge(name: "inferlab_queue_depth", help: "Requests waiting for admission")
-        running = registry.makeGauge(name: "inferlab_running_sequences", help: "Sequences prefilling or decoding")
-        cellsUsed = registry.makeGauge(name: "inferlab_kv_cells_used", help: "KV cells holding data")
-        cellsTotal = registry.makeGauge(name: "inferlab_kv_cells_total", help: "KV cells in the context")
-        cachedPrefixes = registry.makeGauge(name: "inferlab_prefix_cache_entries", help: "Prefix-cache entries")
+        queueDepth = registry.makeGauge(
+            descriptor: Self.named("inferlab_queue_depth", help: "Requests waiting for admission"))
+        running = registry.makeGauge(
+            descriptor: Self.named("inferlab_running_sequences", help: "Sequences prefilling or decoding"))
+        cellsUsed = registry.makeGauge(descriptor: Self.named("inferlab_kv_cells_used", help: "KV cells holding data"))
+        cellsTotal = registry.makeGauge(
+            descriptor: Self.named("inferlab_kv_cells_total", help: "KV cells in the context"))
+        cachedPrefixes = registry.makeGauge(
+            descriptor: Self.named("inferlab_prefix_cache_entries", help: "Prefix-cache entries"))
         promptTokens = registry.makeCounter(
-            name: "inferlab_prompt_tokens_total", help: "Prompt tokens of admitted requests")
-        completionTokens = registry.makeCounter(name: "inferlab_completion_tokens_total", help: "Generated tokens")
+            descriptor: Self.named("inferlab_prompt_tokens_total", help: "Prompt tokens of admitted requests"))
+        completionTokens = registry.makeCounter(
+            descriptor: Self.named("inferlab_completion_tokens_total", help: "Generated tokens"))
         cancellations = registry.makeCounter(
-            name: "inferlab_cancellations_total", help: "Requests dropped because the client went away")
+            descriptor: Self.named(
+                "inferlab_cancellations_total", help: "Requests dropped because the client went away"))
         prefixHits = registry.makeCounter(
-            name: "inferlab_prefix_cache_hits_total", help: "Requests reusing a cached prefix")
+            descriptor: Self.named("inferlab_prefix_cache_hits_total", help: "Requests reusing a cached prefix"))
         prefixCachedTokens = registry.makeCounter(
-            name: "inferlab_prefix_cache_tokens_total", help: "Prompt tokens served from the prefix cache")
+            descriptor: Self.named(
+                "inferlab_prefix_cache_tokens_total", help: "Prompt tokens served from the prefix cache"))
         ttft = registry.makeDurationHistogram(
-            name: "inferlab_ttft_seconds", buckets: Self.latencyBuckets, help: "Arrival to first token")
+            descriptor: Self.named("inferlab_ttft_seconds", help: "Arrival to first token"),
+            buckets: Self.latencyBuckets)
         itl = registry.makeDurationHistogram(
-            name: "inferlab_itl_seconds", buckets: Self.tokenBuckets, help: "Gap between consecutive tokens")
+            descriptor: Self.named("inferlab_itl_seconds", help: "Gap between consecutive tokens"),
+            buckets: Self.tokenBuckets)
         e2e = registry.makeDurationHistogram(
-            name: "inferlab_e2e_seconds", buckets: Self.latencyBuckets, help: "Arrival to last token")
+            descriptor: Self.named("inferlab_e2e_seconds", help: "Arrival to last token"), buckets: Self.latencyBuckets)
         queueTime = registry.makeDurationHistogram(
-            name: "inferlab_queue_seconds", buckets: Self.latencyBuckets, help: "Arrival to admission")
+            descriptor: Self.named("inferlab_queue_seconds", help: "Arrival to admission"), buckets: Self.latencyBuckets
+        )
     }
 
     func request(status: Int) {
-        registry.makeCounter(name: "inferlab_requests_total", labels: [("status", String(status))]).increment()
+        registry.makeCounter(descriptor: Self.requestsByStatus, labels: [("status", String(status))]).increment()
     }
 
     func rejection(reason: String) {
-        registry.makeCounter(name: "inferlab_rejections_total", labels: [("reason", reason)]).increment()
+        registry.makeCounter(descriptor: Self.rejectionsByReason, labels: [("reason", reason)]).increment()
     }
 
     func cancellation() { cancellations.increment() }

@@ -42,7 +42,7 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
         var buffer = [CChar](repeating: 0, count: 512)
         for index in 0..<llama_model_meta_count(model) {
             guard llama_model_meta_key_by_index(model, index, &buffer, buffer.count) >= 0 else { continue }
-            let key = String(cString: buffer)
+            let key = Self.string(buffer)
             var valueBuffer = [CChar](repeating: 0, count: 512)
             let length = llama_model_meta_val_str_by_index(model, index, &valueBuffer, valueBuffer.count)
             guard length >= 0 else { continue }
@@ -50,10 +50,10 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
                 valueBuffer = [CChar](repeating: 0, count: Int(length) + 1)
                 _ = llama_model_meta_val_str_by_index(model, index, &valueBuffer, valueBuffer.count)
             }
-            keys[key] = String(cString: valueBuffer)
+            keys[key] = Self.string(valueBuffer)
         }
         llama_model_desc(model, &buffer, buffer.count)
-        description = String(cString: buffer)
+        description = Self.string(buffer)
         architecture = keys["general.architecture"] ?? "unknown"
         name = keys["general.name"] ?? URL(fileURLWithPath: path).lastPathComponent
         parameters = llama_model_n_params(model)
@@ -67,5 +67,10 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
         chatTemplate = llama_model_chat_template(model, nil).map { String(cString: $0) }
         keys["tokenizer.chat_template"] = nil
         self.keys = keys.filter { !$0.key.hasPrefix("tokenizer.ggml.") || $0.value.count < 200 }
+    }
+
+    /// The text of a NUL-terminated C buffer filled by llama.cpp.
+    private static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
