@@ -25,10 +25,11 @@ public struct ProbeConfiguration: Sendable, Codable, Equatable {
     /// the system files (`/proc/vmstat`, `/proc/stat`, PSI, `/proc/diskstats`) and the cgroup's
     /// memory, limit and pressure files. Every sample reads the process's `stat` (faults, CPU
     /// ticks, threads) and `schedstat` (run and run-queue wait ns) and the cgroup's CPU counters
-    /// (usage, throttling). Samples in between repeat the last slow reading with its rates
-    /// (derived over the slow interval), except the threads, which only samples that read them
-    /// carry. With the default sampling interval every sample takes every reading; at 10 ms this
-    /// keeps the probe's own CPU cost down. 0 reads everything at every sample. The default is 100.
+    /// (usage, throttling). Only the samples that take the slow readings carry them (with their
+    /// rates over the slow interval); the samples in between carry the fast fields alone. With
+    /// the default sampling interval every sample takes every reading; at 10 ms this keeps the
+    /// probe's own CPU cost (and its output) down. 0 reads everything at every sample. The
+    /// default is 100.
     public var slowIntervalMilliseconds: Double = 100
     /// Whether each thread (`task/<tid>/stat`, `schedstat`) is sampled. The default is `true`.
     public var includeThreads: Bool = true

@@ -5,8 +5,8 @@ import InferLabCore
 /// per thread and per cgroup file, with the directory that holds each cgroup file resolved
 /// once instead of trying every directory at each sample), the thread list re-read only when
 /// `num_threads` changes or a thread vanished, the slow readings taken at most every
-/// `slow_interval_ms` (repeated in between), and the file-residency mapping with its own rate
-/// limit (`FileResidencyMonitor`).
+/// `slow_interval_ms` (absent in between, not repeated: a sample costs what it reads), and the
+/// file-residency mapping with its own rate limit (`FileResidencyMonitor`).
 ///
 /// Not thread-safe: one sampler loop owns one reader.
 final class ProbeReader {
@@ -15,9 +15,6 @@ final class ProbeReader {
     let files = ProcFileCache()
     let residency: FileResidencyMonitor?
     private var slowGate: IntervalGate
-    /// The last slow readings, repeated until the next ones.
-    private var slow = ProbeSnapshot(timeNanoseconds: 0)
-    private var slowCgroupTexts: [String: String] = [:]
     /// The thread ids last listed, and the process's num_threads then.
     private var tids: [Int32] = []
     private var listedThreadCount: Int?
@@ -44,24 +41,23 @@ final class ProbeReader {
         }
     }
 
-    /// Reads everything the configuration asks for, once (the slow readings when due).
+    /// Reads everything the configuration asks for, once: the fast readings always, the slow
+    /// ones only when due (`slowFresh`); a snapshot between slow readings carries none of them.
     func snapshot() -> ProbeSnapshot {
         var s = ProbeSnapshot(timeNanoseconds: MonotonicClock.now())
         let fresh = slowGate.take(s.timeNanoseconds)
+        s.slowFresh = fresh
         if let pid = configuration.pid, let paths = processPaths {
             s.pid = pid
             s.stat = files.read(paths.stat).flatMap { try? ProcessStat.parse($0) }
             if let stat = s.stat {
                 s.sched = files.read(paths.schedstat).flatMap { try? SchedStat.parse($0) }
                 if fresh {
-                    slow.status = files.read(paths.status).map(ProcessStatus.parse)
-                    slow.io = files.read(paths.io).map(ProcessIO.parse)
-                }
-                s.status = slow.status
-                s.io = slow.io
-                // Threads are a slow reading: read with the others, absent from samples between.
-                if configuration.includeThreads, fresh {
-                    s.threads = threads(of: pid, count: stat.numThreads, task: paths.task)
+                    s.status = files.read(paths.status).map(ProcessStatus.parse)
+                    s.io = files.read(paths.io).map(ProcessIO.parse)
+                    if configuration.includeThreads {
+                        s.threads = threads(of: pid, count: stat.numThreads, task: paths.task)
+                    }
                 }
             } else {
                 files.forget(prefix: paths.base)
@@ -69,42 +65,34 @@ final class ProbeReader {
                 listedThreadCount = nil
             }
         }
-        if configuration.includeSystem {
-            if fresh {
-                slow.vmstat = files.read("/proc/vmstat").map(VMStat.parse)
-                slow.cpu = files.read("/proc/stat").flatMap { try? CPUTimes.parse($0) }
-                slow.pressureCPU = files.read("/proc/pressure/cpu").map(Pressure.parse)
-                slow.pressureMemory = files.read("/proc/pressure/memory").map(Pressure.parse)
-                slow.pressureIO = files.read("/proc/pressure/io").map(Pressure.parse)
-                slow.disk = nil
-                slow.diskCount = 0
-                if let text = files.read("/proc/diskstats") {
-                    let disks = DiskStat.wholeDisks(DiskStat.parse(text))
-                    slow.disk = DiskStat.sum(disks)
-                    slow.diskCount = disks.count
-                }
+        if configuration.includeSystem, fresh {
+            s.vmstat = files.read("/proc/vmstat").map(VMStat.parse)
+            s.cpu = files.read("/proc/stat").flatMap { try? CPUTimes.parse($0) }
+            s.pressureCPU = files.read("/proc/pressure/cpu").map(Pressure.parse)
+            s.pressureMemory = files.read("/proc/pressure/memory").map(Pressure.parse)
+            s.pressureIO = files.read("/proc/pressure/io").map(Pressure.parse)
+            if let text = files.read("/proc/diskstats") {
+                let disks = DiskStat.wholeDisks(DiskStat.parse(text))
+                s.disk = DiskStat.sum(disks)
+                s.diskCount = disks.count
             }
-            s.vmstat = slow.vmstat
-            s.cpu = slow.cpu
-            s.pressureCPU = slow.pressureCPU
-            s.pressureMemory = slow.pressureMemory
-            s.pressureIO = slow.pressureIO
-            s.disk = slow.disk
-            s.diskCount = slow.diskCount
         }
         if let cgroup {
-            var texts = slowCgroupTexts
+            // Between slow readings only the CPU counters: one or two small files, not all twelve.
+            var texts: [String: String] = [:]
             for file in resolvedCgroupFiles(cgroup) where fresh || file.fast {
                 texts[file.name] = files.read(file.path)
-                if !file.fast { slowCgroupTexts[file.name] = texts[file.name] }
             }
             s.cgroup = CgroupStats.parse(version: cgroup.version, path: cgroup.path, files: texts)
         }
         if let residency {
-            s.filePath = residency.path
-            s.fileResidentFraction = residency.fraction(at: s.timeNanoseconds)
+            let measurements = residency.measurements
+            let fraction = residency.fraction(at: s.timeNanoseconds)
+            if fresh || residency.measurements != measurements {
+                s.filePath = residency.path
+                s.fileResidentFraction = fraction
+            }
         }
-        s.slowFresh = fresh
         return s
     }
 

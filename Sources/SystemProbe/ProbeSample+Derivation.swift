@@ -86,23 +86,19 @@ extension ProbeSample {
     }
 
     /// Derives a sample when the slow readings (see `ProbeConfiguration.slowIntervalMilliseconds`)
-    /// are taken less often than samples (pure). Fast fields' rates are over `previous`; the slow
-    /// fields' rates (and the threads') are over `previousSlow` (the snapshot of the slow readings
-    /// before) when `now.slowFresh`, and otherwise repeat those of `previousSample` (threads are
-    /// not repeated: a sample between slow readings has none).
+    /// are taken less often than samples (pure). Fast fields' rates are over `previous`. A snapshot
+    /// with fresh slow readings gets their rates (and the threads') over `previousSlow`, the
+    /// snapshot of the slow readings before; a snapshot between slow readings has none, so its
+    /// sample carries the fast fields only.
     public static func derive(
-        _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, previousSample: ProbeSample?,
-        start: UInt64, ticksPerSecond: Double = 100
+        _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, start: UInt64,
+        ticksPerSecond: Double = 100
     ) -> ProbeSample {
         var sample = derive(now, previous: previous, start: start, ticksPerSecond: ticksPerSecond)
-        if now.slowFresh {
-            if previous?.timeNanoseconds != previousSlow?.timeNanoseconds {
-                let slow = derive(now, previous: previousSlow, start: start, ticksPerSecond: ticksPerSecond)
-                sample.copySlowRates(from: slow)
-                sample.threads = slow.threads  // thread rates over the slow interval too
-            }
-        } else {
-            sample.copySlowRates(from: previousSample ?? ProbeSample(tNs: 0, elapsedMs: 0))
+        if now.slowFresh, previous?.timeNanoseconds != previousSlow?.timeNanoseconds {
+            let slow = derive(now, previous: previousSlow, start: start, ticksPerSecond: ticksPerSecond)
+            sample.copySlowRates(from: slow)
+            sample.threads = slow.threads  // thread rates over the slow interval too
         }
         return sample
     }

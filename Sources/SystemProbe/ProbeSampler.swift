@@ -38,8 +38,9 @@ public struct ProcessExit: Sendable, Codable, Equatable {
 ///
 /// Cost: every sample reads the process's `stat` and `schedstat` and the cgroup's CPU counters;
 /// the slow readings (threads, status, io, system, cgroup memory) are taken at most every
-/// `slow_interval_ms` (100) and the file's residency at most every `residency_interval_ms`
-/// (1000) (see `ProbeConfiguration`). `make bench-probe` measures the cost at 10 ms.
+/// `slow_interval_ms` (100) and appear only in the samples that took them; the file's residency
+/// is measured at most every `residency_interval_ms` (1000) and appears with the slow readings
+/// and when measured (see `ProbeConfiguration`). `make bench-probe` measures the cost at 10 ms.
 public struct ProbeSampler: Sendable {
     public let configuration: ProbeConfiguration
     /// The cgroup read each sample, if any.
@@ -145,23 +146,18 @@ public struct ProbeSampler: Sendable {
         let end = configuration.durationSeconds.map { start + UInt64($0 * 1e9) }
         var previous: ProbeSnapshot?
         var previousSlow: ProbeSnapshot?
-        var previousSample: ProbeSample?
         var tick: UInt64 = 0
         while !stop.flag.load(ordering: .relaxed) {
             let now = reader.snapshot()
             if configuration.pid != nil, now.stat == nil || now.stat?.state == "Z" {
-                emit(
-                    exitSample(
-                        now, previous: previous, previousSlow: previousSlow, previousSample: previousSample,
-                        start: start))
+                emit(exitSample(now, previous: previous, previousSlow: previousSlow, start: start))
                 return
             }
-            let sample = ProbeSample.derive(
-                now, previous: previous, previousSlow: previousSlow, previousSample: previousSample, start: start,
-                ticksPerSecond: ProcFS.ticksPerSecond)
-            emit(sample)
+            emit(
+                ProbeSample.derive(
+                    now, previous: previous, previousSlow: previousSlow, start: start,
+                    ticksPerSecond: ProcFS.ticksPerSecond))
             previous = now
-            previousSample = sample
             if now.slowFresh { previousSlow = now }
             tick += 1
             let deadline = start + tick * interval
@@ -176,21 +172,21 @@ public struct ProbeSampler: Sendable {
     }
 
     private func exitSample(
-        _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, previousSample: ProbeSample?,
-        start: UInt64
+        _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, start: UInt64
     ) -> ProbeSample {
         var last = now
-        // Keep the final process counters when the process is gone.
+        // Keep the final process counters when the process is gone (the slow ones as last read).
         if last.stat == nil, let previous {
             last.stat = previous.stat
-            last.status = previous.status
             last.sched = previous.sched
-            last.io = previous.io
+        }
+        if last.status == nil {
+            last.status = previousSlow?.status
+            last.io = previousSlow?.io
         }
         last.threads = nil
         var sample = ProbeSample.derive(
-            last, previous: previous, previousSlow: previousSlow, previousSample: previousSample, start: start,
-            ticksPerSecond: ProcFS.ticksPerSecond)
+            last, previous: previous, previousSlow: previousSlow, start: start, ticksPerSecond: ProcFS.ticksPerSecond)
         sample.event = "exit"
         sample.state = "X"
         var exit = processExit?()

@@ -99,7 +99,8 @@ struct ProbeCommand: AsyncParsableCommand {
             for sample in batch {
                 try encoder.encode(sample, appendingTo: &buffer)
                 buffer.append(UInt8(ascii: "\n"))
-                if table {
+                // The table shows the samples with the slow readings (RSS, context switches, system).
+                if table && (sample.pid == nil || sample.rssBytes != nil || sample.event == "exit") {
                     if count > 0 && count % 40 == 0 { print(ProbeTable.header) }
                     print(ProbeTable.row(sample))
                 }

@@ -61,30 +61,31 @@ import TestSupport
         #expect(monitor.measurements == 1)
     }
 
-    @Test func slowReadingsRepeatTheirRatesBetweenReadings() {
-        func snapshot(_ t: UInt64, majflt: UInt64, pgmajfault: UInt64, fresh: Bool) -> ProbeSnapshot {
+    @Test func slowReadingsAppearOnlyInTheSamplesThatTookThem() {
+        func snapshot(_ t: UInt64, majflt: UInt64, pgmajfault: UInt64?) -> ProbeSnapshot {
             var s = ProbeSnapshot(timeNanoseconds: t)
             s.stat = ProcessStat(
                 pid: 1, comm: "x", state: "R", minflt: 0, majflt: majflt, utimeTicks: 0, stimeTicks: 0, numThreads: 1,
                 startTimeTicks: 0)
-            s.vmstat = VMStat(pgmajfault: pgmajfault)
-            s.slowFresh = fresh
+            s.vmstat = pgmajfault.map { VMStat(pgmajfault: $0) }
+            s.slowFresh = pgmajfault != nil
             return s
         }
-        let a = snapshot(0, majflt: 0, pgmajfault: 0, fresh: true)
-        let b = snapshot(10_000_000, majflt: 1, pgmajfault: 0, fresh: false)  // vmstat repeated
-        let c = snapshot(100_000_000, majflt: 10, pgmajfault: 50, fresh: true)
-        let d = snapshot(110_000_000, majflt: 11, pgmajfault: 50, fresh: false)
-        let sa = ProbeSample.derive(a, previous: nil, previousSlow: nil, previousSample: nil, start: 0)
-        let sb = ProbeSample.derive(b, previous: a, previousSlow: a, previousSample: sa, start: 0)
+        let a = snapshot(0, majflt: 0, pgmajfault: 0)
+        let b = snapshot(10_000_000, majflt: 1, pgmajfault: nil)  // between slow readings
+        let c = snapshot(100_000_000, majflt: 10, pgmajfault: 50)
+        let d = snapshot(110_000_000, majflt: 11, pgmajfault: nil)
+        let sa = ProbeSample.derive(a, previous: nil, previousSlow: nil, start: 0)
+        #expect(sa.sysPgmajfault == 0 && sa.sysPgmajfaultPerS == nil)  // no earlier slow reading
+        let sb = ProbeSample.derive(b, previous: a, previousSlow: a, start: 0)
         #expect(sb.majfltPerS == 100)  // fast: over 10 ms
-        #expect(sb.sysPgmajfaultPerS == nil)  // no second slow reading yet
-        let sc = ProbeSample.derive(c, previous: b, previousSlow: a, previousSample: sb, start: 0)
+        #expect(sb.sysPgmajfault == nil && sb.sysPgmajfaultPerS == nil)  // not read, not repeated
+        let sc = ProbeSample.derive(c, previous: b, previousSlow: a, start: 0)
         #expect(sc.majfltPerS == 100)
         #expect(sc.sysPgmajfaultPerS == 500)  // 50 over the 100 ms between slow readings
-        let sd = ProbeSample.derive(d, previous: c, previousSlow: c, previousSample: sc, start: 0)
-        #expect(sd.sysPgmajfaultPerS == 500)  // repeated
-        #expect(sd.sysPgmajfault == 50)
+        let sd = ProbeSample.derive(d, previous: c, previousSlow: c, start: 0)
+        #expect(sd.majfltPerS == 100)
+        #expect(sd.sysPgmajfault == nil && sd.sysPgmajfaultPerS == nil)
     }
 
     @Test func aFastSamplerReadsSlowFilesLessOften() async throws {
@@ -94,15 +95,17 @@ import TestSupport
         var samples: [ProbeSample] = []
         for await sample in sampler.samples() { samples.append(sample) }
         #expect(samples.count >= 20)
-        #expect(samples.allSatisfy { $0.rssBytes != nil && $0.sysPgfault != nil })
-        // The cgroup's CPU usage is read at every sample (the sampler thread itself runs in it);
-        // the system counters only change at slow readings.
-        #expect(Set(samples.compactMap(\.cgUsageUsec)).count > Set(samples.compactMap(\.sysPgfault)).count)
-        // Threads are read with the slow readings only, their rates over the slow interval.
-        let withThreads = samples.filter { $0.threads?.isEmpty == false }
-        #expect(withThreads.count >= 2 && withThreads.count <= 5)
-        #expect(withThreads.dropFirst().allSatisfy { $0.threads!.contains { $0.cpuCores != nil } })
-        #expect(Set(samples.compactMap(\.sysPgfault)).count <= 5)
+        // The fast readings are in every sample: the process's stat and schedstat and the
+        // cgroup's CPU usage (the sampler thread itself runs in the cgroup).
+        #expect(samples.allSatisfy { $0.majflt != nil && $0.runNs != nil && $0.cgUsageUsec != nil })
+        // The slow ones only in the samples that read them, together, with the threads; their
+        // rates are over the slow interval.
+        let slow = samples.filter { $0.rssBytes != nil }
+        #expect(slow.count >= 2 && slow.count <= 5)
+        #expect(slow.allSatisfy { $0.sysPgfault != nil && $0.threads?.isEmpty == false })
+        #expect(samples.filter { $0.sysPgfault != nil || $0.threads != nil }.count == slow.count)
+        #expect(slow.dropFirst().allSatisfy { $0.threads!.contains { $0.cpuCores != nil } && $0.ctxswPerS != nil })
+        #expect(Set(samples.compactMap(\.cgUsageUsec)).count > slow.count)
     }
 
     @Test func byteParsersMatchTheFormats() throws {
