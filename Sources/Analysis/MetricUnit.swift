@@ -9,6 +9,7 @@ public enum MetricUnit: String, Sendable, Codable, CaseIterable {
     case count
     case perSecond = "per_s"
     case percent
+    case cores
     case none
 
     /// A short human-readable figure: `412 ms`, `8.2 s`, `1.5 GiB`, `12.3k`.
@@ -38,6 +39,7 @@ public enum MetricUnit: String, Sendable, Codable, CaseIterable {
             return Self.number(value)
         case .perSecond: return "\(Self.number(value))/s"
         case .percent: return "\(Self.number(value)) %"
+        case .cores: return "\(Self.number(value)) cores"
         }
     }
 

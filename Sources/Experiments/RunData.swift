@@ -1,4 +1,5 @@
 import Foundation
+import Analysis
 import GRDB
 import ResultStore
 
@@ -116,6 +117,10 @@ struct RunData: Sendable {
                     trial.samples.append(object.compactMapValues { ($0 as? NSNumber)?.doubleValue })
                 }
             }
+            trial.samples = TrialRow.addingOtherCPU(
+                trial.samples,
+                cpus: provenance["cpus_online"].flatMap(Double.init)
+                    ?? Double(ProcessInfo.processInfo.activeProcessorCount))
             trials.append(trial)
         }
         let events = try Row.fetchAll(db, sql: "SELECT trial_idx, kind, detail FROM run_events ORDER BY t_ns").map {
@@ -138,8 +143,33 @@ extension RunData.TrialRow {
         let values = samples.compactMap { $0[key] }
         guard let first = values.first, let last = values.last else { return nil }
         if Self.gauges.contains(key) { return values.max() }
+        if key.hasSuffix("_cores") || key.hasSuffix("_fraction") { return values.reduce(0, +) / Double(values.count) }
         if key.hasSuffix("_per_s") { return values.reduce(0, +) / Double(values.count) }
         return last - first
+    }
+
+    /// Adds `sys_other_cpu_cores` to each sample that has both the machine's busy fraction and the
+    /// engine's CPU: the cores used by everything but the engine (`system.other_cpu_cores`), the
+    /// control for "another process took the CPU". PSI `cpu.some` is not that control: it counts
+    /// the engine's own runnable threads, so it moves with any change in how the engine runs.
+    static func addingOtherCPU(_ samples: [[String: Double]], cpus: Double) -> [[String: Double]] {
+        samples.map { sample in
+            guard let busy = sample["sys_cpu_busy_fraction"], let engine = sample["cpu_cores"] else { return sample }
+            var sample = sample
+            sample["sys_other_cpu_cores"] = max(0, busy * cpus - engine)
+            return sample
+        }
+    }
+
+    /// The mean, largest and smallest value of one sample key, and the increase of a counter key
+    /// over the trial (samples without the key skipped).
+    func sampleMean(_ key: String) -> Double? { Statistics.mean(samples.compactMap { $0[key] }) }
+    func sampleMaximum(_ key: String) -> Double? { samples.compactMap { $0[key] }.max() }
+    func sampleMinimum(_ key: String) -> Double? { samples.compactMap { $0[key] }.min() }
+    func counterIncrease(_ key: String) -> Double? {
+        let values = samples.compactMap { $0[key] }
+        guard let first = values.first, let last = values.last else { return nil }
+        return max(0, last - first)
     }
 
     /// A pressure stall counter (`psi.io.some_total`) as the percentage of the sampled time stalled.

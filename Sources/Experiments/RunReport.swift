@@ -47,9 +47,13 @@ public enum RunReport {
                 TrialFailure(
                     trial: $0.index, level: $0.label, repetition: $0.repetition, reason: $0.failure ?? $0.status)
             })
-        if let evidence = spec?.evidence { model.verdicts = verdicts(evidence, byLevel: byLevel) }
+        if let spec, let evidence = spec.evidence {
+            model.verdicts = verdicts(
+                evidence, pairs: comparedLevels(spec, present: byLevel.map(\.key)), byLevel: byLevel)
+        }
         if spec?.study == .boundedRealtime { model.criteria = criteria(data, byLevel: byLevel) }
         model.findings = findings(data, levels: levels)
+        if let table = systemTable(byLevel: byLevel) { model.tables.append(table) }
         return model
     }
 
@@ -173,12 +177,36 @@ public enum RunReport {
 
     // MARK: Evidence
 
-    static func verdicts(_ evidence: EvidenceSpec, byLevel: [(key: Int, value: [RunData.TrialRow])]) -> [Verdict] {
-        guard let baseline = byLevel.first?.value.filter({ $0.status == "ok" }), !baseline.isEmpty else { return [] }
+    /// The (before, after) level indices the evidence section judges: the experiment's declared
+    /// `comparisons` (a variant name stands for each of its matrix levels, paired in order), or
+    /// the first level against each other level.
+    static func comparedLevels(_ spec: ExperimentSpec, present: [Int]) -> [(before: Int, after: Int)] {
+        let comparisons = spec.evidence?.comparisons ?? []
+        guard !comparisons.isEmpty else {
+            guard let first = present.first else { return [] }
+            return present.dropFirst().map { (first, $0) }
+        }
+        let levels = spec.levels
+        func matching(_ name: String) -> [Int] {
+            levels.indices.filter {
+                levels[$0].variant == name
+                    || Trial.label(variant: levels[$0].variant, settings: levels[$0].settings) == name
+            }
+        }
+        return comparisons.flatMap { comparison in
+            zip(matching(comparison.before), matching(comparison.after)).map { (before: $0, after: $1) }
+        }
+    }
+
+    static func verdicts(
+        _ evidence: EvidenceSpec, pairs: [(before: Int, after: Int)], byLevel: [(key: Int, value: [RunData.TrialRow])]
+    ) -> [Verdict] {
+        let trials = Dictionary(byLevel.map { ($0.key, $0.value.filter { $0.status == "ok" }) }, uniquingKeysWith: +)
         var verdicts: [Verdict] = []
-        for (_, trials) in byLevel.dropFirst() {
-            let treated = trials.filter { $0.status == "ok" }
-            guard !treated.isEmpty else { continue }
+        for pair in pairs {
+            guard let baseline = trials[pair.before], let treated = trials[pair.after], !baseline.isEmpty,
+                !treated.isEmpty
+            else { continue }
             for app in evidence.app {
                 guard let (values, statistic, unit) = appSamples(app) else { continue }
                 let samples = AppMetricSamples(
@@ -220,6 +248,10 @@ public enum RunReport {
         let b = before.compactMap { $0.mechanism(name) }
         let a = after.compactMap { $0.mechanism(name) }
         guard let meanBefore = Statistics.mean(b), let meanAfter = Statistics.mean(a) else { return nil }
+        if name == "system.other_cpu_cores" {
+            // Other processes using under a tenth of a core explain no latency change.
+            return MetricChange(name: name, unit: .cores, before: meanBefore, after: meanAfter, negligibleBelow: 0.1)
+        }
         let unit: MetricUnit =
             name.hasSuffix("_usec")
             ? .microseconds : name.hasSuffix("_total") ? .microseconds : name.contains("bytes") ? .bytes : .count
@@ -264,6 +296,49 @@ public enum RunReport {
         if provenance["start_time"] == nil { provenance["start_time"] = data.startedAt }
         if provenance["end_time"] == nil { provenance["end_time"] = data.finishedAt }
         return provenance
+    }
+
+    // MARK: The OS side per level
+
+    /// The probe's view of each level next to its latencies: memory, faults, scheduling, CPU,
+    /// throttling, pressure, disk and the model file's residency (successful trials; a column
+    /// appears when some level has it).
+    static func systemTable(byLevel: [(key: Int, value: [RunData.TrialRow])]) -> ReportTable? {
+        typealias Column = (name: String, value: ([RunData.TrialRow]) -> Double?)
+        func mean(_ values: [Double]) -> Double? { Statistics.mean(values) }
+        let columns: [Column] = [
+            ("peak RSS (MiB)", { $0.compactMap { $0.sampleMaximum("rss_bytes") }.max().map { $0 / 1_048_576 } }),
+            ("major faults", { mean($0.compactMap { $0.counterIncrease("majflt") }) }),
+            ("minor faults", { mean($0.compactMap { $0.counterIncrease("minflt") }) }),
+            ("ctx switches/s", { mean($0.compactMap { $0.sampleMean("ctxsw_per_s") }) }),
+            ("CPU cores", { mean($0.compactMap { $0.sampleMean("cpu_cores") }) }),
+            ("run-queue wait (ms/s)", { mean($0.compactMap { $0.sampleMean("runqueue_wait_ms_per_s") }) }),
+            ("CPU throttled (s)", { mean($0.compactMap { $0.cgroupThrottledUsec }).map { $0 / 1e6 } }),
+            ("PSI cpu some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.cpu.some_total") }) }),
+            ("PSI memory some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.memory.some_total") }) }),
+            ("disk read (MB/s)", { mean($0.compactMap { $0.sampleMean("disk_read_mb_per_s") }) }),
+            (
+                "model resident (min %)",
+                { $0.compactMap { $0.sampleMinimum("file_resident_fraction") }.min().map { $0 * 100 } }
+            ),
+        ]
+        let levels = byLevel.map { (label: $0.value[0].label, ok: $0.value.filter { $0.status == "ok" }) }
+        var shown: [(name: String, cells: [Double?])] = []
+        for column in columns {
+            let cells = levels.map { column.value($0.ok) }
+            if cells.contains(where: { $0 != nil }) { shown.append((column.name, cells)) }
+        }
+        guard !shown.isEmpty else { return nil }
+        let rows = levels.indices.map { index in
+            [levels[index].label] + shown.map { column in column.cells[index].map(MetricUnit.number) ?? "–" }
+        }
+        return ReportTable(
+            id: "system", title: "The OS side per level",
+            note:
+                "From the probe's samples of the engine process, its cgroup and the system during each trial "
+                + "(warm-up included), successful trials only: means over repetitions (peak RSS and residency: "
+                + "extremes). Faults are counted over the trial; rates are means over its samples.",
+            columns: ["level"] + shown.map(\.name), rows: rows)
     }
 
     // MARK: Findings

@@ -119,7 +119,8 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
     /// `tokens_per_s` or `errors`.
     public var app: [String]
     /// OS-level mechanism metrics, `<namespace>.<name>` with a namespace among
-    /// `EvidenceSpec.namespaces` (e.g. `cgroup.cpu.throttled_usec`).
+    /// `EvidenceSpec.namespaces` (e.g. `cgroup.cpu.throttled_usec`; `system.other_cpu_cores` is the
+    /// CPU used by everything but the engine).
     public var mechanism: [String]
     /// Controls: the likeliest alternative explanations, expected to stay flat.
     public var control: [String]

@@ -39,7 +39,10 @@ public struct Trial: Sendable, Codable, Equatable {
 
     /// A short label of the level: `pinned cpu_quota=0.5 concurrency=4`, or `baseline` when
     /// nothing is swept.
-    public var label: String {
+    public var label: String { Self.label(variant: variant, settings: settings) }
+
+    /// The label of a level given its variant name and settings.
+    public static func label(variant: String?, settings: [Setting]) -> String {
         let parts = (variant.map { [$0] } ?? []) + settings.map(\.description)
         return parts.isEmpty ? "baseline" : parts.joined(separator: " ")
     }

@@ -31,6 +31,7 @@ public enum HTMLReport {
             html += model.findings.map { "<p>\(HTML.escape($0))</p>" }.joined(separator: "\n") + "\n</section>\n"
         }
         if !model.levels.isEmpty { html += levels(model.levels) }
+        for table in model.tables { html += self.table(table) }
         if !model.charts.isEmpty { html += charts(model.charts) }
         if !model.failures.isEmpty { html += failures(model.failures) }
         html +=
@@ -53,6 +54,7 @@ public enum HTMLReport {
         if !model.criteria.isEmpty { links.append(("criteria", "Criteria")) }
         if !model.findings.isEmpty { links.append(("findings", "Findings")) }
         if !model.levels.isEmpty { links.append(("levels", "Results")) }
+        links += model.tables.map { ($0.id, $0.title) }
         if !model.charts.isEmpty { links.append(("charts", "Charts")) }
         if !model.failures.isEmpty { links.append(("failures", "Failed trials")) }
         links += [("configuration", "Configuration"), ("provenance", "Provenance")]
@@ -87,6 +89,22 @@ public enum HTMLReport {
                 "<tr><td>\(HTML.escape(criterion.requirement))</td><td>\(HTML.escape(criterion.figure))</td><td>\(badge)</td></tr>\n"
         }
         return html + "</tbody>\n</table>\n</section>\n"
+    }
+
+    private static func table(_ table: ReportTable) -> String {
+        var html = "<section id=\"\(HTML.escape(table.id))\"><h2>\(HTML.escape(table.title))</h2>\n"
+        html += "<table class=\"num\">\n<thead><tr>"
+        html += table.columns.map { "<th>\(HTML.escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        for row in table.rows {
+            html +=
+                "<tr>"
+                + row.enumerated().map { index, cell in
+                    index == 0 ? "<th scope=\"row\">\(HTML.escape(cell))</th>" : "<td>\(HTML.escape(cell))</td>"
+                }.joined() + "</tr>\n"
+        }
+        html += "</tbody>\n</table>\n"
+        if let note = table.note { html += "<p class=\"note\">\(HTML.escape(note))</p>\n" }
+        return html + "</section>\n"
     }
 
     private static func levels(_ levels: [LevelSummary]) -> String {

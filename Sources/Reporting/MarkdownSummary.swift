@@ -43,6 +43,13 @@ public enum MarkdownSummary {
             }
             md += "\n"
         }
+        for table in model.tables {
+            md += "## \(escape(table.title))\n\n"
+            md += "| " + table.columns.map(cell).joined(separator: " | ") + " |\n"
+            md += "|---|" + String(repeating: "---:|", count: max(table.columns.count - 1, 0)) + "\n"
+            for row in table.rows { md += "| " + row.map(cell).joined(separator: " | ") + " |\n" }
+            md += "\n" + (table.note.map { escape($0) + "\n\n" } ?? "")
+        }
         if !model.failures.isEmpty {
             md += "## Failed trials\n\n"
             for failure in model.failures {

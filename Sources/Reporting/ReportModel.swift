@@ -25,6 +25,8 @@ public struct ReportModel: Sendable, Codable, Equatable {
     public var findings: [String]
     /// Trials that failed (engine crash, OOM kill, timeout), with their evidence.
     public var failures: [TrialFailure]
+    /// Further tables after the results per level (e.g. the OS side of each level).
+    public var tables: [ReportTable] = []
 
     public init(
         title: String, description: String? = nil, generatedAt: String, experiment: String, provenance: [KeyValue] = [],
@@ -45,8 +47,26 @@ public struct ReportModel: Sendable, Codable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case title, description, experiment, provenance, levels, charts, verdicts, criteria, findings, failures
+        case title, description, experiment, provenance, levels, charts, verdicts, criteria, findings, failures, tables
         case generatedAt = "generated_at"
+    }
+}
+
+/// A table of preformatted cells, with an anchor id, a title and a note under it.
+public struct ReportTable: Sendable, Codable, Equatable {
+    public var id: String
+    public var title: String
+    public var note: String?
+    public var columns: [String]
+    /// Rows of cells, each as many as `columns`; the first cell is the row's header.
+    public var rows: [[String]]
+
+    public init(id: String, title: String, note: String? = nil, columns: [String], rows: [[String]]) {
+        self.id = id
+        self.title = title
+        self.note = note
+        self.columns = columns
+        self.rows = rows
     }
 }
 

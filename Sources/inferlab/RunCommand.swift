@@ -79,6 +79,8 @@ struct RunCommand: AsyncParsableCommand {
                         ? ", run cancelled (continue with --resume --out \(outcome.directory.path))" : ""))
             print("run directory: \(outcome.directory.path)")
             print("report: \(outcome.report.path)")
+            // An interrupted run exits as interrupted (128 + SIGINT), so scripts can tell.
+            if outcome.cancelled { throw ExitCode(130) }
         }
     }
 }
