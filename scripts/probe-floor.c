@@ -5,7 +5,7 @@
 //
 //   probe-floor PID MODEL_FILE SECONDS OUT [INTERVAL_MS=10] [SLOW_MS=100] [RESIDENCY_MS=1000]
 //
-// Every sample: /proc/PID/stat and schedstat, the cgroup's CPU counters (v1 cpuacct.usage and
+// Every sample: /proc/PID/stat, the cgroup's CPU counters (v1 cpuacct.usage and
 // cpu.stat, or v2 cpu.stat). Every SLOW_MS: status, io, each thread's stat and schedstat (the
 // task directory listed again), /proc/vmstat, /proc/stat, the three PSI files, /proc/diskstats and
 // the cgroup's other control files. Every RESIDENCY_MS: mincore over a mapping of MODEL_FILE.
@@ -77,9 +77,7 @@ int main(int argc, char **argv) {
     char path[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", pid);
     int stat_fd = open_ro(path);
-    snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
-    int sched_fd = open_ro(path);
-    if (stat_fd < 0 || sched_fd < 0) {
+    if (stat_fd < 0) {
         fprintf(stderr, "probe-floor: no process %d\n", pid);
         return 2;
     }
@@ -154,9 +152,6 @@ int main(int argc, char **argv) {
         if (after)
             sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %llu %*u %llu %*u %llu %llu %*d %*d %*d %*d %ld", &minflt,
                 &majflt, &utime, &stime, &threads);
-        read_all(sched_fd);
-        unsigned long long run = 0, wait = 0;
-        sscanf(buffer, "%llu %llu", &run, &wait);
         unsigned long long cg = 0;
         for (int i = 0; i < fast_count; i++) {
             read_all(fast_fds[i]);
@@ -194,8 +189,8 @@ int main(int argc, char **argv) {
         }
         int n = snprintf(json, sizeof(json),
             "{\"t_ns\":%lld,\"minflt\":%llu,\"majflt\":%llu,\"utime_ticks\":%llu,\"stime_ticks\":%llu,"
-            "\"num_threads\":%ld,\"run_ns\":%llu,\"runqueue_wait_ns\":%llu,\"cg_usage\":%llu}\n",
-            t, minflt, majflt, utime, stime, threads, run, wait, cg);
+            "\"num_threads\":%ld,\"cg_usage\":%llu}\n",
+            t, minflt, majflt, utime, stime, threads, cg);
         fwrite(json, 1, n, out);
         if (tick % 5 == 4) fflush(out);  // one write per 50 ms, as the probe
         samples++;

@@ -31,6 +31,8 @@ struct RunData: Sendable {
         var errors: [String: Int] = [:]
         /// Probe samples as JSON objects (snake_case keys of `ProbeSample`).
         var samples: [[String: Double]] = []
+        /// The machine's online CPUs (from the run's provenance).
+        var onlineCPUs: Double = 2
     }
 
     var name: String
@@ -117,10 +119,8 @@ struct RunData: Sendable {
                     trial.samples.append(object.compactMapValues { ($0 as? NSNumber)?.doubleValue })
                 }
             }
-            trial.samples = TrialRow.addingOtherCPU(
-                trial.samples,
-                cpus: provenance["cpus_online"].flatMap(Double.init)
-                    ?? Double(ProcessInfo.processInfo.activeProcessorCount))
+            trial.onlineCPUs =
+                provenance["cpus_online"].flatMap(Double.init) ?? Double(ProcessInfo.processInfo.activeProcessorCount)
             trials.append(trial)
         }
         let events = try Row.fetchAll(db, sql: "SELECT trial_idx, kind, detail FROM run_events ORDER BY t_ns").map {
@@ -139,6 +139,7 @@ extension RunData.TrialRow {
     /// gauges (RSS, residency, memory peak) as their maximum.
     func mechanism(_ name: String) -> Double? {
         if name == "cgroup.cpu.throttled_usec", let value = cgroupThrottledUsec { return value }
+        if name == "system.other_cpu_cores" { return otherCPUCores(cpus: onlineCPUs) }
         guard let key = Self.probeKey(name) else { return nil }
         let values = samples.compactMap { $0[key] }
         guard let first = values.first, let last = values.last else { return nil }
@@ -148,17 +149,20 @@ extension RunData.TrialRow {
         return last - first
     }
 
-    /// Adds `sys_other_cpu_cores` to each sample that has both the machine's busy fraction and the
-    /// engine's CPU: the cores used by everything but the engine (`system.other_cpu_cores`), the
-    /// control for "another process took the CPU". PSI `cpu.some` is not that control: it counts
-    /// the engine's own runnable threads, so it moves with any change in how the engine runs.
-    static func addingOtherCPU(_ samples: [[String: Double]], cpus: Double) -> [[String: Double]] {
-        samples.map { sample in
-            guard let busy = sample["sys_cpu_busy_fraction"], let engine = sample["cpu_cores"] else { return sample }
-            var sample = sample
-            sample["sys_other_cpu_cores"] = max(0, busy * cpus - engine)
-            return sample
-        }
+    /// The CPU other programs used during the trial, in cores (`system.other_cpu_cores`): the
+    /// machine's user-mode CPU (mean of `sys_cpu_user_fraction` times the CPU count) less the
+    /// engine's own (`utime_ms` over the same span). It is the control for "another program took
+    /// the CPU". Kernel work is left out on purpose: reclaim and I/O done for the engine's cgroup
+    /// are the paging mechanism, not an alternative to it; and PSI `cpu.some` is no such control
+    /// either, since it counts the engine's own runnable threads.
+    func otherCPUCores(cpus: Double) -> Double? {
+        let slow = samples.filter { $0["sys_cpu_user_fraction"] != nil && $0["utime_ms"] != nil && $0["t_ns"] != nil }
+        guard slow.count >= 3, let first = slow.first, let last = slow.last else { return nil }
+        let fractions = slow.dropFirst().compactMap { $0["sys_cpu_user_fraction"] }
+        let spanMs = (last["t_ns"]! - first["t_ns"]!) / 1e6
+        guard spanMs > 0, let userFraction = Statistics.mean(fractions) else { return nil }
+        let engine = (last["utime_ms"]! - first["utime_ms"]!) / spanMs
+        return max(0, userFraction * cpus - engine)
     }
 
     /// The mean, largest and smallest value of one sample key, and the increase of a counter key

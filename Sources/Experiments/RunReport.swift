@@ -313,6 +313,7 @@ public enum RunReport {
             ("ctx switches/s", { mean($0.compactMap { $0.sampleMean("ctxsw_per_s") }) }),
             ("CPU cores", { mean($0.compactMap { $0.sampleMean("cpu_cores") }) }),
             ("run-queue wait (ms/s)", { mean($0.compactMap { $0.sampleMean("runqueue_wait_ms_per_s") }) }),
+            ("other programs' CPU (cores)", { mean($0.compactMap { $0.otherCPUCores(cpus: $0.onlineCPUs) }) }),
             ("CPU throttled (s)", { mean($0.compactMap { $0.cgroupThrottledUsec }).map { $0 / 1e6 } }),
             ("PSI cpu some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.cpu.some_total") }) }),
             ("PSI memory some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.memory.some_total") }) }),

@@ -38,7 +38,8 @@ public enum MarkdownSummary {
                     level.ttft?.p50, level.ttft?.p95, level.ttft?.p99, level.ttft?.max, level.itl?.p50, level.itl?.p99,
                     level.tpot?.p50, level.tpot?.p99, level.e2e?.p50, level.e2e?.p99, level.tokensPerSecond,
                 ]
-                md += "| \(cell(level.label)) | \(level.trials) | \(level.requests) | \(level.errors) | "
+                let failed = level.failedTrials > 0 ? " (\(level.failedTrials) failed)" : ""
+                md += "| \(cell(level.label)) | \(level.trials)\(failed) | \(level.requests) | \(level.errors) | "
                 md += values.map { ChartFormat.cell($0) }.joined(separator: " | ") + " |\n"
             }
             md += "\n"

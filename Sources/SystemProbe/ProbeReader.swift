@@ -51,13 +51,17 @@ final class ProbeReader {
             s.pid = pid
             s.stat = files.read(paths.stat).flatMap { try? ProcessStat.parse($0) }
             if let stat = s.stat {
-                s.sched = files.read(paths.schedstat).flatMap { try? SchedStat.parse($0) }
                 if fresh {
                     s.status = files.read(paths.status).map(ProcessStatus.parse)
                     s.io = files.read(paths.io).map(ProcessIO.parse)
                     if configuration.includeThreads {
                         s.threads = threads(of: pid, count: stat.numThreads, task: paths.task)
                     }
+                    // The process's scheduling figures are its threads' summed: its own schedstat
+                    // is the main thread's alone (an engine's main thread mostly sleeps).
+                    s.sched =
+                        s.threads.flatMap { SchedStat.sum($0.compactMap(\.sched)) }
+                        ?? files.read(paths.schedstat).flatMap { try? SchedStat.parse($0) }
                 }
             } else {
                 files.forget(prefix: paths.base)

@@ -50,7 +50,7 @@ extension ProbeSample {
                 guard let v = x?.voluntaryCtxtSwitches, let n = x?.nonvoluntaryCtxtSwitches else { return nil }
                 return v + n
             }
-            s.ctxswPerS = rate(total(p), total(status))
+            if now.sched == nil { s.ctxswPerS = rate(total(p), total(status)) }
             s.nonvoluntaryCtxswPerS = rate(p?.nonvoluntaryCtxtSwitches, status.nonvoluntaryCtxtSwitches)
         }
         if let sched = now.sched {
@@ -58,6 +58,7 @@ extension ProbeSample {
             s.runqueueWaitNs = sched.waitNanoseconds
             s.timeslices = sched.timeslices
             s.runqueueWaitMsPerS = rate(previous?.sched?.waitNanoseconds, sched.waitNanoseconds, scale: 1e-6)
+            s.ctxswPerS = rate(previous?.sched?.timeslices, sched.timeslices)
         }
         if let io = now.io {
             s.readBytes = io.readBytes
@@ -103,12 +104,15 @@ extension ProbeSample {
         return sample
     }
 
-    /// Copies the rates of the slow readings (status, io, system, cgroup memory and pressure).
+    /// Copies the rates of the slow readings (status, schedstat, io, system, cgroup memory and
+    /// pressure).
     mutating func copySlowRates(from other: ProbeSample) {
         ctxswPerS = other.ctxswPerS
+        runqueueWaitMsPerS = other.runqueueWaitMsPerS
         nonvoluntaryCtxswPerS = other.nonvoluntaryCtxswPerS
         readMbPerS = other.readMbPerS
         sysCpuBusyFraction = other.sysCpuBusyFraction
+        sysCpuUserFraction = other.sysCpuUserFraction
         sysPgmajfaultPerS = other.sysPgmajfaultPerS
         sysPswpinPerS = other.sysPswpinPerS
         sysRefaultFilePerS = other.sysRefaultFilePerS
@@ -148,6 +152,8 @@ extension ProbeSample {
         }
         if let cpu = now.cpu, let old = previous?.cpu, cpu.total > old.total {
             sysCpuBusyFraction = Double(cpu.busy &- old.busy) / Double(cpu.total - old.total)
+            sysCpuUserFraction =
+                Double((cpu.user &+ cpu.nice) &- (old.user &+ old.nice)) / Double(cpu.total - old.total)
         }
         psiCpuSomeAvg10 = now.pressureCPU?.some?.avg10
         psiMemorySomeAvg10 = now.pressureMemory?.some?.avg10

@@ -49,17 +49,20 @@ public struct ProbeSample: Sendable, Codable, Equatable {
     public var lockedBytes: UInt64? = nil
     /// VmSwap.
     public var swapBytes: UInt64? = nil
-    /// Voluntary context switches, cumulative.
+    /// Voluntary context switches of the main thread, cumulative (`/proc/<pid>/status` counts
+    /// the thread-group leader only; `ctxsw_per_s` covers every thread).
     public var voluntaryCtxtSwitches: UInt64? = nil
-    /// Involuntary context switches (preemptions), cumulative.
+    /// Involuntary context switches (preemptions) of the main thread, cumulative.
     public var nonvoluntaryCtxtSwitches: UInt64? = nil
     /// Cpus_allowed_list.
     public var cpusAllowedList: String? = nil
-    /// schedstat: time on CPU.
+    /// schedstat: time on CPU, summed over the threads (`task/<tid>/schedstat`; the process's own
+    /// schedstat is the main thread's alone), at the slow readings; the main thread's when
+    /// threads are not sampled.
     public var runNs: UInt64? = nil
-    /// schedstat: time runnable but waiting for a CPU.
+    /// schedstat: time runnable but waiting for a CPU, summed over the threads like `run_ns`.
     public var runqueueWaitNs: UInt64? = nil
-    /// schedstat: timeslices.
+    /// schedstat: timeslices (times scheduled in), summed over the threads like `run_ns`.
     public var timeslices: UInt64? = nil
     /// /proc/pid/io read_bytes (from the block layer).
     public var readBytes: UInt64? = nil
@@ -75,9 +78,10 @@ public struct ProbeSample: Sendable, Codable, Equatable {
     public var majfltPerS: Double? = nil
     /// Minor faults per second.
     public var minfltPerS: Double? = nil
-    /// Context switches (both kinds) per second.
+    /// Context switches per second: the times the process's threads were scheduled in (summed
+    /// schedstat timeslices; from the main thread's status counts when there is no schedstat).
     public var ctxswPerS: Double? = nil
-    /// Involuntary context switches per second.
+    /// Involuntary context switches of the main thread per second.
     public var nonvoluntaryCtxswPerS: Double? = nil
     /// Run-queue wait per second of wall time (summed over threads).
     public var runqueueWaitMsPerS: Double? = nil
@@ -92,6 +96,10 @@ public struct ProbeSample: Sendable, Codable, Equatable {
     // MARK: System
     /// Fraction of all CPUs busy (not idle, not iowait) in the interval.
     public var sysCpuBusyFraction: Double? = nil
+    /// Share of all CPU time spent in user mode (user + nice) over the interval, every process's
+    /// together; with the engine's `utime` it gives the CPU other programs used
+    /// (`system.other_cpu_cores` in experiments), without the kernel's own work (reclaim, I/O).
+    public var sysCpuUserFraction: Double? = nil
     /// vmstat pgfault, cumulative.
     public var sysPgfault: UInt64? = nil
     /// vmstat pgmajfault, cumulative.
@@ -254,6 +262,7 @@ public struct ProbeSample: Sendable, Codable, Equatable {
         case readMbPerS = "read_mb_per_s"
         case threads
         case sysCpuBusyFraction = "sys_cpu_busy_fraction"
+        case sysCpuUserFraction = "sys_cpu_user_fraction"
         case sysPgfault = "sys_pgfault"
         case sysPgmajfault = "sys_pgmajfault"
         case sysPswpin = "sys_pswpin"

@@ -84,6 +84,16 @@ public struct SchedStat: Sendable, Codable, Equatable {
         case runNanoseconds = "run_ns", waitNanoseconds = "wait_ns", timeslices
     }
 
+    /// The figures of several tasks added up (a process's threads); `nil` for none.
+    public static func sum(_ items: [SchedStat]) -> SchedStat? {
+        guard !items.isEmpty else { return nil }
+        return items.reduce(SchedStat(runNanoseconds: 0, waitNanoseconds: 0, timeslices: 0)) {
+            SchedStat(
+                runNanoseconds: $0.runNanoseconds &+ $1.runNanoseconds,
+                waitNanoseconds: $0.waitNanoseconds &+ $1.waitNanoseconds, timeslices: $0.timeslices &+ $1.timeslices)
+        }
+    }
+
     /// Parses the three numbers of a schedstat file.
     public static func parse(_ text: String) throws -> SchedStat {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }

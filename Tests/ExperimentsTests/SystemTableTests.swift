@@ -48,28 +48,37 @@ import Testing
         #expect(!table.columns.contains("PSI cpu some (% of time)"))
     }
 
-    @Test func otherProcessesCPUIsTheMachinesBusyCoresLessTheEngines() throws {
-        let samples = RunData.TrialRow.addingOtherCPU(
-            [
-                ["sys_cpu_busy_fraction": 1.0, "cpu_cores": 1.95],
-                ["cpu_cores": 1.9],  // between slow readings: no machine figure
-                ["sys_cpu_busy_fraction": 0.75, "cpu_cores": 1.40],
-                ["sys_cpu_busy_fraction": 0.5, "cpu_cores": 1.2],  // rounding: never below 0
-            ], cpus: 2)
-        let other = samples.map { $0["sys_other_cpu_cores"] }
-        #expect(abs(try #require(other[0]) - 0.05) < 1e-9)
-        #expect(other[1] == nil)
-        #expect(abs(try #require(other[2]) - 0.10) < 1e-9)
-        #expect(other[3] == 0)
-        // As a control it is a mean over the trial, negligible below a tenth of a core.
+    @Test func otherProgramsCPUIsTheMachinesUserCPULessTheEngines() throws {
+        // 2 CPUs, 1 s between slow readings: the machine spent 95 % of its time in user mode
+        // (1.9 cores) while the engine's utime grew by 1.8 s per s: others used 0.1 cores. The
+        // samples between slow readings (no machine figure) do not count.
+        func sample(_ second: Double, _ userFraction: Double?, utime: Double) -> [String: Double] {
+            var s = ["t_ns": second * 1e9, "utime_ms": utime]
+            s["sys_cpu_user_fraction"] = userFraction
+            return s
+        }
+        var trial = Self.trial(level: 0, label: "x", samples: [])
+        trial.samples = [
+            sample(0, 0.5, utime: 0), sample(0.5, nil, utime: 900), sample(1, 0.95, utime: 1800),
+            sample(2, 0.95, utime: 3600), sample(3, 0.95, utime: 5400),
+        ]
+        trial.onlineCPUs = 2
+        #expect(abs(try #require(trial.otherCPUCores(cpus: 2)) - 0.1) < 1e-9)
+        #expect(abs(try #require(trial.mechanism("system.other_cpu_cores")) - 0.1) < 1e-9)
+        // Rounding never gives negative CPU; too few readings give none.
+        #expect(trial.otherCPUCores(cpus: 1) == 0)
+        trial.samples = Array(trial.samples.prefix(2))
+        #expect(trial.otherCPUCores(cpus: 2) == nil)
+        // As a control it is negligible below a tenth of a core.
         var before = Self.trial(level: 0, label: "none", samples: [])
-        before.samples = [["sys_other_cpu_cores": 0.04], ["sys_other_cpu_cores": 0.06]]
+        before.samples = [sample(0, 0.9, utime: 0), sample(1, 0.9, utime: 1780), sample(2, 0.9, utime: 3560)]
         var after = Self.trial(level: 1, label: "128M", samples: [])
-        after.samples = [["sys_other_cpu_cores": 0.07]]
+        after.samples = [sample(0, 0.7, utime: 0), sample(1, 0.7, utime: 1340), sample(2, 0.7, utime: 2680)]
         let change = try #require(RunReport.change("system.other_cpu_cores", [before], [after]))
-        #expect(abs(change.before - 0.05) < 1e-9 && abs(change.after - 0.07) < 1e-9)
+        #expect(abs(change.before - 0.02) < 1e-9 && abs(change.after - 0.06) < 1e-9)
         #expect(change.isNegligible)
-        after.samples = [["sys_other_cpu_cores": 0.9]]  // a stressor on one core
+        // A stressor busy on one core is not.
+        after.samples = [sample(0, 0.7, utime: 0), sample(1, 0.7, utime: 400), sample(2, 0.7, utime: 800)]
         #expect(try #require(RunReport.change("system.other_cpu_cores", [before], [after])).isNegligible == false)
     }
 
