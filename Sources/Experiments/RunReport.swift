@@ -344,6 +344,42 @@ public enum RunReport {
 
     // MARK: Findings
 
+    /// For runs that sweep the scheduler (quickstart, batching): per workload (the other
+    /// settings), which scheduler gave the lowest TTFT p50, the lowest ITL p99 and the most
+    /// tokens/s, each with the figures of the others.
+    static func schedulerFindings(_ levels: [LevelSummary]) -> [String] {
+        func scheduler(_ level: LevelSummary) -> String? { level.settings.first { $0.key == "scheduler" }?.value }
+        func workload(_ level: LevelSummary) -> String {
+            let rest = level.settings.filter { $0.key != "scheduler" }.map { "\($0.key)=\($0.value)" }
+            return rest.isEmpty ? "the workload" : rest.joined(separator: " ")
+        }
+        var order: [String] = []
+        var groups: [String: [LevelSummary]] = [:]
+        for level in levels where scheduler(level) != nil {
+            let key = workload(level)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(level)
+        }
+        return order.compactMap { key -> String? in
+            let group = groups[key] ?? []
+            guard Set(group.compactMap(scheduler)).count >= 2 else { return nil }
+            func best(_ name: String, _ unit: String, lowest: Bool, _ value: (LevelSummary) -> Double?) -> String? {
+                let measured = group.compactMap { level in value(level).map { (scheduler(level) ?? "?", $0) } }
+                guard let top = lowest ? measured.min(by: { $0.1 < $1.1 }) : measured.max(by: { $0.1 < $1.1 })
+                else { return nil }
+                let others = measured.filter { $0.0 != top.0 }.map { "\($0.0) \(MetricUnit.number($0.1))" }
+                return "\(top.0) the \(lowest ? "lowest" : "highest") \(name) (\(MetricUnit.number(top.1))\(unit); "
+                    + others.joined(separator: ", ") + ")"
+            }
+            let parts = [
+                best("TTFT p50", " ms", lowest: true) { $0.ttft?.p50 },
+                best("ITL p99", " ms", lowest: true) { $0.itl?.p99 },
+                best("throughput", " tok/s", lowest: false) { $0.tokensPerSecond },
+            ].compactMap { $0 }
+            return parts.isEmpty ? nil : "Schedulers at \(key): " + parts.joined(separator: "; ") + "."
+        }
+    }
+
     static func findings(_ data: RunData, levels: [LevelSummary]) -> [String] {
         var findings: [String] = []
         let done = data.trials.filter { $0.status == "ok" }.count
@@ -361,6 +397,7 @@ public enum RunReport {
                     best.tokensPerSecond!,
                     worst.label, worst.tokensPerSecond!))
         }
+        findings += schedulerFindings(levels)
         for (trial, kind, detail) in data.events where kind == "oom_kill" {
             findings.append("Trial \(trial.map(String.init) ?? "-"): \(detail).")
         }

@@ -1,3 +1,5 @@
+import Analysis
+import Reporting
 import Testing
 
 @testable import Experiments
@@ -84,5 +86,38 @@ import Testing
 
     @Test func aRunWithoutProbeSamplesHasNoSystemTable() {
         #expect(RunReport.systemTable(byLevel: [(0, [Self.trial(level: 0, label: "a", samples: [])])]) == nil)
+    }
+}
+
+/// The study-specific answer of a scheduler sweep (quickstart, batching).
+@Suite struct SchedulerFindingsTests {
+    static func level(_ scheduler: String, concurrency: Int, ttft: Double, itl: Double, tokens: Double)
+        -> LevelSummary
+    {
+        LevelSummary(
+            label: "scheduler=\(scheduler) concurrency=\(concurrency)",
+            settings: [KeyValue("scheduler", scheduler), KeyValue("concurrency", "\(concurrency)")], trials: 2,
+            requests: 10, ttft: SampleSummary.of([ttft]), itl: SampleSummary.of([itl]), tokensPerSecond: tokens)
+    }
+
+    @Test func eachWorkloadNamesTheBestSchedulerForEachMetric() {
+        let findings = RunReport.schedulerFindings([
+            Self.level("single", concurrency: 8, ttft: 8860, itl: 14.3, tokens: 22.0),
+            Self.level("continuous", concurrency: 8, ttft: 3654, itl: 2080, tokens: 20.4),
+            Self.level("single", concurrency: 1, ttft: 279, itl: 15.9, tokens: 20.5),
+            Self.level("continuous", concurrency: 1, ttft: 236, itl: 14.4, tokens: 22.9),
+        ])
+        #expect(findings.count == 2)
+        #expect(
+            findings.first
+                == "Schedulers at concurrency=8: continuous the lowest TTFT p50 (3654 ms; single 8860); "
+                + "single the lowest ITL p99 (14.3 ms; continuous 2080); "
+                + "single the highest throughput (22 tok/s; continuous 20.4).")
+        #expect(findings.last?.hasPrefix("Schedulers at concurrency=1: continuous the lowest TTFT p50") == true)
+    }
+
+    @Test func aRunWithOneSchedulerHasNoSchedulerFindings() {
+        #expect(RunReport.schedulerFindings([Self.level("single", concurrency: 1, ttft: 1, itl: 1, tokens: 1)]).isEmpty)
+        #expect(RunReport.schedulerFindings([]).isEmpty)
     }
 }
