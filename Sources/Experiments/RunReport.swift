@@ -265,15 +265,20 @@ public enum RunReport {
         var loads: [Double] = []
         var latencies: [Double] = []
         var bySampler: [String: [Double]] = [:]
-        for (_, trials) in byLevel {
+        for (index, (_, trials)) in byLevel.enumerated() {
             let ok = trials.filter { $0.status == "ok" }
             let settings = Dictionary(trials[0].settings, uniquingKeysWith: { $1 })
             let p99s = ok.compactMap { Statistics.percentile($0.itl, 99) }
-            if let load = settings["background_load"].flatMap(Double.init), let mean = Statistics.mean(p99s) {
+            // The baseline (the first level) is the contention sweep's 0 % and the sampler sweep's
+            // greedy point: the sweeps' variants change only that one setting from it.
+            let load = settings["background_load"] ?? (index == 0 ? "0" : nil)
+            if let load = load.flatMap(Double.init), let mean = Statistics.mean(p99s) {
                 loads.append(load)
                 latencies.append(mean)
             }
-            if let sampler = settings["sampler"] { bySampler[sampler, default: []] += p99s }
+            if let sampler = settings["sampler"] ?? (index == 0 ? "greedy" : nil) {
+                bySampler[sampler, default: []] += p99s
+            }
         }
         let input = BoundedRealtimeInput(
             p99PerRepetition: baseline.compactMap { Statistics.percentile($0.itl, 99) },

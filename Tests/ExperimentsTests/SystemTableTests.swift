@@ -121,3 +121,34 @@ import Testing
         #expect(RunReport.schedulerFindings([]).isEmpty)
     }
 }
+
+/// The bounded-realtime criteria read the sweeps with the baseline as their first point.
+@Suite struct BoundedRealtimeReportTests {
+    @Test func theBaselineIsTheZeroLoadAndGreedyPoint() throws {
+        func level(_ index: Int, _ settings: [(String, String)], itlP99: [Double]) -> [RunData.TrialRow] {
+            itlP99.enumerated().map { repetition, p99 in
+                var row = RunData.TrialRow(
+                    index: index * 10 + repetition, level: index, repetition: repetition + 1, label: "l\(index)",
+                    settings: settings, status: "ok", failure: nil, benchRunId: nil, startedNs: 0, endedNs: 1)
+                row.itl = [p99 / 2, p99]
+                return row
+            }
+        }
+        let byLevel: [(key: Int, value: [RunData.TrialRow])] = [
+            (0, level(0, [], itlP99: [10, 10.2, 9.8])),
+            (1, level(1, [("background_load", "25")], itlP99: [12.5])),
+            (2, level(2, [("background_load", "50")], itlP99: [15])),
+            (3, level(3, [("background_load", "75")], itlP99: [17.5])),
+            (4, level(4, [("sampler", "top-k")], itlP99: [10, 10.1, 9.9])),
+        ]
+        let data = RunData(
+            name: "b", specYAML: "", specJSON: "", provenance: [:], startedAt: "", finishedAt: nil, status: "complete",
+            trials: byLevel.flatMap(\.value), events: [])
+        let criteria = RunReport.criteria(data, byLevel: byLevel)
+        let degradation = try #require(criteria.first { $0.requirement.contains("linear") })
+        #expect(degradation.figure.contains("4 points"))
+        #expect(degradation.passed)
+        let samplers = try #require(criteria.first { $0.requirement.contains("samplers") })
+        #expect(samplers.figure.contains("2 samplers"))
+    }
+}
