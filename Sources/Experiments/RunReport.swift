@@ -180,11 +180,11 @@ public enum RunReport {
     /// The (before, after) level indices the evidence section judges: the experiment's declared
     /// `comparisons` (a variant name stands for each of its matrix levels, paired in order), or
     /// the first level against each other level.
-    static func comparedLevels(_ spec: ExperimentSpec, present: [Int]) -> [(before: Int, after: Int)] {
+    static func comparedLevels(_ spec: ExperimentSpec, present: [Int]) -> [ComparedLevels] {
         let comparisons = spec.evidence?.comparisons ?? []
         guard !comparisons.isEmpty else {
             guard let first = present.first else { return [] }
-            return present.dropFirst().map { (first, $0) }
+            return present.dropFirst().map { ComparedLevels(before: first, after: $0) }
         }
         let levels = spec.levels
         func matching(_ name: String) -> [Int] {
@@ -194,12 +194,21 @@ public enum RunReport {
             }
         }
         return comparisons.flatMap { comparison in
-            zip(matching(comparison.before), matching(comparison.after)).map { (before: $0, after: $1) }
+            zip(matching(comparison.before), matching(comparison.after)).map {
+                ComparedLevels(before: $0, after: $1, mechanism: comparison.mechanism)
+            }
         }
     }
 
+    /// Two levels the evidence section compares, and the pair's own mechanism metrics if any.
+    struct ComparedLevels: Equatable {
+        var before: Int
+        var after: Int
+        var mechanism: [String]? = nil
+    }
+
     static func verdicts(
-        _ evidence: EvidenceSpec, pairs: [(before: Int, after: Int)], byLevel: [(key: Int, value: [RunData.TrialRow])]
+        _ evidence: EvidenceSpec, pairs: [ComparedLevels], byLevel: [(key: Int, value: [RunData.TrialRow])]
     ) -> [Verdict] {
         let trials = Dictionary(byLevel.map { ($0.key, $0.value.filter { $0.status == "ok" }) }, uniquingKeysWith: +)
         var verdicts: [Verdict] = []
@@ -212,7 +221,7 @@ public enum RunReport {
                 let samples = AppMetricSamples(
                     name: "\(app) (\(baseline[0].label) → \(treated[0].label))", unit: unit, statistic: statistic,
                     before: baseline.flatMap { $0[keyPath: values] }, after: treated.flatMap { $0[keyPath: values] })
-                guard let mechanismName = evidence.mechanism.first,
+                guard let mechanismName = (pair.mechanism ?? evidence.mechanism).first,
                     let mechanism = change(mechanismName, baseline, treated)
                 else { continue }
                 let controls = evidence.control.compactMap { change($0, baseline, treated) }
@@ -253,8 +262,8 @@ public enum RunReport {
             return MetricChange(name: name, unit: .cores, before: meanBefore, after: meanAfter, negligibleBelow: 0.1)
         }
         let unit: MetricUnit =
-            name.hasSuffix("_usec")
-            ? .microseconds : name.hasSuffix("_total") ? .microseconds : name.contains("bytes") ? .bytes : .count
+            name.hasSuffix("_usec") || name.hasSuffix("_total")
+            ? .microseconds : name.hasSuffix("_ms") ? .milliseconds : name.contains("bytes") ? .bytes : .count
         return MetricChange(name: name, unit: unit, before: meanBefore, after: meanAfter)
     }
 

@@ -128,20 +128,25 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
     /// first level against each other level.
     public var comparisons: [Comparison] = []
 
-    /// A before/after pair of levels.
+    /// A before/after pair of levels, optionally with its own mechanism metrics (when the pair
+    /// tests a different mechanism than the experiment's `mechanism` list, e.g. the prefix cache's
+    /// CPU time next to a CPU quota's throttling).
     public struct Comparison: Sendable, Codable, Equatable {
         public var before: String
         public var after: String
+        public var mechanism: [String]?
 
-        public init(before: String, after: String) {
+        public init(before: String, after: String, mechanism: [String]? = nil) {
             self.before = before
             self.after = after
+            self.mechanism = mechanism
         }
 
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.specContainer(allowed: ["before", "after"])
+            let c = try decoder.specContainer(allowed: ["before", "after", "mechanism"])
             before = try c.required("before")
             after = try c.required("after")
+            mechanism = try c.scalarList("mechanism")
         }
     }
 
@@ -193,6 +198,18 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
                 "\(path).app[\(index)]",
                 expected: "<ttft|itl|tpot|e2e|token_latency>.<p50|p90|p95|p99|max|mean>, tokens_per_s or errors",
                 got: metric)
+        }
+        for (index, comparison) in comparisons.enumerated() {
+            for (position, metric) in (comparison.mechanism ?? []).enumerated() where !Self.isSystemMetric(metric) {
+                throw SpecError.invalid(
+                    "\(path).comparisons[\(index)].mechanism[\(position)]",
+                    expected: "an OS metric <\(Self.namespaces.joined(separator: "|"))>.<name>", got: metric)
+            }
+            if comparison.mechanism?.isEmpty == true {
+                throw SpecError(
+                    code: .invalidValue, field: "\(path).comparisons[\(index)].mechanism",
+                    message: "expected at least one metric name (or leave it out)")
+            }
         }
         for (name, values) in [("mechanism", mechanism), ("control", control)] {
             for (index, metric) in values.enumerated() where !Self.isSystemMetric(metric) {

@@ -31,11 +31,29 @@ import Testing
                   - {name: cache-off, prefix_cache: off}
                   - {name: cache-on, prefix_cache: on}
                 \(Self.evidence),
-                  comparisons: [{before: threads-2, after: threads-1}, {before: cache-off, after: cache-on}]}
+                  comparisons: [{before: threads-2, after: threads-1},
+                                {before: cache-off, after: cache-on, mechanism: [process.utime_ms]}]}
                 """)
+        try spec.validate()
         let pairs = RunReport.comparedLevels(spec, present: [0, 1, 2, 3])
         #expect(pairs.map(\.before) == [0, 2])
         #expect(pairs.map(\.after) == [1, 3])
+        // The second pair is judged against its own mechanism, the first against the experiment's.
+        #expect(pairs.map(\.mechanism) == [nil, ["process.utime_ms"]])
+    }
+
+    @Test func aComparisonsMechanismMustBeAnOSMetric() throws {
+        let error = try #require(throws: SpecError.self) {
+            let spec = try ExperimentSpec.parse(
+                yaml: """
+                    name: bad
+                    engine: {kind: inferlab}
+                    variants: [{name: a}, {name: b, threads: 1}]
+                    \(Self.evidence), comparisons: [{before: a, after: b, mechanism: [ttft.p99]}]}
+                    """)
+            try spec.validate()
+        }
+        #expect(error.field == "evidence.comparisons[0].mechanism[0]")
     }
 
     @Test func aVariantNameStandsForEachOfItsMatrixLevelsInOrder() throws {
