@@ -144,8 +144,10 @@ extension RunData.TrialRow {
         let values = samples.compactMap { $0[key] }
         guard let first = values.first, let last = values.last else { return nil }
         if Self.gauges.contains(key) { return values.max() }
-        if key.hasSuffix("_cores") || key.hasSuffix("_fraction") { return values.reduce(0, +) / Double(values.count) }
-        if key.hasSuffix("_per_s") { return values.reduce(0, +) / Double(values.count) }
+        // Rates and shares: their mean over the trial.
+        if key.hasSuffix("_per_s") || key.hasSuffix("_cores") || key.hasSuffix("_fraction") {
+            return values.reduce(0, +) / Double(values.count)
+        }
         return last - first
     }
 
@@ -165,16 +167,9 @@ extension RunData.TrialRow {
         return max(0, userFraction * cpus - engine)
     }
 
-    /// The mean, largest and smallest value of one sample key, and the increase of a counter key
-    /// over the trial (samples without the key skipped).
-    func sampleMean(_ key: String) -> Double? { Statistics.mean(samples.compactMap { $0[key] }) }
-    func sampleMaximum(_ key: String) -> Double? { samples.compactMap { $0[key] }.max() }
+    /// The smallest value of one sample key (samples without it skipped), e.g. the model file's
+    /// lowest residency; `mechanism` gives gauges' largest.
     func sampleMinimum(_ key: String) -> Double? { samples.compactMap { $0[key] }.min() }
-    func counterIncrease(_ key: String) -> Double? {
-        let values = samples.compactMap { $0[key] }
-        guard let first = values.first, let last = values.last else { return nil }
-        return max(0, last - first)
-    }
 
     /// A pressure stall counter (`psi.io.some_total`) as the percentage of the sampled time stalled.
     func stallPercent(_ name: String) -> Double? {

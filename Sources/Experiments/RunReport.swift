@@ -244,21 +244,20 @@ public enum RunReport {
     }
 
     static func change(_ name: String, _ before: [RunData.TrialRow], _ after: [RunData.TrialRow]) -> MetricChange? {
-        if name.hasPrefix("psi."), name.hasSuffix("_total") {
-            // Pressure stall time as a share of the trial's wall time: trials differ in length, and
-            // a machine-wide stall below 1 % of the time explains no latency change.
-            let b = before.compactMap { $0.stallPercent(name) }
-            let a = after.compactMap { $0.stallPercent(name) }
-            guard let meanBefore = Statistics.mean(b), let meanAfter = Statistics.mean(a) else { return nil }
+        // Pressure stall time as a share of the trial's wall time: trials differ in length.
+        let isStall = name.hasPrefix("psi.") && name.hasSuffix("_total")
+        let value: (RunData.TrialRow) -> Double? = isStall ? { $0.stallPercent(name) } : { $0.mechanism(name) }
+        guard let meanBefore = Statistics.mean(before.compactMap(value)),
+            let meanAfter = Statistics.mean(after.compactMap(value))
+        else { return nil }
+        // Below these floors a control explains no latency change: a machine-wide stall under 1 %
+        // of the time, other programs using under a tenth of a core.
+        if isStall {
             return MetricChange(
                 name: name + " (share of time)", unit: .percent, before: meanBefore, after: meanAfter,
                 negligibleBelow: 1)
         }
-        let b = before.compactMap { $0.mechanism(name) }
-        let a = after.compactMap { $0.mechanism(name) }
-        guard let meanBefore = Statistics.mean(b), let meanAfter = Statistics.mean(a) else { return nil }
         if name == "system.other_cpu_cores" {
-            // Other processes using under a tenth of a core explain no latency change.
             return MetricChange(name: name, unit: .cores, before: meanBefore, after: meanAfter, negligibleBelow: 0.1)
         }
         let unit: MetricUnit =
@@ -320,18 +319,22 @@ public enum RunReport {
     static func systemTable(byLevel: [(key: Int, value: [RunData.TrialRow])]) -> ReportTable? {
         typealias Column = (name: String, value: ([RunData.TrialRow]) -> Double?)
         func mean(_ values: [Double]) -> Double? { Statistics.mean(values) }
+        /// The mean over a level's trials of an evidence metric (`RunData.TrialRow.mechanism`).
+        func metric(_ name: String) -> ([RunData.TrialRow]) -> Double? {
+            { trials in mean(trials.compactMap { $0.mechanism(name) }) }
+        }
         let columns: [Column] = [
-            ("peak RSS (MiB)", { $0.compactMap { $0.sampleMaximum("rss_bytes") }.max().map { $0 / 1_048_576 } }),
-            ("major faults", { mean($0.compactMap { $0.counterIncrease("majflt") }) }),
-            ("minor faults", { mean($0.compactMap { $0.counterIncrease("minflt") }) }),
-            ("ctx switches/s", { mean($0.compactMap { $0.sampleMean("ctxsw_per_s") }) }),
-            ("CPU cores", { mean($0.compactMap { $0.sampleMean("cpu_cores") }) }),
-            ("run-queue wait (ms/s)", { mean($0.compactMap { $0.sampleMean("runqueue_wait_ms_per_s") }) }),
-            ("other programs' CPU (cores)", { mean($0.compactMap { $0.otherCPUCores(cpus: $0.onlineCPUs) }) }),
+            ("peak RSS (MiB)", { $0.compactMap { $0.mechanism("process.rss") }.max().map { $0 / 1_048_576 } }),
+            ("major faults", metric("process.majflt")),
+            ("minor faults", metric("process.minflt")),
+            ("ctx switches/s", metric("process.ctxsw_per_s")),
+            ("CPU cores", metric("process.cpu_cores")),
+            ("run-queue wait (ms/s)", metric("process.runqueue_wait_ms_per_s")),
+            ("other programs' CPU (cores)", metric("system.other_cpu_cores")),
             ("CPU throttled (s)", { mean($0.compactMap { $0.cgroupThrottledUsec }).map { $0 / 1e6 } }),
             ("PSI cpu some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.cpu.some_total") }) }),
             ("PSI memory some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.memory.some_total") }) }),
-            ("disk read (MB/s)", { mean($0.compactMap { $0.sampleMean("disk_read_mb_per_s") }) }),
+            ("disk read (MB/s)", metric("disk.read_mb_per_s")),
             (
                 "model resident (min %)",
                 { $0.compactMap { $0.sampleMinimum("file_resident_fraction") }.min().map { $0 * 100 } }

@@ -45,10 +45,9 @@ struct WireRequest: Encodable {
             if let system = c.systemPrompt {
                 messages?.insert(CorpusEntry.Message(role: "system", content: system), at: 0)
             }
-        case .completions:
-            model = c.model
-            prompt = (c.systemPrompt.map { $0 + "\n\n" } ?? "") + entry.promptText
-        case .generate:
+        case .completions, .generate:
+            // `/generate` takes no model name.
+            model = c.api == .completions ? c.model : nil
             prompt = (c.systemPrompt.map { $0 + "\n\n" } ?? "") + entry.promptText
         }
         if c.stream, c.api != .generate { streamOptions = StreamOptions() }

@@ -25,8 +25,9 @@ public struct ProbeConfiguration: Sendable, Codable, Equatable {
     /// the system files (`/proc/vmstat`, `/proc/stat`, PSI, `/proc/diskstats`) and the cgroup's
     /// memory, limit and pressure files; the process's run and run-queue wait times are its
     /// threads' schedstat summed. Every sample reads the process's `stat` (faults, CPU ticks,
-    /// threads) and the cgroup's CPU counters (usage, throttling). Only the samples that take the slow readings carry them (with their
-    /// rates over the slow interval); the samples in between carry the fast fields alone. With
+    /// threads) and the cgroup's CPU counters (usage, throttling). Only the samples that take the
+    /// slow readings carry them (with their rates over the slow interval); the samples in between
+    /// carry the fast fields alone. With
     /// the default sampling interval every sample takes every reading; at 10 ms this keeps the
     /// probe's own CPU cost (and its output) down. 0 reads everything at every sample. The
     /// default is 100.

@@ -37,8 +37,8 @@ public struct ProcessExit: Sendable, Codable, Equatable {
 /// iterating. Timestamps are `MonotonicClock` nanoseconds; the first sample has no rates.
 ///
 /// Cost: every sample reads the process's `stat` and the cgroup's CPU counters; the slow
-/// readings (threads with their schedstat, status, io, system, cgroup memory) are taken at most every
-/// `slow_interval_ms` (100) and appear only in the samples that took them; the file's residency
+/// readings (threads with their schedstat, status, io, system, cgroup memory) are taken at most
+/// every `slow_interval_ms` (100) and appear only in the samples that took them; the file's residency
 /// is measured at most every `residency_interval_ms` (1000) and appears with the slow readings
 /// and when measured (see `ProbeConfiguration`). `make bench-probe` measures the cost at 10 ms.
 public struct ProbeSampler: Sendable {

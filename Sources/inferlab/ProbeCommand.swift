@@ -93,6 +93,7 @@ struct ProbeCommand: AsyncParsableCommand {
         let table = !json && isatty(STDOUT_FILENO) == 1
         if table { print(ProbeTable.header) }
         var count = 0
+        var rows = 0
         // JSONL goes out in one write per batch (every 50 ms at most), not one per sample.
         for await batch in sampler.batches() {
             buffer.removeAll(keepingCapacity: true)
@@ -101,8 +102,9 @@ struct ProbeCommand: AsyncParsableCommand {
                 buffer.append(UInt8(ascii: "\n"))
                 // The table shows the samples with the slow readings (RSS, context switches, system).
                 if table && (sample.pid == nil || sample.rssBytes != nil || sample.event == "exit") {
-                    if count > 0 && count % 40 == 0 { print(ProbeTable.header) }
+                    if rows > 0 && rows % 40 == 0 { print(ProbeTable.header) }
                     print(ProbeTable.row(sample))
+                    rows += 1
                 }
                 count += 1
             }

@@ -43,20 +43,26 @@ import Testing
     /// Every request of every recipe fits its sequence's share of the context, so no trial is
     /// full of 400s: the longest prompt of the workload's class (the corpus's `prompt_tokens`,
     /// plus a margin for the chat template and a system prompt) plus `max_tokens`.
-    @Test func everyRequestFitsItsSequenceContext() throws {
+    /// The frozen corpus's prompt lengths (`prompt_tokens`) by prompt class, and all of them
+    /// under `mixed`.
+    static func promptTokensByClass() throws -> [String: [Int]] {
         struct Entry: Decodable {
             var `class`: String?
             var prompt_tokens: Int?
         }
-        var longest: [String: Int] = [:]
+        var tokens: [String: [Int]] = [:]
         for line in try String(contentsOf: TestPaths.root.appendingPathComponent("data/prompts.jsonl"), encoding: .utf8)
             .split(separator: "\n")
         {
             let entry = try JSONDecoder().decode(Entry.self, from: Data(line.utf8))
-            let tokens = entry.prompt_tokens ?? 0
-            longest[entry.class ?? "", default: 0] = max(longest[entry.class ?? "", default: 0], tokens)
-            longest["mixed", default: 0] = max(longest["mixed", default: 0], tokens)
+            tokens[entry.class ?? "", default: []].append(entry.prompt_tokens ?? 0)
+            tokens["mixed", default: []].append(entry.prompt_tokens ?? 0)
         }
+        return tokens
+    }
+
+    @Test func everyRequestFitsItsSequenceContext() throws {
+        let longest = try Self.promptTokensByClass().mapValues { $0.max() ?? 0 }
         for file in Self.files {
             let spec = try ExperimentSpec.parse(yaml: String(contentsOf: file, encoding: .utf8))
             for trial in spec.trials() {
@@ -80,19 +86,7 @@ import Testing
     /// recipe 20. Checked against measured runs: batching with 16 requests per trial took 28 s
     /// per trial (estimate 25 s).
     @Test func recipesFitTheirTimeBudgets() throws {
-        struct Entry: Decodable {
-            var `class`: String?
-            var prompt_tokens: Int?
-        }
-        var tokens: [String: [Int]] = [:]
-        for line in try String(contentsOf: TestPaths.root.appendingPathComponent("data/prompts.jsonl"), encoding: .utf8)
-            .split(separator: "\n")
-        {
-            let entry = try JSONDecoder().decode(Entry.self, from: Data(line.utf8))
-            tokens[entry.class ?? "", default: []].append(entry.prompt_tokens ?? 0)
-            tokens["mixed", default: []].append(entry.prompt_tokens ?? 0)
-        }
-        let meanPrompt = tokens.mapValues { Double($0.reduce(0, +)) / Double(max($0.count, 1)) }
+        let meanPrompt = try Self.promptTokensByClass().mapValues { Double($0.reduce(0, +)) / Double(max($0.count, 1)) }
         for file in Self.files {
             let spec = try ExperimentSpec.parse(yaml: String(contentsOf: file, encoding: .utf8))
             let seconds = spec.trials().reduce(0.0) { total, trial in
