@@ -33,6 +33,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "InferLabCore", swiftSettings: strict),
         .target(
             name: "LlamaEngine",
@@ -47,7 +48,7 @@ let package = Package(
                 ])
             ]
         ),
-        .target(name: "SystemProbe", dependencies: ["InferLabCore"], swiftSettings: strict),
+        .target(name: "SystemProbe", dependencies: ["CLinux", "InferLabCore"], swiftSettings: strict),
         .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
@@ -110,7 +111,9 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "LlamaEngineTests", dependencies: ["LlamaEngine", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LlamaEngineTests", dependencies: ["LlamaEngine", "InferLabCore", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "SystemProbeTests", dependencies: ["SystemProbe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemSetupTests", dependencies: ["SystemSetup", "TestSupport"], swiftSettings: strict),

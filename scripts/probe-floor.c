@@ -8,7 +8,8 @@
 // Every sample: /proc/PID/stat, the cgroup's CPU counters (v1 cpuacct.usage and
 // cpu.stat, or v2 cpu.stat). Every SLOW_MS: status, io, each thread's stat and schedstat (the
 // task directory listed again), /proc/vmstat, /proc/stat, the three PSI files, /proc/diskstats and
-// the cgroup's other control files. Every RESIDENCY_MS: mincore over a mapping of MODEL_FILE.
+// the cgroup's other control files. Every RESIDENCY_MS: cachestat(2) over MODEL_FILE (mincore over a
+// mapping of it on a kernel without cachestat), as the probe.
 // Prints {"floor_cpu_s":..,"wall_s":..,"cpu_fraction_of_one_core":..,"samples":..} on stdout.
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -20,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,6 +144,7 @@ int main(int argc, char **argv) {
     long listed_threads = -1;
     long long start = now_ns(), last_slow = LLONG_MIN / 2, last_residency = LLONG_MIN / 2;
     long samples = 0;
+    int use_mincore = 0;
     char json[512];
     for (long tick = 0;; tick++) {
         long long t = now_ns();
@@ -185,7 +188,10 @@ int main(int argc, char **argv) {
         }
         if (mapping && t - last_residency + interval / 2 >= residency_interval) {
             last_residency = t;
-            mincore(mapping, info.st_size, vector);
+            struct { unsigned long long off, len; } range = {0, 0};
+            unsigned long long counts[5];
+            if (!use_mincore && syscall(451, model_fd, &range, counts, 0) != 0) use_mincore = 1;
+            if (use_mincore) mincore(mapping, info.st_size, vector);
         }
         int n = snprintf(json, sizeof(json),
             "{\"t_ns\":%lld,\"minflt\":%llu,\"majflt\":%llu,\"utime_ticks\":%llu,\"stime_ticks\":%llu,"

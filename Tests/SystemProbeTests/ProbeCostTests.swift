@@ -36,7 +36,7 @@ import TestSupport
         #expect(first > 0.9)  // just written
         fsync(fd)
         #expect(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0)
-        // Within the interval: the last measurement is repeated, mincore does not run.
+        // Within the interval: the last measurement is repeated, nothing is measured.
         #expect(monitor.fraction(at: t0 + 500_000_000) == first)
         #expect(monitor.measurements == 1)
         // Due: measured again, and the eviction shows.
@@ -49,6 +49,30 @@ import TestSupport
         let replaced = try #require(monitor.fraction(at: t0 + 3_000_000_000))
         #expect(replaced > 0.9)
         #expect(FileResidencyMonitor.residentCount([1, 0, 3, 2, 0x81]) == 3)
+    }
+
+    @Test func cachestatAndMincoreCountTheSamePages() throws {
+        let path = TestPaths.temporaryDirectory("probe-cachestat").appendingPathComponent("f").path
+        // Written a page at a time: the page cache then holds small folios, which a partial
+        // DONTNEED can drop (a single 4 MiB write may be cached in large folios it cannot).
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let page = [UInt8](repeating: 5, count: 4096)
+        for _ in 0..<1024 { #expect(write(fd, page, page.count) == page.count) }
+        fsync(fd)
+        // Evict the first quarter and the third: half the file stays cached.
+        #expect(posix_fadvise(fd, 0, 1 << 20, POSIX_FADV_DONTNEED) == 0)
+        #expect(posix_fadvise(fd, 2 << 20, 1 << 20, POSIX_FADV_DONTNEED) == 0)
+        let fast = FileResidencyMonitor(path: path, intervalMilliseconds: 0)
+        let slow = FileResidencyMonitor(path: path, intervalMilliseconds: 0)
+        slow.useMincore()
+        let byCachestat = try #require(fast.measure())
+        let byMincore = try #require(slow.measure())
+        #expect(fast.method == .cachestat)  // this kernel (6.18) has it
+        #expect(slow.method == .mincore)
+        #expect(abs(byCachestat - 0.5) < 0.01, "cachestat \(byCachestat), mincore \(byMincore)")
+        #expect(abs(byCachestat - byMincore) < 0.001)
     }
 
     @Test func residencyIntervalGrowsWithTheCostOfAMeasurement() throws {
