@@ -23,6 +23,8 @@ final class EngineLoop {
     private var reusesIdleStreams: Bool { cache.enabled && !context.options.unifiedKV }
     private var roundRobin = 0
     private var steps: UInt64 = 0
+    /// Seconds per token of recent steps, for `continuous`'s step-time target.
+    private var stepCost = StepCostModel()
 
     init(context: LlamaContext, configuration: EngineConfiguration, inbox: EngineInbox, published: SnapshotCell) {
         self.context = context
@@ -178,7 +180,10 @@ final class EngineLoop {
             prefilling = Array(prefilling[offset...] + prefilling[..<offset])
             roundRobin &+= 1
         }
-        let chunks = policy.prefillChunks(decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt })
+        let target = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
+        let chunks = policy.prefillChunks(
+            decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt },
+            promptLimit: stepCost.promptLimit(decoding: decoding.count, targetSeconds: target))
         for (sequence, chunk) in zip(prefilling, chunks) { sequence.chunk = chunk }
         // The batch holds each sequence's tokens in sequence-id order (`running` is kept in that
         // order, see `start`). With a KV stream per sequence llama.cpp splits a batch into
@@ -243,6 +248,7 @@ final class EngineLoop {
                 sequence.finishReason = .contextLimit
             }
         }
+        stepCost.observe(tokens: batch.count, seconds: Double(MonotonicClock.now() &- stepStart) / 1e9)
         for sequence in running where sequence.finishReason != nil { finish(sequence, error: nil) }
     }
 

@@ -17,6 +17,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sequences decoding at once (batch size of static/dynamic).") var maxSeqs = 8
     @Option(help: "Token budget of one continuous step (decode tokens + prompt chunks).") var batchTokens = 512
     @Option(help: "Batch window of static/dynamic, in milliseconds.") var batchWaitMs = 50
+    @Option(
+        help:
+            "continuous: longest step while streams decode, in ms; long prompts are prefilled in chunks that fit (0: no target)."
+    ) var stepTargetMs = 250
     @Option(help: "Total KV cells (shared by all sequences).") var ctx = 8192
     @Option(help: "Threads.") var threads = 2
     @Option(help: "Requests waiting before 429.") var maxQueue = 64
@@ -54,7 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
                 model: ModelOptions(mmap: !noMmap, mlock: mlock),
                 context: ContextOptions(contextLength: ctx, batchSize: max(2048, batchTokens), threads: threads),
                 scheduler: SchedulerConfiguration(
-                    kind: kind, maxSequences: maxSeqs, batchTokens: batchTokens, batchWaitMilliseconds: batchWaitMs),
+                    kind: kind, maxSequences: maxSeqs, batchTokens: batchTokens, batchWaitMilliseconds: batchWaitMs,
+                    stepTargetMilliseconds: stepTargetMs),
                 prefixCache: prefixCache == "on")
             try configuration.validate()
             _ = try ModelCatalog.resolve(model)  // a missing model is a usage error, before binding

@@ -1,5 +1,7 @@
 import Foundation
+import InferLabCore
 import LlamaEngine
+import Synchronization
 import Testing
 import TestSupport
 
@@ -89,6 +91,55 @@ struct EngineModelTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(freed, "the cancelled sequence still holds cells: \(engine.snapshot)")
+    }
+
+    /// With a step-time target, a long prompt that arrives while a stream decodes is prefilled in
+    /// many short steps and the stream keeps getting tokens; with none, it waits behind 512-token
+    /// steps (two seconds each on two cores). Counted in tokens, not timed: the cost model scales
+    /// the chunks to whatever this machine's speed is.
+    @Test func aStepTargetKeepsRunningStreamsFlowingDuringALongPrefill() async throws {
+        let model = try SharedModel.require()
+        // Over 16 tokens, so the running stream's own prefill teaches the cost model.
+        let story = try model.tokenize(
+            String(repeating: "Once upon a time there was a lighthouse by the sea. ", count: 4))
+        let long = Array(
+            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 100))
+                .prefix(1000))
+        try #require(story.count >= StepCostModel.minimumObservedTokens && long.count == 1000)
+        func streamTokensDuringPrefill(targetMilliseconds: Int) async throws -> Int {
+            var configuration = EngineConfiguration(context: ContextOptions(contextLength: 4096, threads: 2))
+            configuration.scheduler = SchedulerConfiguration(
+                kind: .continuous, maxSequences: 2, batchTokens: 512, stepTargetMilliseconds: targetMilliseconds)
+            let engine = try InferenceEngine(model: model, configuration: configuration)
+            defer { engine.shutdown() }
+            var running = GenerationRequest(id: "running", promptTokens: story, maxTokens: 1000)
+            running.ignoreEndOfGeneration = true
+            let times = Mutex<[UInt64]>([])
+            let (started, signal) = AsyncStream<Void>.makeStream()
+            let stream = Task {
+                for try await event in engine.generate(running) {
+                    guard case .token(let token) = event else { continue }
+                    if times.withLock({
+                        $0.append(token.time); return $0.count
+                    }) == 3 {
+                        signal.yield()
+                    }
+                }
+            }
+            for await _ in started { break }
+            let arrival = MonotonicClock.now()
+            var firstToken: UInt64 = 0
+            for try await event in engine.generate(GenerationRequest(id: "long", promptTokens: long, maxTokens: 1)) {
+                if case .token(let token) = event, firstToken == 0 { firstToken = token.time }
+            }
+            stream.cancel()
+            _ = await stream.result
+            return times.withLock { $0.filter { $0 > arrival && $0 < firstToken }.count }
+        }
+        let bounded = try await streamTokensDuringPrefill(targetMilliseconds: 250)
+        let unbounded = try await streamTokensDuringPrefill(targetMilliseconds: 0)
+        #expect(unbounded <= 3, "1000 prompt tokens in 512-token steps: 2 steps")
+        #expect(bounded >= 8, "the prompt was prefilled over \(bounded) steps of the running stream")
     }
 
     @Test func stopStringEndsGenerationWithoutEmittingIt() async throws {

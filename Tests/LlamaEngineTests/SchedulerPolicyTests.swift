@@ -1,3 +1,4 @@
+import Foundation
 import LlamaEngine
 import Testing
 
@@ -55,6 +56,48 @@ struct SchedulerPolicyTests {
         // Never more than the budget, never more than needed.
         let chunks = p.prefillChunks(decoding: 10, remaining: [7, 1000, 1000])
         #expect(chunks.reduce(0, +) <= 54 && chunks[0] <= 7)
+    }
+
+    @Test func aStepTimeLimitCutsContinuousPromptChunks() {
+        let p = policy(.continuous, budget: 512)
+        // 4 decoding sequences: the limit (not the 508-token budget) bounds the prompt tokens.
+        #expect(p.prefillChunks(decoding: 4, remaining: [2000], promptLimit: 40) == [40])
+        #expect(p.prefillChunks(decoding: 4, remaining: [2000, 10], promptLimit: 40) == [30, 10])
+        // A limit above the budget changes nothing; no limit is the budget alone.
+        #expect(p.prefillChunks(decoding: 4, remaining: [2000], promptLimit: 5000) == [508])
+        #expect(p.prefillChunks(decoding: 4, remaining: [2000]) == [508])
+        // Run-to-completion policies ignore it.
+        #expect(policy(.dynamic).prefillChunks(decoding: 1, remaining: [300], promptLimit: 40) == [300])
+    }
+
+    @Test func stepCostModelLearnsSecondsPerTokenAndTurnsATargetIntoALimit() {
+        var model = StepCostModel()
+        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.25) == nil)  // nothing observed yet
+        model.observe(tokens: 8, seconds: 0.05)  // too few tokens: its fixed cost would dominate
+        #expect(model.secondsPerToken == nil)
+        model.observe(tokens: 200, seconds: 1.0)  // 5 ms per token
+        #expect(model.secondsPerToken == 0.005)
+        // 250 ms fit 50 tokens, 4 of them decode tokens.
+        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.25) == 46)
+        // Nothing decoding or no target: no limit. Decoding alone over the target: the minimum chunk.
+        #expect(model.promptLimit(decoding: 0, targetSeconds: 0.25) == nil)
+        #expect(model.promptLimit(decoding: 4, targetSeconds: 0) == nil)
+        #expect(model.promptLimit(decoding: 60, targetSeconds: 0.25) == StepCostModel.minimumChunk)
+        // A slower step moves the estimate a quarter of the way.
+        model.observe(tokens: 100, seconds: 0.9)  // 9 ms per token
+        #expect(abs(model.secondsPerToken! - 0.006) < 1e-12)
+        model.observe(tokens: 100, seconds: .infinity)
+        #expect(abs(model.secondsPerToken! - 0.006) < 1e-12)
+    }
+
+    @Test func stepTargetIsValidatedAndDefaultsWhenAbsent() throws {
+        #expect(throws: EngineError.self) {
+            try SchedulerConfiguration(kind: .continuous, stepTargetMilliseconds: -1).validate()
+        }
+        let decoded = try JSONDecoder().decode(
+            SchedulerConfiguration.self, from: Data(#"{"scheduler":"dynamic","max_seqs":2}"#.utf8))
+        #expect(decoded == SchedulerConfiguration(kind: .dynamic, maxSequences: 2))
+        #expect(decoded.stepTargetMilliseconds == 250)
     }
 
     @Test func runToCompletionPrefillsInArrivalOrder() {

@@ -24,22 +24,38 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// How long `static` and `dynamic` wait for a batch to fill, in milliseconds.
     /// The default is 50; `static` uses `max(batchWaitMilliseconds, 1000)` unless set explicitly.
     public var batchWaitMilliseconds: Int = 50
+    /// For `continuous`: the longest a step that carries decode tokens should take, in
+    /// milliseconds; prompt chunks are cut to fit it (see `StepCostModel`), which bounds the gap
+    /// between two tokens of a running stream while a long prompt is prefilled. 0: no target, the
+    /// token budget alone. The default is 250.
+    public var stepTargetMilliseconds: Int = 250
 
     enum CodingKeys: String, CodingKey {
         case kind = "scheduler"
         case maxSequences = "max_seqs"
         case batchTokens = "batch_tokens"
         case batchWaitMilliseconds = "batch_wait_ms"
+        case stepTargetMilliseconds = "step_target_ms"
     }
 
     public init(
         kind: SchedulerKind = .continuous, maxSequences: Int = 8, batchTokens: Int = 512,
-        batchWaitMilliseconds: Int = 50
+        batchWaitMilliseconds: Int = 50, stepTargetMilliseconds: Int = 250
     ) {
         self.kind = kind
         self.maxSequences = maxSequences
         self.batchTokens = batchTokens
         self.batchWaitMilliseconds = batchWaitMilliseconds
+        self.stepTargetMilliseconds = stepTargetMilliseconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decodeIfPresent(SchedulerKind.self, forKey: .kind) ?? .continuous
+        maxSequences = try container.decodeIfPresent(Int.self, forKey: .maxSequences) ?? 8
+        batchTokens = try container.decodeIfPresent(Int.self, forKey: .batchTokens) ?? 512
+        batchWaitMilliseconds = try container.decodeIfPresent(Int.self, forKey: .batchWaitMilliseconds) ?? 50
+        stepTargetMilliseconds = try container.decodeIfPresent(Int.self, forKey: .stepTargetMilliseconds) ?? 250
     }
 
     /// Sequences that may run at once under this policy.
@@ -58,6 +74,11 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         }
         if batchWaitMilliseconds < 0 {
             throw EngineError(.invalidParameter, "batch_wait_ms must be >= 0", parameter: "batch_wait_ms")
+        }
+        if stepTargetMilliseconds < 0 {
+            throw EngineError(
+                .invalidParameter, "step_target_ms must be >= 0 (0: no target; got \(stepTargetMilliseconds))",
+                parameter: "step_target_ms")
         }
     }
 }

@@ -85,12 +85,14 @@ public struct SchedulerPolicy: Sendable, Equatable {
     /// - Parameters:
     ///   - decoding: sequences that take one decode token this step.
     ///   - remaining: prompt tokens still to process per prefilling sequence, in round-robin order.
+    ///   - promptLimit: for `continuous`, the most prompt tokens this step may carry to stay within
+    ///     the step-time target (`StepCostModel.promptLimit`); `nil`: the token budget alone.
     /// - Returns: tokens to take from each prefilling sequence this step (same order), possibly 0.
-    public func prefillChunks(decoding: Int, remaining: [Int]) -> [Int] {
+    public func prefillChunks(decoding: Int, remaining: [Int], promptLimit: Int? = nil) -> [Int] {
         let capacity = maxBatchTokens - decoding
         let budget: Int
         if configuration.kind == .continuous {
-            budget = min(capacity, max(configuration.batchTokens - decoding, 1))
+            budget = min(capacity, max(configuration.batchTokens - decoding, 1), promptLimit ?? .max)
         } else {
             budget = capacity
         }
