@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         help:
             "continuous: longest step while streams decode, in ms; long prompts are prefilled in chunks that fit (0: no target)."
-    ) var stepTargetMs = 250
+    ) var stepTargetMs = 500
     @Option(help: "Total KV cells (shared by all sequences).") var ctx = 8192
     @Option(help: "Threads.") var threads = 2
     @Option(help: "Requests waiting before 429.") var maxQueue = 64

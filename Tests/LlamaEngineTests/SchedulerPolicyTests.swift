@@ -97,7 +97,7 @@ struct SchedulerPolicyTests {
         let decoded = try JSONDecoder().decode(
             SchedulerConfiguration.self, from: Data(#"{"scheduler":"dynamic","max_seqs":2}"#.utf8))
         #expect(decoded == SchedulerConfiguration(kind: .dynamic, maxSequences: 2))
-        #expect(decoded.stepTargetMilliseconds == 250)
+        #expect(decoded.stepTargetMilliseconds == 500)
     }
 
     @Test func runToCompletionPrefillsInArrivalOrder() {

@@ -27,8 +27,8 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// For `continuous`: the longest a step that carries decode tokens should take, in
     /// milliseconds; prompt chunks are cut to fit it (see `StepCostModel`), which bounds the gap
     /// between two tokens of a running stream while a long prompt is prefilled. 0: no target, the
-    /// token budget alone. The default is 250.
-    public var stepTargetMilliseconds: Int = 250
+    /// token budget alone. The default is 500.
+    public var stepTargetMilliseconds: Int = 500
 
     enum CodingKeys: String, CodingKey {
         case kind = "scheduler"
@@ -40,7 +40,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
 
     public init(
         kind: SchedulerKind = .continuous, maxSequences: Int = 8, batchTokens: Int = 512,
-        batchWaitMilliseconds: Int = 50, stepTargetMilliseconds: Int = 250
+        batchWaitMilliseconds: Int = 50, stepTargetMilliseconds: Int = 500
     ) {
         self.kind = kind
         self.maxSequences = maxSequences
@@ -55,7 +55,7 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         maxSequences = try container.decodeIfPresent(Int.self, forKey: .maxSequences) ?? 8
         batchTokens = try container.decodeIfPresent(Int.self, forKey: .batchTokens) ?? 512
         batchWaitMilliseconds = try container.decodeIfPresent(Int.self, forKey: .batchWaitMilliseconds) ?? 50
-        stepTargetMilliseconds = try container.decodeIfPresent(Int.self, forKey: .stepTargetMilliseconds) ?? 250
+        stepTargetMilliseconds = try container.decodeIfPresent(Int.self, forKey: .stepTargetMilliseconds) ?? 500
     }
 
     /// Sequences that may run at once under this policy.
