@@ -25,6 +25,7 @@ final class EngineLoop {
     private var steps: UInt64 = 0
     /// Seconds per token of recent steps, for `continuous`'s step-time target.
     private var stepCost = StepCostModel()
+    private let stepTargetSeconds: Double
 
     init(context: LlamaContext, configuration: EngineConfiguration, inbox: EngineInbox, published: SnapshotCell) {
         self.context = context
@@ -36,6 +37,7 @@ final class EngineLoop {
         batch = Batch(capacity: context.options.batchSize)
         freeSequenceIds = (0..<Int32(configuration.sequenceIds)).reversed()
         cache = PrefixCache(minTokens: configuration.prefixCacheMinTokens, enabled: configuration.prefixCache)
+        stepTargetSeconds = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
     }
 
     func run() {
@@ -180,10 +182,9 @@ final class EngineLoop {
             prefilling = Array(prefilling[offset...] + prefilling[..<offset])
             roundRobin &+= 1
         }
-        let target = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
         let chunks = policy.prefillChunks(
             decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt },
-            promptLimit: stepCost.promptLimit(decoding: decoding.count, targetSeconds: target))
+            promptLimit: stepCost.promptLimit(decoding: decoding.count, targetSeconds: stepTargetSeconds))
         for (sequence, chunk) in zip(prefilling, chunks) { sequence.chunk = chunk }
         // The batch holds each sequence's tokens in sequence-id order (`running` is kept in that
         // order, see `start`). With a KV stream per sequence llama.cpp splits a batch into

@@ -15,12 +15,13 @@ extension FileResidency {
             regionCount: regionCount, tensors: table)
     }
 
-    /// The resident fraction alone (cheap enough to sample at 100 Hz for a 100 MB file).
-    /// A sampler uses `FileResidencyMonitor` instead, which keeps the mapping and rate-limits.
+    /// The resident fraction alone, measured once as `FileResidencyMonitor` does (`cachestat`,
+    /// or `mincore` where the kernel lacks it). A sampler keeps a monitor instead, which keeps
+    /// the file open and rate-limits.
     public static func residentFraction(path: String) throws -> Double {
-        let vector = try mincoreVector(path: path).vector
-        guard !vector.isEmpty else { return 0 }
-        return Double(FileResidencyMonitor.residentCount(vector)) / Double(vector.count)
+        if let fraction = FileResidencyMonitor(path: path, intervalMilliseconds: 0).measure() { return fraction }
+        throw ProbeError(
+            .unreadable, "cannot measure the residency of \(path): \(String(cString: strerror(errno))); check the path")
     }
 
     /// The page bitmap of a file.

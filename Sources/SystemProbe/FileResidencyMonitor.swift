@@ -78,8 +78,7 @@ final class FileResidencyMonitor {
         if method == .cachestat {
             var counts = inferlab_cachestat()
             if inferlab_cachestat(descriptor, 0, 0, &counts) == 0 {
-                let pages = (identity.size + ProcFS.pageSize - 1) / ProcFS.pageSize
-                return min(Double(counts.nr_cache) / Double(pages), 1)
+                return min(Double(counts.nr_cache) / Double(Self.pageCount(identity.size)), 1)
             }
             method = .mincore  // ENOSYS before Linux 6.5, EOPNOTSUPP on some file systems
         }
@@ -128,9 +127,12 @@ final class FileResidencyMonitor {
         }
         mapping = map
         mappedBytes = identity.size
-        vector = [UInt8](repeating: 0, count: (identity.size + ProcFS.pageSize - 1) / ProcFS.pageSize)
+        vector = [UInt8](repeating: 0, count: Self.pageCount(identity.size))
         return true
     }
+
+    /// Pages of a file of `bytes` bytes.
+    static func pageCount(_ bytes: Int) -> Int { (bytes + ProcFS.pageSize - 1) / ProcFS.pageSize }
 
     /// Measures with `mincore` from now on (as on a kernel without `cachestat`), for tests.
     func useMincore() { method = .mincore }

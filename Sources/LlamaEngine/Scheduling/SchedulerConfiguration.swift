@@ -49,13 +49,17 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
         self.stepTargetMilliseconds = stepTargetMilliseconds
     }
 
+    /// Absent keys keep their defaults (configurations written before a knob existed still decode).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        kind = try container.decodeIfPresent(SchedulerKind.self, forKey: .kind) ?? .continuous
-        maxSequences = try container.decodeIfPresent(Int.self, forKey: .maxSequences) ?? 8
-        batchTokens = try container.decodeIfPresent(Int.self, forKey: .batchTokens) ?? 512
-        batchWaitMilliseconds = try container.decodeIfPresent(Int.self, forKey: .batchWaitMilliseconds) ?? 50
-        stepTargetMilliseconds = try container.decodeIfPresent(Int.self, forKey: .stepTargetMilliseconds) ?? 500
+        self.init()
+        kind = try container.decodeIfPresent(SchedulerKind.self, forKey: .kind) ?? kind
+        maxSequences = try container.decodeIfPresent(Int.self, forKey: .maxSequences) ?? maxSequences
+        batchTokens = try container.decodeIfPresent(Int.self, forKey: .batchTokens) ?? batchTokens
+        batchWaitMilliseconds =
+            try container.decodeIfPresent(Int.self, forKey: .batchWaitMilliseconds) ?? batchWaitMilliseconds
+        stepTargetMilliseconds =
+            try container.decodeIfPresent(Int.self, forKey: .stepTargetMilliseconds) ?? stepTargetMilliseconds
     }
 
     /// Sequences that may run at once under this policy.
