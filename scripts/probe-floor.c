@@ -27,12 +27,20 @@
 
 static char buffer[1 << 16];
 
-static long read_all(int fd) {
+// One pread for a one-record seq_file (per-process and cgroup files, /proc/stat, PSI): it comes
+// whole, and reading on to end-of-file would regenerate it for nothing. Files of many records
+// (/proc/vmstat, /proc/diskstats) are read to end-of-file. As the probe's ProcFileCache.
+static long read_file(int fd, int many_records) {
     long total = 0, n;
-    while ((n = pread(fd, buffer + total, sizeof(buffer) - 1 - total, total)) > 0) total += n;
+    while ((n = pread(fd, buffer + total, sizeof(buffer) - 1 - total, total)) > 0) {
+        total += n;
+        if (!many_records) break;
+    }
     buffer[total > 0 ? total : 0] = 0;
     return total;
 }
+
+static long read_all(int fd) { return read_file(fd, 0); }
 
 static int open_ro(const char *path) { return open(path, O_RDONLY | O_CLOEXEC); }
 
@@ -123,9 +131,13 @@ int main(int argc, char **argv) {
     }
     const char *system_files[] = {"/proc/vmstat", "/proc/stat", "/proc/pressure/cpu", "/proc/pressure/memory",
         "/proc/pressure/io", "/proc/diskstats"};
+    int many_records[64] = {0};
     for (int i = 0; i < 6; i++) {
         int fd = open_ro(system_files[i]);
-        if (fd >= 0) slow_fds[slow_count++] = fd;
+        if (fd >= 0) {
+            many_records[slow_count] = i == 0 || i == 5;  // vmstat, diskstats
+            slow_fds[slow_count++] = fd;
+        }
     }
     snprintf(path, sizeof(path), "/proc/%d/status", pid);
     slow_fds[slow_count++] = open_ro(path);
@@ -163,7 +175,7 @@ int main(int argc, char **argv) {
         if (t - last_slow + interval / 2 >= slow_interval) {
             last_slow = t;
             for (int i = 0; i < slow_count; i++)
-                if (slow_fds[i] >= 0) read_all(slow_fds[i]);
+                if (slow_fds[i] >= 0) read_file(slow_fds[i], many_records[i]);
             // The task directory is listed again only when the thread count changed (as the probe).
             DIR *task = NULL;
             if (threads != listed_threads) {

@@ -58,7 +58,24 @@ final class JSONSink {
 
     func appendRaw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
-    func appendString(_ text: String) {
+    func appendString(_ text: String) { JSONBytes.appendString(text, to: &bytes) }
+
+    func appendInteger<I: FixedWidthInteger>(_ value: I) { JSONBytes.appendInteger(value, to: &bytes) }
+
+    func appendFloatingPoint<F: BinaryFloatingPoint & LosslessStringConvertible>(
+        _ value: F, codingPath: [any CodingKey]
+    ) throws { try JSONBytes.appendFloatingPoint(value, codingPath: codingPath, to: &bytes) }
+
+    func appendBool(_ value: Bool) { appendRaw(value ? "true" : "false") }
+
+    func appendNull() { appendRaw("null") }
+}
+
+/// How JSON spells strings and numbers, as bytes appended to a buffer: shared by
+/// `CompactJSONEncoder` and `JSONObjectWriter`, so both write the same text.
+public enum JSONBytes {
+    /// A quoted, escaped string.
+    @inlinable public static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             bytes.append(contentsOf: text.utf8)  // the common case: nothing to escape
@@ -85,22 +102,33 @@ final class JSONSink {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    func appendInteger<I: FixedWidthInteger>(_ value: I) { appendRaw(String(value)) }
+    /// Decimal digits written straight into the buffer (no `String` per number).
+    @inlinable public static func appendInteger<I: FixedWidthInteger>(_ value: I, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
+            var index = digits.count
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[index...]))
+        }
+    }
 
-    func appendFloatingPoint<F: BinaryFloatingPoint & LosslessStringConvertible>(
-        _ value: F, codingPath: [any CodingKey]
+    /// The shortest text that reads back as `value` (Swift's `description`, e.g. `1.0`); a
+    /// non-finite value throws `EncodingError.invalidValue`, as `JSONEncoder` does.
+    @inlinable public static func appendFloatingPoint<F: BinaryFloatingPoint & LosslessStringConvertible>(
+        _ value: F, codingPath: [any CodingKey], to bytes: inout [UInt8]
     ) throws {
         guard value.isFinite else {
             throw EncodingError.invalidValue(
                 value,
                 EncodingError.Context(codingPath: codingPath, debugDescription: "\(value) is not a valid JSON number"))
         }
-        appendRaw(value.description)
+        bytes.append(contentsOf: value.description.utf8)
     }
-
-    func appendBool(_ value: Bool) { appendRaw(value ? "true" : "false") }
-
-    func appendNull() { appendRaw("null") }
 }
 
 /// One level of nesting: what it opened, whether an element was written, and the nested

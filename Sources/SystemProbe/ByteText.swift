@@ -11,14 +11,17 @@ enum ByteText {
 
     /// Calls `body(bytes, start, end)` for each non-empty line (without its "\n").
     static func forEachLine(_ text: String, _ body: (Bytes, Int, Int) -> Void) {
-        withBytes(text) { bytes in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-                if end > start { body(bytes, start, end) }
-                start = end + 1
-            }
+        withBytes(text) { forEachLine(bytes: $0, body) }
+    }
+
+    /// Calls `body(bytes, start, end)` for each non-empty line of `bytes` (without its "\n").
+    static func forEachLine(bytes: Bytes, _ body: (Bytes, Int, Int) -> Void) {
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            if end > start { body(bytes, start, end) }
+            start = end + 1
         }
     }
 
@@ -63,6 +66,17 @@ enum ByteText {
         var index = 0
         while index < word.count {
             if bytes[start + index] != word[index] { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Whether `start..<end` holds exactly `word` (compared on its UTF-8 view: no array per word).
+    static func equal(_ bytes: Bytes, _ start: Int, _ end: Int, _ word: String) -> Bool {
+        guard end - start == word.utf8.count else { return false }
+        var index = start
+        for byte in word.utf8 {
+            if bytes[index] != byte { return false }
             index += 1
         }
         return true

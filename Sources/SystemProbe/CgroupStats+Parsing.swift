@@ -27,17 +27,47 @@ extension CgroupStats {
         return s
     }
 
-    private mutating func fillV2(_ files: [String: String]) {
-        if let text = files["cpu.stat"] {
-            let f = KeyedText.spaceSeparated(
-                text, keys: ["usage_usec", "user_usec", "system_usec", "nr_periods", "nr_throttled", "throttled_usec"])
-            usageMicroseconds = f["usage_usec"]
-            userMicroseconds = f["user_usec"]
-            systemMicroseconds = f["system_usec"]
-            nrPeriods = f["nr_periods"]
-            nrThrottled = f["nr_throttled"]
-            throttledMicroseconds = f["throttled_usec"]
+    /// The files of the CPU counters (usage and throttling), which a sampler reads at every
+    /// sample (v2 has them all in cpu.stat; v1 splits them between cpuacct.usage and cpu.stat).
+    public static let cpuFiles: Set<String> = ["cpu.stat", "cpuacct.usage"]
+
+    /// Fills the CPU counters from the bytes of one of `cpuFiles`: keys by name, straight from the
+    /// bytes, because the sampler does this at every sample. v2's cpu.stat holds usage, user,
+    /// system, periods and throttling in microseconds; v1's cpu.stat holds periods and throttling
+    /// in nanoseconds, and cpuacct.usage the usage in nanoseconds.
+    mutating func fillCPU(file: String, _ bytes: ByteText.Bytes) {
+        if file == "cpuacct.usage" {
+            let (start, end) = ByteText.trim(bytes, 0, bytes.count)
+            usageMicroseconds = ByteText.unsigned(bytes, start, end).map { $0 / 1000 }
+            return
         }
+        let nanoseconds = version == .v1
+        ByteText.forEachLine(bytes: bytes) { bytes, start, end in
+            var keyEnd = start
+            while keyEnd < end, bytes[keyEnd] != UInt8(ascii: " ") { keyEnd += 1 }
+            let (valueStart, valueEnd) = ByteText.trim(bytes, keyEnd, end)
+            guard let value = ByteText.unsigned(bytes, valueStart, valueEnd) else { return }
+            func key(_ name: String) -> Bool { ByteText.equal(bytes, start, keyEnd, name) }
+            if key("nr_periods") {
+                nrPeriods = value
+            } else if key("nr_throttled") {
+                nrThrottled = value
+            } else if nanoseconds {
+                if key("throttled_time") { throttledMicroseconds = value / 1000 }
+            } else if key("usage_usec") {
+                usageMicroseconds = value
+            } else if key("user_usec") {
+                userMicroseconds = value
+            } else if key("system_usec") {
+                systemMicroseconds = value
+            } else if key("throttled_usec") {
+                throttledMicroseconds = value
+            }
+        }
+    }
+
+    private mutating func fillV2(_ files: [String: String]) {
+        if let text = files["cpu.stat"] { ByteText.withBytes(text) { fillCPU(file: "cpu.stat", $0) } }
         if let text = files["cpu.max"] {
             let parts = text.split(separator: " ", omittingEmptySubsequences: true).map { $0.trimmingSpaces() }
             if parts.count >= 2, let period = UInt64(parts[1]) {
@@ -74,15 +104,11 @@ extension CgroupStats {
     }
 
     private mutating func fillV1(_ files: [String: String]) {
-        usageMicroseconds = KeyedText.number(files["cpuacct.usage"]).map { $0 / 1000 }
+        for name in Self.cpuFiles {
+            if let text = files[name] { ByteText.withBytes(text) { fillCPU(file: name, $0) } }
+        }
         userMicroseconds = KeyedText.number(files["cpuacct.usage_user"]).map { $0 / 1000 }
         systemMicroseconds = KeyedText.number(files["cpuacct.usage_sys"]).map { $0 / 1000 }
-        if let text = files["cpu.stat"] {
-            let f = KeyedText.spaceSeparated(text, keys: ["nr_periods", "nr_throttled", "throttled_time"])
-            nrPeriods = f["nr_periods"]
-            nrThrottled = f["nr_throttled"]
-            throttledMicroseconds = f["throttled_time"].map { $0 / 1000 }
-        }
         let period = KeyedText.number(files["cpu.cfs_period_us"])
         cpuPeriodMicroseconds = period
         if let text = files["cpu.cfs_quota_us"], let quota = Int64(text.trimmingSpaces()), let period {

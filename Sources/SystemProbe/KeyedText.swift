@@ -9,13 +9,12 @@ enum KeyedText {
     /// value is not an unsigned integer are skipped. With `keys`, only those keys are returned.
     static func spaceSeparated(_ text: String, keys: [String]? = nil) -> [String: UInt64] {
         var result: [String: UInt64] = [:]
-        let wanted = keys.map { $0.map { Array($0.utf8) } }
         ByteText.forEachLine(text) { bytes, start, end in
             let keyStart = ByteText.skipSpaces(bytes, start, end)
             var keyEnd = keyStart
             while keyEnd < end, bytes[keyEnd] != UInt8(ascii: " ") { keyEnd += 1 }
             guard keyEnd > keyStart, keyEnd < end else { return }
-            if let wanted, !wanted.contains(where: { ByteText.equal(bytes, keyStart, keyEnd, $0) }) { return }
+            if let keys, !keys.contains(where: { ByteText.equal(bytes, keyStart, keyEnd, $0) }) { return }
             let (valueStart, valueEnd) = ByteText.trim(bytes, keyEnd, end)
             guard let value = ByteText.unsigned(bytes, valueStart, valueEnd) else { return }
             result[ByteText.string(bytes, keyStart, keyEnd)] = value
@@ -43,12 +42,11 @@ enum KeyedText {
     /// With `keys`, only those keys are returned.
     static func colonSeparated(_ text: String, keys: [String]? = nil) -> [String: String] {
         var result: [String: String] = [:]
-        let wanted = keys.map { $0.map { Array($0.utf8) } }
         ByteText.forEachLine(text) { bytes, start, end in
             var colon = start
             while colon < end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
             guard colon < end else { return }
-            if let wanted, !wanted.contains(where: { ByteText.equal(bytes, start, colon, $0) }) { return }
+            if let keys, !keys.contains(where: { ByteText.equal(bytes, start, colon, $0) }) { return }
             let (valueStart, valueEnd) = ByteText.trim(bytes, colon + 1, end)
             result[ByteText.string(bytes, start, colon)] = ByteText.string(bytes, valueStart, valueEnd)
         }
@@ -77,7 +75,10 @@ enum KeyedText {
     /// A single number file ("123\n"); "max" reads as `nil` through `limit`.
     static func number(_ text: String?) -> UInt64? {
         guard let text else { return nil }
-        return UInt64(text.trimmingSpaces())
+        return ByteText.withBytes(text) { bytes in
+            let (start, end) = ByteText.trim(bytes, 0, bytes.count)
+            return ByteText.unsigned(bytes, start, end)
+        }
     }
 
     /// A limit file: "max" (v2) or a value at or above 2^62 (v1's unlimited) is `nil`.

@@ -49,7 +49,7 @@ final class ProbeReader {
         s.slowFresh = fresh
         if let pid = configuration.pid, let paths = processPaths {
             s.pid = pid
-            s.stat = files.read(paths.stat).flatMap { try? ProcessStat.parse($0) }
+            s.stat = files.withBytes(paths.stat) { try? ProcessStat.parse(bytes: $0) } ?? nil
             if let stat = s.stat {
                 if fresh {
                     s.status = files.read(paths.status).map(ProcessStatus.parse)
@@ -70,24 +70,31 @@ final class ProbeReader {
             }
         }
         if configuration.includeSystem, fresh {
-            s.vmstat = files.read("/proc/vmstat").map(VMStat.parse)
+            s.vmstat = files.read("/proc/vmstat", manyRecords: true).map(VMStat.parse)
             s.cpu = files.read("/proc/stat").flatMap { try? CPUTimes.parse($0) }
             s.pressureCPU = files.read("/proc/pressure/cpu").map(Pressure.parse)
             s.pressureMemory = files.read("/proc/pressure/memory").map(Pressure.parse)
             s.pressureIO = files.read("/proc/pressure/io").map(Pressure.parse)
-            if let text = files.read("/proc/diskstats") {
+            if let text = files.read("/proc/diskstats", manyRecords: true) {
                 let disks = DiskStat.wholeDisks(DiskStat.parse(text))
                 s.disk = DiskStat.sum(disks)
                 s.diskCount = disks.count
             }
         }
         if let cgroup {
-            // Between slow readings only the CPU counters: one or two small files, not all twelve.
-            var texts: [String: String] = [:]
-            for file in resolvedCgroupFiles(cgroup) where fresh || file.fast {
-                texts[file.name] = files.read(file.path)
+            if fresh {
+                var texts: [String: String] = [:]
+                for file in resolvedCgroupFiles(cgroup) { texts[file.name] = files.read(file.path) }
+                s.cgroup = CgroupStats.parse(version: cgroup.version, path: cgroup.path, files: texts)
+            } else {
+                // Between slow readings only the CPU counters: one or two small files, not all
+                // twelve, parsed from their bytes.
+                var stats = CgroupStats(version: cgroup.version, path: cgroup.path)
+                for file in resolvedCgroupFiles(cgroup) where file.fast {
+                    files.withBytes(file.path) { stats.fillCPU(file: file.name, $0) }
+                }
+                s.cgroup = stats
             }
-            s.cgroup = CgroupStats.parse(version: cgroup.version, path: cgroup.path, files: texts)
         }
         if let residency {
             let measurements = residency.measurements
@@ -100,16 +107,13 @@ final class ProbeReader {
         return s
     }
 
-    /// The cgroup files read at every sample (CPU usage and throttling); the others are slow.
-    static let fastCgroupFiles: Set<String> = ["cpu.stat", "cpuacct.usage"]
-
     /// Each control file of the cgroup in the first directory that has it.
     private func resolvedCgroupFiles(_ cgroup: CgroupTarget) -> [(name: String, path: String, fast: Bool)] {
         if let cgroupFiles { return cgroupFiles }
         var resolved: [(name: String, path: String, fast: Bool)] = []
         for name in CgroupStats.fileNames(for: cgroup.version) {
             for directory in cgroup.directories where ProcFS.exists(directory + "/" + name) {
-                resolved.append((name, directory + "/" + name, Self.fastCgroupFiles.contains(name)))
+                resolved.append((name, directory + "/" + name, CgroupStats.cpuFiles.contains(name)))
                 break
             }
         }
@@ -150,8 +154,8 @@ final class ProbeReader {
                     threadPaths[tid] = made
                     return made
                 }()
-            let sched = files.read(paths.schedstat).flatMap { try? SchedStat.parse($0) }
-            let stat = sched == nil ? nil : files.read(paths.stat).flatMap { try? ProcessStat.parse($0) }
+            let sched = files.withBytes(paths.schedstat) { try? SchedStat.parse(bytes: $0) } ?? nil
+            let stat = sched == nil ? nil : files.withBytes(paths.stat) { try? ProcessStat.parse(bytes: $0) } ?? nil
             guard let sched, let stat else {
                 files.forget(prefix: paths.base)
                 threadPaths[tid] = nil

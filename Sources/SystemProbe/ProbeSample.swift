@@ -223,7 +223,7 @@ public struct ProbeSample: Sendable, Codable, Equatable {
         self.event = event
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case tNs = "t_ns"
         case elapsedMs = "elapsed_ms"
         case intervalMs = "interval_ms"

@@ -84,44 +84,58 @@ public struct ProbeSampler: Sendable {
     public func samples() -> AsyncStream<ProbeSample> {
         AsyncStream(bufferingPolicy: .bufferingNewest(4096)) { continuation in
             let stop = start(
+                deliveryMilliseconds: Self.deliveryMilliseconds,
                 deliver: { batch in for item in batch { continuation.yield(item) } },
                 finish: { continuation.finish() })
             continuation.onTermination = { _ in stop.flag.store(true, ordering: .relaxed) }
         }
     }
 
-    /// The samples of `samples()` in the batches the sampler hands over (one element per
-    /// `deliveryMilliseconds`): one wake-up of the consumer per batch instead of per sample, for a
-    /// consumer at 100 Hz that writes them out. At most 1024 unconsumed batches are buffered.
-    public func batches() -> AsyncStream<[ProbeSample]> {
+    /// The samples of `samples()` in the batches the sampler hands over, at most one every
+    /// `deliveryMilliseconds` (default `Self.deliveryMilliseconds`): one wake-up of the consumer
+    /// per batch instead of per sample, for a consumer at 100 Hz that writes them out (a consumer
+    /// that only writes a file can take them less often: each wake-up costs a futex and two context
+    /// switches). At most 1024 unconsumed batches are buffered.
+    public func batches(deliveryMilliseconds: Double = Self.deliveryMilliseconds) -> AsyncStream<[ProbeSample]> {
         AsyncStream(bufferingPolicy: .bufferingNewest(1024)) { continuation in
-            let stop = start(deliver: { continuation.yield($0) }, finish: { continuation.finish() })
+            let stop = start(
+                deliveryMilliseconds: deliveryMilliseconds, deliver: { continuation.yield($0) },
+                finish: { continuation.finish() })
             continuation.onTermination = { _ in stop.flag.store(true, ordering: .relaxed) }
         }
     }
 
     /// Starts the sampling thread; it hands batches to `deliver` and calls `finish` at the end.
     private func start(
-        deliver: @escaping @Sendable ([ProbeSample]) -> Void, finish: @escaping @Sendable () -> Void
+        deliveryMilliseconds: Double, deliver: @escaping @Sendable ([ProbeSample]) -> Void,
+        finish: @escaping @Sendable () -> Void
     ) -> SamplerStopFlag {
         let sampler = self
         let stop = SamplerStopFlag()
         let thread = Thread {
             // Hand samples over in batches at most every `deliveryMilliseconds`: each hand-over
             // wakes the consumer's task (a futex wake and two context switches, ~100 us under
-            // load), which at 10 ms cost as much as the sampling itself.
+            // load), which at 10 ms cost as much as the sampling itself. The snapshots are turned
+            // into samples at hand-over too, in one warm pass, so that a 10 ms tick only reads
+            // and parses (each tick wakes on a CPU the engine keeps busy, with cold caches: the
+            // less code it runs, the less it costs).
             var gate = IntervalGate(
-                intervalMilliseconds: Self.deliveryMilliseconds,
+                intervalMilliseconds: deliveryMilliseconds,
                 samplingMilliseconds: sampler.configuration.intervalMilliseconds)
-            var pending: [ProbeSample] = []
-            sampler.loop(stop: stop) { sample in
-                pending.append(sample)
-                if gate.take(MonotonicClock.now()) || sample.event == "exit" {
-                    deliver(pending)
-                    pending.removeAll(keepingCapacity: true)
-                }
+            var pending: [ProbeSnapshot] = []
+            var deriver = SampleDeriver(start: MonotonicClock.now())
+            func handOver(exit: ProbeSnapshot? = nil) {
+                var batch = pending.map { deriver.sample($0) }
+                if let exit { batch.append(sampler.exitSample(exit, after: deriver)) }
+                pending.removeAll(keepingCapacity: true)
+                if !batch.isEmpty { deliver(batch) }
             }
-            if !pending.isEmpty { deliver(pending) }
+            sampler.loop(stop: stop, start: deriver.start) { snapshot, exited in
+                if exited { return handOver(exit: snapshot) }  // an exit sample is delivered at once
+                pending.append(snapshot)
+                if gate.take(snapshot.timeNanoseconds) { handOver() }
+            }
+            handOver()
             finish()
         }
         thread.name = "inferlab-probe"
@@ -139,26 +153,20 @@ public struct ProbeSampler: Sendable {
         return ProbeSample.derive(reader.snapshot(), previous: nil, start: start, ticksPerSecond: ProcFS.ticksPerSecond)
     }
 
-    private func loop(stop: SamplerStopFlag, _ emit: (ProbeSample) -> Void) {
+    /// Takes a snapshot every interval and hands it to `emit`; the last one has `exited` set
+    /// when the process is gone or a zombie.
+    private func loop(stop: SamplerStopFlag, start: UInt64, _ emit: (ProbeSnapshot, _ exited: Bool) -> Void) {
         let reader = ProbeReader(configuration: configuration, cgroup: cgroup)
-        let start = MonotonicClock.now()
         let interval = UInt64(configuration.intervalMilliseconds * 1e6)
         let end = configuration.durationSeconds.map { start + UInt64($0 * 1e9) }
-        var previous: ProbeSnapshot?
-        var previousSlow: ProbeSnapshot?
         var tick: UInt64 = 0
         while !stop.flag.load(ordering: .relaxed) {
             let now = reader.snapshot()
             if configuration.pid != nil, now.stat == nil || now.stat?.state == "Z" {
-                emit(exitSample(now, previous: previous, previousSlow: previousSlow, start: start))
+                emit(now, true)
                 return
             }
-            emit(
-                ProbeSample.derive(
-                    now, previous: previous, previousSlow: previousSlow, start: start,
-                    ticksPerSecond: ProcFS.ticksPerSecond))
-            previous = now
-            if now.slowFresh { previousSlow = now }
+            emit(now, false)
             tick += 1
             let deadline = start + tick * interval
             if let end, deadline > end { return }
@@ -171,22 +179,22 @@ public struct ProbeSampler: Sendable {
         }
     }
 
-    private func exitSample(
-        _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, start: UInt64
-    ) -> ProbeSample {
+    /// The last sample of a process that is gone: the final counters, `event == "exit"` and how
+    /// it ended when that can be known. `deriver` has seen every snapshot before `now`.
+    private func exitSample(_ now: ProbeSnapshot, after deriver: SampleDeriver) -> ProbeSample {
         var last = now
         // Keep the final process counters when the process is gone (the slow ones as last read).
-        if last.stat == nil, let previous {
+        if last.stat == nil, let previous = deriver.previous {
             last.stat = previous.stat
             last.sched = previous.sched
         }
         if last.status == nil {
-            last.status = previousSlow?.status
-            last.io = previousSlow?.io
+            last.status = deriver.previousSlow?.status
+            last.io = deriver.previousSlow?.io
         }
         last.threads = nil
-        var sample = ProbeSample.derive(
-            last, previous: previous, previousSlow: previousSlow, start: start, ticksPerSecond: ProcFS.ticksPerSecond)
+        var final = deriver
+        var sample = final.sample(last)
         sample.event = "exit"
         sample.state = "X"
         var exit = processExit?()
@@ -195,6 +203,24 @@ public struct ProbeSampler: Sendable {
         }
         sample.exitStatus = exit?.status
         sample.exitSignal = exit?.signal
+        return sample
+    }
+}
+
+/// Turns a sampler's snapshots into samples, in order: the fast rates over the snapshot before,
+/// the slow ones over the snapshot of the slow readings before.
+struct SampleDeriver {
+    let start: UInt64
+    private(set) var previous: ProbeSnapshot?
+    private(set) var previousSlow: ProbeSnapshot?
+
+    init(start: UInt64) { self.start = start }
+
+    mutating func sample(_ now: ProbeSnapshot) -> ProbeSample {
+        let sample = ProbeSample.derive(
+            now, previous: previous, previousSlow: previousSlow, start: start, ticksPerSecond: ProcFS.ticksPerSecond)
+        previous = now
+        if now.slowFresh { previousSlow = now }
         return sample
     }
 }

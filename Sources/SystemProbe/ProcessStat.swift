@@ -32,42 +32,51 @@ public struct ProcessStat: Sendable, Codable, Equatable {
         case startTimeTicks = "start_time_ticks", exitCode = "exit_code"
     }
 
+    /// The fields `parse` keeps (numbered as in proc(5)), and for each field number up to 52 its
+    /// slot among them (-1: not kept).
+    private static let wantedFields = [3, 10, 12, 14, 15, 20, 22, 39, 52]
+    private static let slots: [Int] = (0...52).map { wantedFields.firstIndex(of: $0) ?? -1 }
+
     /// Parses the one line of a stat file (byte by byte: threads are parsed at every sample).
     public static func parse(_ text: String) throws -> ProcessStat {
-        try ByteText.withBytes(text) { bytes in
-            let lparen = UInt8(ascii: "("), rparen = UInt8(ascii: ")")
-            var open = 0
-            while open < bytes.count, bytes[open] != lparen { open += 1 }
-            var close = bytes.count - 1
-            while close > open, bytes[close] != rparen { close -= 1 }
-            let (pidStart, pidEnd) = ByteText.trim(bytes, 0, min(open, bytes.count))
-            guard open < bytes.count, close > open, let rawPid = ByteText.signed(bytes, pidStart, pidEnd),
-                let pid = Int32(exactly: rawPid)
-            else { throw ProbeError(.malformed, "a /proc stat line has no 'pid (comm)' prefix") }
-            // Fields 3... after the last ')'; keep the ranges of the ones read.
-            let wanted = [3, 10, 12, 14, 15, 20, 22, 39, 52]
-            var ranges = [(Int, Int)?](repeating: nil, count: wanted.count)
-            var number = 3
-            ByteText.forEachToken(bytes, close + 1, bytes.count) { start, end in
-                if let slot = wanted.firstIndex(of: number) { ranges[slot] = (start, end) }
-                number += 1
-                return number <= 52
-            }
-            func range(_ n: Int) -> (Int, Int)? { ranges[wanted.firstIndex(of: n)!] }
-            func value(_ n: Int) throws -> UInt64 {
-                guard let (start, end) = range(n), let value = ByteText.unsigned(bytes, start, end) else {
-                    throw ProbeError(.malformed, "field \(n) of a /proc stat line is missing or not a number")
-                }
-                return value
-            }
-            let processor = range(39).flatMap { ByteText.signed(bytes, $0.0, $0.1) }.flatMap { Int(exactly: $0) }
-            let exitCode = range(52).flatMap { ByteText.signed(bytes, $0.0, $0.1) }.flatMap { Int32(exactly: $0) }
-            return ProcessStat(
-                pid: pid, comm: ByteText.string(bytes, open + 1, close),
-                state: range(3).map { ByteText.string(bytes, $0.0, $0.1) } ?? "?", minflt: try value(10),
-                majflt: try value(12), utimeTicks: try value(14), stimeTicks: try value(15),
-                numThreads: Int(try value(20)), startTimeTicks: try value(22), processor: processor, exitCode: exitCode)
+        try ByteText.withBytes(text, parse(bytes:))
+    }
+
+    /// Parses the bytes of a stat file (the sampler's path: no `String` of the whole line).
+    static func parse(bytes: ByteText.Bytes) throws -> ProcessStat {
+        let lparen = UInt8(ascii: "("), rparen = UInt8(ascii: ")")
+        var open = 0
+        while open < bytes.count, bytes[open] != lparen { open += 1 }
+        var close = bytes.count - 1
+        while close > open, bytes[close] != rparen { close -= 1 }
+        let (pidStart, pidEnd) = ByteText.trim(bytes, 0, min(open, bytes.count))
+        guard open < bytes.count, close > open, let rawPid = ByteText.signed(bytes, pidStart, pidEnd),
+            let pid = Int32(exactly: rawPid)
+        else { throw ProbeError(.malformed, "a /proc stat line has no 'pid (comm)' prefix") }
+        // Fields 3... after the last ')'; keep the ranges of the ones read.
+        let wanted = Self.wantedFields
+        var ranges = [(Int, Int)?](repeating: nil, count: wanted.count)
+        var number = 3
+        ByteText.forEachToken(bytes, close + 1, bytes.count) { start, end in
+            let slot = Self.slots[number]
+            if slot >= 0 { ranges[slot] = (start, end) }
+            number += 1
+            return number <= 52
         }
+        func range(_ n: Int) -> (Int, Int)? { ranges[Self.slots[n]] }
+        func value(_ n: Int) throws -> UInt64 {
+            guard let (start, end) = range(n), let value = ByteText.unsigned(bytes, start, end) else {
+                throw ProbeError(.malformed, "field \(n) of a /proc stat line is missing or not a number")
+            }
+            return value
+        }
+        let processor = range(39).flatMap { ByteText.signed(bytes, $0.0, $0.1) }.flatMap { Int(exactly: $0) }
+        let exitCode = range(52).flatMap { ByteText.signed(bytes, $0.0, $0.1) }.flatMap { Int32(exactly: $0) }
+        return ProcessStat(
+            pid: pid, comm: ByteText.string(bytes, open + 1, close),
+            state: range(3).map { ByteText.string(bytes, $0.0, $0.1) } ?? "?", minflt: try value(10),
+            majflt: try value(12), utimeTicks: try value(14), stimeTicks: try value(15),
+            numThreads: Int(try value(20)), startTimeTicks: try value(22), processor: processor, exitCode: exitCode)
     }
 }
 
@@ -96,9 +105,29 @@ public struct SchedStat: Sendable, Codable, Equatable {
 
     /// Parses the three numbers of a schedstat file.
     public static func parse(_ text: String) throws -> SchedStat {
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
-        guard parts.count >= 3 else { throw ProbeError(.malformed, "a schedstat file has fewer than 3 numbers") }
-        return SchedStat(runNanoseconds: parts[0], waitNanoseconds: parts[1], timeslices: parts[2])
+        try ByteText.withBytes(text, parse(bytes:))
+    }
+
+    /// Parses the bytes of a schedstat file.
+    static func parse(bytes: ByteText.Bytes) throws -> SchedStat {
+        let parts: (UInt64, UInt64, UInt64)? = {
+            var values: (UInt64?, UInt64?, UInt64?)
+            var count = 0
+            ByteText.forEachToken(bytes, 0, bytes.count) { start, end in
+                let value = ByteText.unsigned(bytes, start, end)
+                switch count {
+                case 0: values.0 = value
+                case 1: values.1 = value
+                default: values.2 = value
+                }
+                count += 1
+                return count < 3
+            }
+            guard let run = values.0, let wait = values.1, let slices = values.2 else { return nil }
+            return (run, wait, slices)
+        }()
+        guard let parts else { throw ProbeError(.malformed, "a schedstat file does not start with 3 numbers") }
+        return SchedStat(runNanoseconds: parts.0, waitNanoseconds: parts.1, timeslices: parts.2)
     }
 }
 

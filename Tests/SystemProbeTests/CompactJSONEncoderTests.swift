@@ -94,4 +94,46 @@ import TestSupport
         #expect(try sameJSON(compact, foundation.encode(sample)))
         #expect(try JSONDecoder().decode(ProbeSample.self, from: Data(compact)) == sample)
     }
+
+    /// A sample with every field set, built from JSON naming every coding key: integers where the
+    /// field is an integer (decoding 7.25 into one fails), 7.25 elsewhere, and text where it is text.
+    func fullSample() throws -> ProbeSample {
+        let text: [String: String] = [
+            "event": #""exit""#, "state": #""R \"quoted\"\ttab""#, "cpus_allowed_list": #""0-1""#,
+            "cgroup_version": #""v1""#, "cgroup_path": #""/a/b""#, "file_path": #""/models/m.gguf""#,
+            "threads": #"[{"tid":3,"comm":"llama","state":"R","cpu_ms":1.5,"processor":1}]"#,
+        ]
+        let integers = Set(
+            Mirror(reflecting: ProbeSample(tNs: 0, elapsedMs: 0)).children.compactMap { child -> String? in
+                let typeName = String(describing: Swift.type(of: child.value))
+                guard typeName.contains("Int"), let label = child.label else { return nil }
+                // The property name in snake case is its key ("numThreads" -> "num_threads").
+                return label.map { $0.isUppercase ? "_" + $0.lowercased() : String($0) }.joined()
+            })
+        var pairs: [String] = []
+        for key in ProbeSample.CodingKeys.allCases {
+            let value = text[key.rawValue] ?? (integers.contains(key.rawValue) ? "12" : "7.25")
+            pairs.append("\"\(key.rawValue)\":\(value)")
+        }
+        let json = "{" + pairs.joined(separator: ",") + "}"
+        return try JSONDecoder().decode(ProbeSample.self, from: Data(json.utf8))
+    }
+
+    @Test func theHandWrittenSampleWriterWritesWhatTheEncoderWrites() throws {
+        let full = try fullSample()
+        // Every stored property is set, so a field missing from `appendJSON` shows as a difference.
+        let unset = Mirror(reflecting: full).children.filter { "\($0.value)" == "nil" }
+        #expect(unset.map(\.label) == [], "set these fields in fullSample()")
+        let sparse = ProbeSample(tNs: 5, elapsedMs: 0.5)
+        for sample in [full, sparse] {
+            var written = Array("prefix ".utf8)
+            try sample.appendJSON(to: &written)
+            let encoded = Array("prefix ".utf8) + (try CompactJSONEncoder().encode(sample))
+            #expect(String(decoding: written, as: UTF8.self) == String(decoding: encoded, as: UTF8.self))
+        }
+        var nan = sparse
+        nan.cpuCores = .nan
+        var bytes: [UInt8] = []
+        #expect(throws: EncodingError.self) { try nan.appendJSON(to: &bytes) }
+    }
 }
