@@ -72,7 +72,9 @@ public struct ProbeSample: Sendable, Codable, Equatable {
     public var rchar: UInt64? = nil
 
     // MARK: Process rates
-    /// (utime + stime) per second: CPU cores used.
+    /// (utime + stime) per second: CPU cores used. In a sampler's series it is over the last
+    /// 100 ms at least, not `interval_ms`: utime and stime count 10 ms clock ticks, so over one
+    /// 10 ms interval the rate could only read whole cores.
     public var cpuCores: Double? = nil
     /// Major faults per second.
     public var majfltPerS: Double? = nil

@@ -209,18 +209,43 @@ public struct ProbeSampler: Sendable {
 
 /// Turns a sampler's snapshots into samples, in order: the fast rates over the snapshot before,
 /// the slow ones over the snapshot of the slow readings before.
+///
+/// The process's `cpu_cores` is the exception: utime and stime count clock ticks (10 ms), so over
+/// a 10 ms interval their rate can only read a whole number of cores (0, 1, 2 or 3 for an engine
+/// using 1.5). It is taken over at least `cpuWindowNanoseconds` (100 ms) instead: from the newest
+/// snapshot at least that old, or the oldest one while the series is younger.
 struct SampleDeriver {
     let start: UInt64
+    let ticksPerSecond: Double
+    let cpuWindowNanoseconds: UInt64
     private(set) var previous: ProbeSnapshot?
     private(set) var previousSlow: ProbeSnapshot?
+    /// Recent (time, utime + stime ticks): the first is the baseline of `cpu_cores`.
+    private var cpuTicks: [(time: UInt64, ticks: UInt64)] = []
 
-    init(start: UInt64) { self.start = start }
+    init(start: UInt64, ticksPerSecond: Double = ProcFS.ticksPerSecond, cpuWindowNanoseconds: UInt64 = 100_000_000) {
+        self.start = start
+        self.ticksPerSecond = ticksPerSecond
+        self.cpuWindowNanoseconds = cpuWindowNanoseconds
+    }
 
     mutating func sample(_ now: ProbeSnapshot) -> ProbeSample {
-        let sample = ProbeSample.derive(
-            now, previous: previous, previousSlow: previousSlow, start: start, ticksPerSecond: ProcFS.ticksPerSecond)
+        var sample = ProbeSample.derive(
+            now, previous: previous, previousSlow: previousSlow, start: start, ticksPerSecond: ticksPerSecond)
         previous = now
         if now.slowFresh { previousSlow = now }
+        if let stat = now.stat {
+            let ticks = stat.utimeTicks + stat.stimeTicks
+            // Keep the newest entry at least a window old, and everything after it.
+            while cpuTicks.count >= 2, now.timeNanoseconds &- cpuTicks[1].time >= cpuWindowNanoseconds {
+                cpuTicks.removeFirst()
+            }
+            if let base = cpuTicks.first, now.timeNanoseconds > base.time {
+                let seconds = Double(now.timeNanoseconds - base.time) / 1e9
+                sample.cpuCores = ticks >= base.ticks ? Double(ticks - base.ticks) / ticksPerSecond / seconds : 0
+            }
+            cpuTicks.append((now.timeNanoseconds, ticks))
+        }
         return sample
     }
 }

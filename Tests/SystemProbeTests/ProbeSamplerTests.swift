@@ -41,6 +41,33 @@ import TestSupport
         #expect(s.cgroupVersion == .v1)
     }
 
+    @Test func processCPUCoresIsTakenOverAtLeastAWindowOfTicks() {
+        // 1.5 cores read through 10 ms clock ticks every 10 ms: the ticks go up by 1, 2, 1, 2, ...
+        var deriver = SampleDeriver(start: 0, ticksPerSecond: 100, cpuWindowNanoseconds: 100_000_000)
+        var snapshot = ProbeSnapshot(timeNanoseconds: 0)
+        snapshot.pid = 1
+        snapshot.stat = ProcessStat(
+            pid: 1, comm: "x", state: "R", minflt: 0, majflt: 0, utimeTicks: 0, stimeTicks: 0, numThreads: 2,
+            startTimeTicks: 0)
+        var snapshots: [ProbeSnapshot] = []
+        var samples: [ProbeSample] = []
+        for index in 0..<40 {
+            snapshot.timeNanoseconds = UInt64(index) * 10_000_000
+            snapshot.stat?.utimeTicks = UInt64(index / 2 * 3 + index % 2)
+            snapshots.append(snapshot)
+            samples.append(deriver.sample(snapshot))
+        }
+        #expect(samples[0].cpuCores == nil)
+        // Over a single 10 ms interval the rate reads 1 or 2 cores; over 100 ms it reads 1.5.
+        let perInterval = ProbeSample.derive(snapshots[21], previous: snapshots[20], start: 0)
+        #expect(perInterval.cpuCores == 1 || perInterval.cpuCores == 2)
+        for sample in samples[10...] {
+            #expect(sample.cpuCores.map { abs($0 - 1.5) <= 0.1 } == true, "at \(sample.elapsedMs) ms")
+        }
+        // The other rates stay over the interval.
+        #expect(samples[20].intervalMs == 10)
+    }
+
     @Test func samplesThisProcessAtAFixedInterval() async throws {
         let sampler = try ProbeSampler(
             ProbeConfiguration(pid: getpid(), intervalMilliseconds: 50, durationSeconds: 0.4))
