@@ -4,8 +4,11 @@ extension ProbeSample {
     /// - Parameters:
     ///   - start: the sampler's start time (for `elapsed_ms`).
     ///   - ticksPerSecond: the clock-tick rate of utime/stime (`ProcFS.ticksPerSecond`).
+    ///   - cpuSince: the time and utime + stime ticks `cpu_cores` is taken from; `previous` when
+    ///     `nil` (a sampler passes an older reading, see `SampleDeriver`).
     public static func derive(
-        _ now: ProbeSnapshot, previous: ProbeSnapshot?, start: UInt64, ticksPerSecond: Double = 100
+        _ now: ProbeSnapshot, previous: ProbeSnapshot?, start: UInt64, ticksPerSecond: Double = 100,
+        cpuSince: (time: UInt64, ticks: UInt64)? = nil
     ) -> ProbeSample {
         var s = ProbeSample(tNs: now.timeNanoseconds, elapsedMs: MonotonicMs.between(start, now.timeNanoseconds))
         let tick = 1000 / ticksPerSecond
@@ -30,8 +33,14 @@ extension ProbeSample {
             s.numThreads = stat.numThreads
             s.processor = stat.processor
             let p = previous?.stat
-            s.cpuCores = rate(
-                p.map { $0.utimeTicks + $0.stimeTicks }, stat.utimeTicks + stat.stimeTicks, scale: 1 / ticksPerSecond)
+            let ticks = stat.utimeTicks + stat.stimeTicks
+            let base =
+                cpuSince
+                ?? previous.flatMap { old in old.stat.map { (old.timeNanoseconds, $0.utimeTicks + $0.stimeTicks) } }
+            if let base, now.timeNanoseconds > base.time {
+                let span = Double(now.timeNanoseconds - base.time) / 1e9
+                s.cpuCores = ticks >= base.ticks ? Double(ticks - base.ticks) / ticksPerSecond / span : 0
+            }
             s.majfltPerS = rate(p?.majflt, stat.majflt)
             s.minfltPerS = rate(p?.minflt, stat.minflt)
         }
@@ -93,9 +102,9 @@ extension ProbeSample {
     /// sample carries the fast fields only.
     public static func derive(
         _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, start: UInt64,
-        ticksPerSecond: Double = 100
+        ticksPerSecond: Double = 100, cpuSince: (time: UInt64, ticks: UInt64)? = nil
     ) -> ProbeSample {
-        var sample = derive(now, previous: previous, start: start, ticksPerSecond: ticksPerSecond)
+        var sample = derive(now, previous: previous, start: start, ticksPerSecond: ticksPerSecond, cpuSince: cpuSince)
         if now.slowFresh, previous?.timeNanoseconds != previousSlow?.timeNanoseconds {
             let slow = derive(now, previous: previousSlow, start: start, ticksPerSecond: ticksPerSecond)
             sample.copySlowRates(from: slow)

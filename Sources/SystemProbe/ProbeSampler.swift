@@ -230,22 +230,16 @@ struct SampleDeriver {
     }
 
     mutating func sample(_ now: ProbeSnapshot) -> ProbeSample {
-        var sample = ProbeSample.derive(
-            now, previous: previous, previousSlow: previousSlow, start: start, ticksPerSecond: ticksPerSecond)
+        // Keep the newest reading at least a window old, and everything after it.
+        while cpuTicks.count >= 2, now.timeNanoseconds &- cpuTicks[1].time >= cpuWindowNanoseconds {
+            cpuTicks.removeFirst()
+        }
+        let sample = ProbeSample.derive(
+            now, previous: previous, previousSlow: previousSlow, start: start, ticksPerSecond: ticksPerSecond,
+            cpuSince: cpuTicks.first)
         previous = now
         if now.slowFresh { previousSlow = now }
-        if let stat = now.stat {
-            let ticks = stat.utimeTicks + stat.stimeTicks
-            // Keep the newest entry at least a window old, and everything after it.
-            while cpuTicks.count >= 2, now.timeNanoseconds &- cpuTicks[1].time >= cpuWindowNanoseconds {
-                cpuTicks.removeFirst()
-            }
-            if let base = cpuTicks.first, now.timeNanoseconds > base.time {
-                let seconds = Double(now.timeNanoseconds - base.time) / 1e9
-                sample.cpuCores = ticks >= base.ticks ? Double(ticks - base.ticks) / ticksPerSecond / seconds : 0
-            }
-            cpuTicks.append((now.timeNanoseconds, ticks))
-        }
+        if let stat = now.stat { cpuTicks.append((now.timeNanoseconds, stat.utimeTicks + stat.stimeTicks)) }
         return sample
     }
 }

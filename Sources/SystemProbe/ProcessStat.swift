@@ -54,8 +54,7 @@ public struct ProcessStat: Sendable, Codable, Equatable {
             let pid = Int32(exactly: rawPid)
         else { throw ProbeError(.malformed, "a /proc stat line has no 'pid (comm)' prefix") }
         // Fields 3... after the last ')'; keep the ranges of the ones read.
-        let wanted = Self.wantedFields
-        var ranges = [(Int, Int)?](repeating: nil, count: wanted.count)
+        var ranges = [(Int, Int)?](repeating: nil, count: Self.wantedFields.count)
         var number = 3
         ByteText.forEachToken(bytes, close + 1, bytes.count) { start, end in
             let slot = Self.slots[number]
@@ -110,24 +109,22 @@ public struct SchedStat: Sendable, Codable, Equatable {
 
     /// Parses the bytes of a schedstat file.
     static func parse(bytes: ByteText.Bytes) throws -> SchedStat {
-        let parts: (UInt64, UInt64, UInt64)? = {
-            var values: (UInt64?, UInt64?, UInt64?)
-            var count = 0
-            ByteText.forEachToken(bytes, 0, bytes.count) { start, end in
-                let value = ByteText.unsigned(bytes, start, end)
-                switch count {
-                case 0: values.0 = value
-                case 1: values.1 = value
-                default: values.2 = value
-                }
-                count += 1
-                return count < 3
+        var run: UInt64?, wait: UInt64?, slices: UInt64?
+        var count = 0
+        ByteText.forEachToken(bytes, 0, bytes.count) { start, end in
+            let value = ByteText.unsigned(bytes, start, end)
+            switch count {
+            case 0: run = value
+            case 1: wait = value
+            default: slices = value
             }
-            guard let run = values.0, let wait = values.1, let slices = values.2 else { return nil }
-            return (run, wait, slices)
-        }()
-        guard let parts else { throw ProbeError(.malformed, "a schedstat file does not start with 3 numbers") }
-        return SchedStat(runNanoseconds: parts.0, waitNanoseconds: parts.1, timeslices: parts.2)
+            count += 1
+            return count < 3
+        }
+        guard let run, let wait, let slices else {
+            throw ProbeError(.malformed, "a schedstat file does not start with 3 numbers")
+        }
+        return SchedStat(runNanoseconds: run, waitNanoseconds: wait, timeslices: slices)
     }
 }
 
