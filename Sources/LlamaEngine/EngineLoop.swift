@@ -21,8 +21,9 @@ final class EngineLoop {
     /// sequence's id keeps its cells and tokens until a request sharing a prefix takes it in
     /// place (as llama-server's slots do) or the id is needed for another request.
     private var reusesIdleStreams: Bool { cache.enabled && !context.options.unifiedKV }
-    private var roundRobin = 0
     private var steps: UInt64 = 0
+    /// Sequences still prefilling, in the order they get prompt tokens.
+    private var prompts: PromptQueue<Int32>
     /// Seconds per token of recent steps, for `continuous`'s step-time target.
     private var stepCost = StepCostModel()
     private let stepTargetSeconds: Double
@@ -37,6 +38,7 @@ final class EngineLoop {
         batch = Batch(capacity: context.options.batchSize)
         freeSequenceIds = (0..<Int32(configuration.sequenceIds)).reversed()
         cache = PrefixCache(minTokens: configuration.prefixCacheMinTokens, enabled: configuration.prefixCache)
+        prompts = PromptQueue(quantum: policy.promptQuantum)
         stepTargetSeconds = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
     }
 
@@ -132,6 +134,7 @@ final class EngineLoop {
             vocabularySize: model.vocabularySize)
         // Kept in sequence-id order: the order of the batch (see `step`).
         running.insert(sequence, at: running.firstIndex { $0.sequence > id } ?? running.endIndex)
+        prompts.add(id)
         job.continuation.yield(.admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: cached))
     }
 
@@ -174,17 +177,11 @@ final class EngineLoop {
     private func step() {
         batch.clear()
         let decoding = running.filter { $0.isDecoding }
-        // Prompt budget, round-robin over the prefilling sequences starting at a rotating offset.
-        // (in arrival order: `running` is in sequence-id order)
-        var prefilling = running.filter { !$0.isDecoding }.sorted { $0.job.arrival < $1.job.arrival }
-        if !prefilling.isEmpty {
-            let offset = roundRobin % prefilling.count
-            prefilling = Array(prefilling[offset...] + prefilling[..<offset])
-            roundRobin &+= 1
-        }
+        let prefilling = prompts.order.compactMap { id in running.first { $0.sequence == id } }
         let chunks = policy.prefillChunks(
             decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt },
             promptLimit: stepCost.promptLimit(decoding: decoding.count, targetSeconds: stepTargetSeconds))
+        prompts.headTook(chunks.first ?? 0)
         for (sequence, chunk) in zip(prefilling, chunks) { sequence.chunk = chunk }
         // The batch holds each sequence's tokens in sequence-id order (`running` is kept in that
         // order, see `start`). With a KV stream per sequence llama.cpp splits a batch into
@@ -214,6 +211,7 @@ final class EngineLoop {
                 if last { sequence.outputIndex = index }
             }
             sequence.history.append(contentsOf: prompt[sequence.history.count..<end])
+            if sequence.remainingPrompt <= 0 { prompts.remove(sequence.sequence) }
         }
         guard !batch.isEmpty else { return }
         steps += 1
@@ -257,6 +255,7 @@ final class EngineLoop {
 
     private func finish(_ sequence: ActiveSequence, error: (any Error)?) {
         running.removeAll { $0 === sequence }
+        prompts.remove(sequence.sequence)
         if let error {
             context.removeSequence(sequence.sequence)
             freeSequenceIds.append(sequence.sequence)
@@ -295,6 +294,7 @@ final class EngineLoop {
         }
         for sequence in running where keys.contains(sequence.job.key) {
             running.removeAll { $0 === sequence }
+            prompts.remove(sequence.sequence)
             context.removeSequence(sequence.sequence)
             freeSequenceIds.append(sequence.sequence)
             sequence.job.continuation.finish(throwing: CancellationError())

@@ -142,6 +142,36 @@ struct EngineModelTests {
         #expect(bounded >= 8, "the prompt was prefilled over \(bounded) steps of the running stream")
     }
 
+    /// Prompts take turns of one quantum (`batchTokens` prompt tokens): a short prompt that
+    /// arrives while a long one is prefilled gets its first token after the long one's current
+    /// turn, not after its whole prefill. First come first served, it would wait for all of it.
+    @Test func aShortPromptWaitsForOneQuantumOfALongPrefillNotAllOfIt() async throws {
+        let model = try SharedModel.require()
+        let long = Array(
+            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 100))
+                .prefix(1000))
+        let short = try model.tokenize(prompts[0])
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 4096, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(
+            kind: .continuous, maxSequences: 2, batchTokens: 128, stepTargetMilliseconds: 0)
+        let engine = try InferenceEngine(model: model, configuration: configuration)
+        defer { engine.shutdown() }
+        func firstTokenTime(_ request: GenerationRequest) async throws -> UInt64 {
+            for try await event in engine.generate(request) {
+                if case .token(let token) = event { return token.time }
+            }
+            return 0
+        }
+        let longFirst = Task {
+            try await firstTokenTime(GenerationRequest(id: "long", promptTokens: long, maxTokens: 1))
+        }
+        while engine.snapshot.steps == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let shortFirst = try await firstTokenTime(GenerationRequest(id: "short", promptTokens: short, maxTokens: 1))
+        let longTime = try await longFirst.value
+        #expect(shortFirst > 0 && longTime > 0)
+        #expect(shortFirst < longTime, "the short prompt waited for the whole 1,000-token prefill")
+    }
+
     @Test func stopStringEndsGenerationWithoutEmittingIt() async throws {
         let model = try SharedModel.require()
         let engine = try engine(.single, sequences: 1)

@@ -47,22 +47,55 @@ struct SchedulerPolicyTests {
         #expect(p.admission(waiting: queue(5), running: 0, freeCells: 1000, now: 0) == .admit(4))
     }
 
-    @Test func continuousChunksPromptsRoundRobinWithinTheBudget() {
+    @Test func continuousFillsTheBudgetInQueueOrder() {
         let p = policy(.continuous, budget: 64)
-        // 4 decoding sequences leave 60 tokens for two prompts of 100 and 10.
-        #expect(p.prefillChunks(decoding: 4, remaining: [100, 10]) == [50, 10])
-        #expect(p.prefillChunks(decoding: 0, remaining: [100, 100]) == [32, 32])
-        #expect(p.prefillChunks(decoding: 4, remaining: [3, 5, 200]).reduce(0, +) == 60)
+        // 4 decoding sequences leave 60 tokens: the first prompt takes what it needs first.
+        #expect(p.prefillChunks(decoding: 4, remaining: [100, 10]) == [60, 0])
+        #expect(p.prefillChunks(decoding: 4, remaining: [10, 100]) == [10, 50])
+        #expect(p.prefillChunks(decoding: 0, remaining: [100, 100]) == [64, 0])
+        #expect(p.prefillChunks(decoding: 4, remaining: [3, 5, 200]) == [3, 5, 52])
         // Never more than the budget, never more than needed.
-        let chunks = p.prefillChunks(decoding: 10, remaining: [7, 1000, 1000])
-        #expect(chunks.reduce(0, +) <= 54 && chunks[0] <= 7)
+        #expect(p.prefillChunks(decoding: 10, remaining: [7, 1000, 1000]) == [7, 47, 0])
+        #expect(p.promptQuantum == 64)
+        #expect(policy(.dynamic).promptQuantum == .max)
+    }
+
+    @Test func promptsTakeTurnsOfOneQuantum() {
+        var queue = PromptQueue<Int>(quantum: 100)
+        queue.add(1)
+        queue.add(2)
+        // The head keeps its turn over steps until it has had the quantum.
+        queue.headTook(60)
+        #expect(queue.order == [1, 2])
+        queue.headTook(40)
+        #expect(queue.order == [2, 1])
+        // A new prompt joins at the back, behind the one that just had its turn.
+        queue.add(3)
+        queue.headTook(100)
+        #expect(queue.order == [1, 3, 2])
+        // The head leaving starts the next one's turn afresh.
+        queue.headTook(90)
+        queue.remove(1)
+        queue.headTook(90)
+        #expect(queue.order == [3, 2])
+        queue.headTook(10)
+        #expect(queue.order == [2, 3])
+        // Leaving from behind the head keeps the head's turn; nothing taken changes nothing.
+        queue.headTook(50)
+        queue.remove(3)
+        queue.headTook(0)
+        queue.headTook(49)
+        #expect(queue.order == [2])
+        queue.remove(2)
+        queue.headTook(500)
+        #expect(queue.order.isEmpty)
     }
 
     @Test func aStepTimeLimitCutsContinuousPromptChunks() {
         let p = policy(.continuous, budget: 512)
         // 4 decoding sequences: the limit (not the 508-token budget) bounds the prompt tokens.
         #expect(p.prefillChunks(decoding: 4, remaining: [2000], promptLimit: 40) == [40])
-        #expect(p.prefillChunks(decoding: 4, remaining: [2000, 10], promptLimit: 40) == [30, 10])
+        #expect(p.prefillChunks(decoding: 4, remaining: [10, 2000], promptLimit: 40) == [10, 30])
         // A limit above the budget changes nothing; no limit is the budget alone.
         #expect(p.prefillChunks(decoding: 4, remaining: [2000], promptLimit: 5000) == [508])
         #expect(p.prefillChunks(decoding: 4, remaining: [2000]) == [508])

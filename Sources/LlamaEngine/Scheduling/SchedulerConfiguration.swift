@@ -9,7 +9,8 @@ public enum SchedulerKind: String, Sendable, Codable, CaseIterable {
     case dynamic
     /// Iteration-level scheduling with chunked prefill: every step advances each decoding
     /// sequence by one token, then fills the rest of the token budget with prompt chunks,
-    /// round-robin; sequences join and leave between steps.
+    /// round-robin with a quantum of `batchTokens` prompt tokens; sequences join and leave
+    /// between steps.
     case continuous
 }
 

@@ -80,44 +80,33 @@ public struct SchedulerPolicy: Sendable, Equatable {
         }
     }
 
-    /// Splits a step's prompt-token budget among sequences still prefilling.
+    /// Prompt tokens a sequence may take before it goes behind the other prompts (`PromptQueue`):
+    /// `batchTokens` for `continuous`; unbounded for the run-to-completion policies, which
+    /// prefill in arrival order.
+    public var promptQuantum: Int { configuration.kind == .continuous ? max(configuration.batchTokens, 1) : .max }
+
+    /// Splits a step's prompt-token budget among sequences still prefilling, filling it in the
+    /// order given (`PromptQueue.order`): each prompt takes what it needs of what is left. A step
+    /// then carries one prompt's chunk, or two where one prompt ends. Equal shares of many
+    /// prompts would cost more: llama.cpp splits a step into micro-batches that take the same
+    /// number of tokens from each sequence, one micro-batch per distinct chunk length.
     ///
     /// - Parameters:
     ///   - decoding: sequences that take one decode token this step.
-    ///   - remaining: prompt tokens still to process per prefilling sequence, in round-robin order.
+    ///   - remaining: prompt tokens still to process per prefilling sequence, in queue order.
     ///   - promptLimit: for `continuous`, the most prompt tokens this step may carry to stay within
     ///     the step-time target (`StepCostModel.promptLimit`); `nil`: the token budget alone.
     /// - Returns: tokens to take from each prefilling sequence this step (same order), possibly 0.
     public func prefillChunks(decoding: Int, remaining: [Int], promptLimit: Int? = nil) -> [Int] {
         let capacity = maxBatchTokens - decoding
-        let budget: Int
-        if configuration.kind == .continuous {
-            budget = min(capacity, max(configuration.batchTokens - decoding, 1), promptLimit ?? .max)
-        } else {
-            budget = capacity
-        }
-        var left = max(budget, 0)
+        var left =
+            configuration.kind == .continuous
+            ? min(capacity, max(configuration.batchTokens - decoding, 1), promptLimit ?? .max) : capacity
         var chunks = [Int](repeating: 0, count: remaining.count)
-        guard left > 0, !remaining.isEmpty else { return chunks }
-        if configuration.kind == .continuous {
-            // round-robin: equal shares, then hand out what earlier sequences did not need
-            var active = remaining.indices.filter { remaining[$0] > 0 }
-            while left > 0, !active.isEmpty {
-                let share = max(left / active.count, 1)
-                for index in active where left > 0 {
-                    let take = min(share, remaining[index] - chunks[index], left)
-                    chunks[index] += take
-                    left -= take
-                }
-                active = active.filter { chunks[$0] < remaining[$0] }
-            }
-        } else {
-            // run-to-completion batches: prefill in arrival order, as much as fits
-            for index in remaining.indices where left > 0 {
-                let take = min(remaining[index], left)
-                chunks[index] = take
-                left -= take
-            }
+        for index in remaining.indices where left > 0 {
+            let take = min(max(remaining[index], 0), left)
+            chunks[index] = take
+            left -= take
         }
         return chunks
     }
