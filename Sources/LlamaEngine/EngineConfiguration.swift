@@ -7,11 +7,14 @@ public struct EngineConfiguration: Sendable, Codable, Equatable {
     public var prefixCache: Bool = false
     /// Shortest shared prefix worth reusing, in tokens. The default is 16.
     public var prefixCacheMinTokens: Int = 16
+    /// A JSONL file that gets one `StepRecord` per engine step (`--step-log`); `nil`: none.
+    public var stepLog: String?
 
     enum CodingKeys: String, CodingKey {
         case model, context, scheduler
         case prefixCache = "prefix_cache"
         case prefixCacheMinTokens = "prefix_cache_min_tokens"
+        case stepLog = "step_log"
     }
 
     public init(

@@ -27,8 +27,12 @@ final class EngineLoop {
     /// Seconds per token of recent steps, for `continuous`'s step-time target.
     private var stepCost = StepCostModel()
     private let stepTargetSeconds: Double
+    private let stepLog: StepLog?
 
-    init(context: LlamaContext, configuration: EngineConfiguration, inbox: EngineInbox, published: SnapshotCell) {
+    init(
+        context: LlamaContext, configuration: EngineConfiguration, inbox: EngineInbox, published: SnapshotCell,
+        stepLog: StepLog? = nil
+    ) {
         self.context = context
         model = context.model
         self.configuration = configuration
@@ -40,6 +44,7 @@ final class EngineLoop {
         cache = PrefixCache(minTokens: configuration.prefixCacheMinTokens, enabled: configuration.prefixCache)
         prompts = PromptQueue(quantum: policy.promptQuantum)
         stepTargetSeconds = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
+        self.stepLog = stepLog
     }
 
     func run() {
@@ -247,7 +252,13 @@ final class EngineLoop {
                 sequence.finishReason = .contextLimit
             }
         }
-        stepCost.observe(tokens: batch.count, seconds: Double(MonotonicClock.now() &- stepStart) / 1e9)
+        let seconds = Double(MonotonicClock.now() &- stepStart) / 1e9
+        stepCost.observe(tokens: batch.count, seconds: seconds)
+        stepLog?.append(
+            StepRecord(
+                startNanoseconds: stepStart, durationMilliseconds: seconds * 1000, decodeTokens: decoding.count,
+                promptTokens: batch.count - decoding.count, promptSequences: chunks.count { $0 > 0 },
+                running: running.count, waiting: waiting.count))
         for sequence in running where sequence.finishReason != nil { finish(sequence, error: nil) }
     }
 

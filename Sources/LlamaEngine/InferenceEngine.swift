@@ -26,6 +26,7 @@ public final class InferenceEngine: Sendable {
         try configuration.validate()
         var contextOptions = configuration.context
         contextOptions.sequences = configuration.sequenceIds
+        let stepLog = try configuration.stepLog.map { (path) throws(EngineError) in try StepLog(path: path) }
         let context = try LlamaContext(model: model, options: contextOptions)
         self.model = model
         self.configuration = configuration
@@ -38,7 +39,8 @@ public final class InferenceEngine: Sendable {
         stopped = DispatchSemaphore(value: 0)
 
         let loop = UncheckedBox(
-            EngineLoop(context: context, configuration: configuration, inbox: inbox, published: published))
+            EngineLoop(
+                context: context, configuration: configuration, inbox: inbox, published: published, stepLog: stepLog))
         let done = stopped
         let thread = Thread {
             loop.value.run()

@@ -32,6 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Read the model into memory instead of mapping it.") var noMmap = false
     @Flag(help: "Lock the model in RAM.") var mlock = false
     @Option(help: "Log level: trace, debug, info, warning, error.") var logLevel = "info"
+    @Option(
+        help: ArgumentHelp(
+            "Write one JSON line per engine step to this file.",
+            discussion: "Fields: start_ns (monotonic, the clock of bench and probe), duration_ms, decode_tokens, "
+                + "prompt_tokens, prompt_sequences, running, waiting."))
+    var stepLog: String?
 
     func run() async throws {
         try await reportingErrors {
@@ -61,8 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
                     kind: kind, maxSequences: maxSeqs, batchTokens: batchTokens, batchWaitMilliseconds: batchWaitMs,
                     stepTargetMilliseconds: stepTargetMs),
                 prefixCache: prefixCache == "on")
+            configuration.engine.stepLog = stepLog
             try configuration.validate()
             _ = try ModelCatalog.resolve(model)  // a missing model is a usage error, before binding
+            if let stepLog, !FileManager.default.createFile(atPath: stepLog, contents: nil) {
+                throw UsageError("--step-log: cannot create \(stepLog) (does its directory exist?)")
+            }
 
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)

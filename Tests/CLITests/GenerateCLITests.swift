@@ -59,6 +59,16 @@ struct GenerateCLITests {
         #expect(!result.stderr.contains("Fatal error"))
     }
 
+    @Test func serveRefusesAStepLogItCannotCreateBeforeBinding() throws {
+        let result = try runInferLab([
+            "serve", "--model", model, "--port", "0", "--step-log", "/nonexistent/steps.jsonl",
+        ])
+        #expect(result.status == 2, "exit \(result.status): \(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("error: --step-log: cannot create /nonexistent/steps.jsonl"), "\(result.stderr)")
+        #expect(!result.stderr.contains("listening"))
+    }
+
     @Test func aNonGGUFFileIsRefused() throws {
         let directory = TestPaths.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -172,6 +172,57 @@ struct EngineModelTests {
         #expect(shortFirst < longTime, "the short prompt waited for the whole 1,000-token prefill")
     }
 
+    /// `--step-log`: one record per step, and the records add up to the work the requests asked
+    /// for: every prompt token evaluated once, one decode token per generated token after the first.
+    @Test func theStepLogAccountsForEveryTokenOfEveryStep() async throws {
+        let model = try SharedModel.require()
+        let directory = TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("steps.jsonl").path
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 2048, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(kind: .continuous, maxSequences: 2, batchTokens: 64)
+        configuration.stepLog = path
+        let engine = try InferenceEngine(model: model, configuration: configuration)
+        let long = Array(
+            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 20))
+                .prefix(150))
+        let requests = [
+            GenerationRequest(id: "a", promptTokens: long, maxTokens: 12),
+            GenerationRequest(id: "b", promptTokens: try model.tokenize(prompts[1]), maxTokens: 20),
+        ].map {
+            var request = $0
+            request.ignoreEndOfGeneration = true  // every token counted: none ends early
+            return request
+        }
+        let generated = try await withThrowingTaskGroup(of: Int.self) { group in
+            for request in requests { group.addTask { try await collect(engine, request).tokens.count } }
+            return try await group.reduce(0, +)
+        }
+        engine.shutdown()  // waits for the loop: the last step's snapshot is published
+        let steps = engine.snapshot.steps
+        let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(StepRecord.self, from: Data($0.utf8))
+        }
+        #expect(UInt64(records.count) == steps)
+        #expect(records.reduce(0) { $0 + $1.promptTokens } == requests.reduce(0) { $0 + $1.promptTokens.count })
+        #expect(records.reduce(0) { $0 + $1.decodeTokens } == generated - requests.count)
+        // The 150-token prompt took at least three 64-token steps.
+        #expect(records.filter { $0.promptTokens > 0 }.count >= 3)
+        #expect(records.allSatisfy { $0.durationMilliseconds > 0 && $0.running >= 1 && $0.promptSequences <= 2 })
+        #expect(zip(records, records.dropFirst()).allSatisfy { $0.startNanoseconds < $1.startNanoseconds })
+    }
+
+    @Test func anUnwritableStepLogIsAnErrorBeforeTheEngineStarts() throws {
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 512, threads: 2))
+        configuration.stepLog = "/nonexistent-directory/steps.jsonl"
+        #expect {
+            _ = try InferenceEngine(model: try SharedModel.require(), configuration: configuration)
+        } throws: { error in
+            (error as? EngineError)?.code == .invalidParameter
+                && "\(error)".contains("/nonexistent-directory/steps.jsonl")
+        }
+    }
+
     @Test func stopStringEndsGenerationWithoutEmittingIt() async throws {
         let model = try SharedModel.require()
         let engine = try engine(.single, sequences: 1)

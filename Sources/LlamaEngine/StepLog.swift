@@ -1,0 +1,91 @@
+import Foundation
+import InferLabCore
+
+/// One `llama_decode` step of the engine loop, as `--step-log` records it.
+public struct StepRecord: Sendable, Equatable, Codable {
+    /// When the step started (monotonic ns, the clock of `inferlab bench` and `inferlab probe`).
+    public var startNanoseconds: UInt64
+    /// From building the batch to the last token sampled.
+    public var durationMilliseconds: Double
+    /// Decoding sequences (one token each).
+    public var decodeTokens: Int
+    /// Prompt tokens the step carried, and from how many sequences.
+    public var promptTokens: Int
+    public var promptSequences: Int
+    /// Sequences admitted and not finished, and requests queued, when the step started.
+    public var running: Int
+    public var waiting: Int
+
+    enum CodingKeys: String, CodingKey {
+        case startNanoseconds = "start_ns"
+        case durationMilliseconds = "duration_ms"
+        case decodeTokens = "decode_tokens"
+        case promptTokens = "prompt_tokens"
+        case promptSequences = "prompt_sequences"
+        case running, waiting
+    }
+
+    public init(
+        startNanoseconds: UInt64, durationMilliseconds: Double, decodeTokens: Int, promptTokens: Int,
+        promptSequences: Int, running: Int, waiting: Int
+    ) {
+        self.startNanoseconds = startNanoseconds
+        self.durationMilliseconds = durationMilliseconds
+        self.decodeTokens = decodeTokens
+        self.promptTokens = promptTokens
+        self.promptSequences = promptSequences
+        self.running = running
+        self.waiting = waiting
+    }
+
+    /// The record as one JSON line.
+    public var jsonLine: [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(160)
+        var writer = JSONObjectWriter(appendingTo: &line)
+        writer.field("start_ns", startNanoseconds)
+        // Finite by construction: a difference of two clock readings.
+        try? writer.field("duration_ms", (durationMilliseconds * 1000).rounded() / 1000)
+        writer.field("decode_tokens", decodeTokens)
+        writer.field("prompt_tokens", promptTokens)
+        writer.field("prompt_sequences", promptSequences)
+        writer.field("running", running)
+        writer.field("waiting", waiting)
+        writer.finish(into: &line)
+        line.append(UInt8(ascii: "\n"))
+        return line
+    }
+}
+
+/// An append-only JSONL file of `StepRecord`s, one `write(2)` per step (so a crash loses at
+/// most the step in flight). Owned by the engine thread.
+final class StepLog {
+    private let descriptor: Int32
+
+    init(path: String) throws(EngineError) {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw EngineError(
+                .invalidParameter, "cannot open the step log \(path): \(String(cString: strerror(errno)))",
+                parameter: "step_log")
+        }
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Appends one record. A failed write (disk full) drops the record, never the step.
+    func append(_ record: StepRecord) {
+        let line = record.jsonLine
+        line.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
+    }
+}
