@@ -77,15 +77,6 @@ final class StepLog {
 
     /// Appends one record. A failed write (disk full) drops the record, never the step.
     func append(_ record: StepRecord) {
-        let line = record.jsonLine
-        line.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        _ = writeAll(record.jsonLine, to: descriptor)
     }
 }

@@ -128,14 +128,8 @@ struct ProbeCommand: AsyncParsableCommand {
 
     /// Writes all of `bytes` to `fd` (no `Data` copy), retrying short writes and EINTR.
     private static func write(_ bytes: [UInt8], to fd: Int32) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ProbeError(.system, "cannot write probe output: \(String(cString: strerror(errno)))")
-            }
-            offset += written
+        if let code = writeAll(bytes, to: fd) {
+            throw ProbeError(.system, "cannot write probe output: \(String(cString: strerror(code)))")
         }
     }
 
