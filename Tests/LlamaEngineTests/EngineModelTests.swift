@@ -172,6 +172,36 @@ struct EngineModelTests {
         #expect(shortFirst < longTime, "the short prompt waited for the whole 1,000-token prefill")
     }
 
+    /// A request cancelled while its prompt is prefilled, mid-turn, gives back its cells and its
+    /// slot: the next request runs, and the cache ends empty.
+    @Test func cancellingDuringPrefillLeavesNothingBehind() async throws {
+        let model = try SharedModel.require()
+        let long = Array(
+            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 100))
+                .prefix(1000))
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 4096, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(
+            kind: .continuous, maxSequences: 2, batchTokens: 128, stepTargetMilliseconds: 0)
+        let engine = try InferenceEngine(model: model, configuration: configuration)
+        defer { engine.shutdown() }
+        let prefill = Task {
+            for try await _ in engine.generate(GenerationRequest(id: "long", promptTokens: long, maxTokens: 4)) {}
+        }
+        while engine.snapshot.steps < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(engine.snapshot.prefilling == 1)
+        prefill.cancel()
+        _ = await prefill.result
+        let after = try await collect(
+            engine, GenerationRequest(id: "next", promptTokens: try model.tokenize(prompts[0]), maxTokens: 4))
+        #expect(after.tokens.count == 4)
+        var snapshot = engine.snapshot
+        for _ in 0..<100 where snapshot.running > 0 || snapshot.cellsUsed > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            snapshot = engine.snapshot
+        }
+        #expect(snapshot.running == 0 && snapshot.prefilling == 0 && snapshot.cellsUsed == 0, "\(snapshot)")
+    }
+
     /// `--step-log`: one record per step, and the records add up to the work the requests asked
     /// for: every prompt token evaluated once, one decode token per generated token after the first.
     @Test func theStepLogAccountsForEveryTokenOfEveryStep() async throws {
