@@ -17,6 +17,9 @@ struct EngineLauncher {
     let inferlabExecutable: String
     let llamaServerExecutable: String
     let logFile: URL
+    /// Where an InferLab engine writes one JSON line per engine step (`serve --step-log`), beside
+    /// the probe's samples and the requests: the three share the monotonic clock.
+    var stepLog: URL?
 
     /// The command line of an engine serving `modelPath` on `port`.
     func command(_ engine: EngineSpec, modelPath: String, port: Int) -> [String] {
@@ -40,6 +43,7 @@ struct EngineLauncher {
                 "--log-level", "warning", "--drain-timeout", "5",
             ]
             if let maxQueue = engine.maxQueue { command += ["--max-queue", "\(maxQueue)"] }
+            if let stepLog { command += ["--step-log", stepLog.path] }
         }
         // Both engines take the same load-mode flags.
         if engine.loadMode == .noMmap { command.append("--no-mmap") }

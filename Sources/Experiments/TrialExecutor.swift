@@ -119,7 +119,8 @@ struct TrialExecutor: Sendable {
                     inferlabExecutable: inferlabExecutable,
                     llamaServerExecutable: repositoryRoot.appendingPathComponent(".deps/llama.cpp/bin/llama-server")
                         .path,
-                    logFile: runDirectory.appendingPathComponent("engine-trial-\(trial.index).log"))
+                    logFile: runDirectory.appendingPathComponent("engine-trial-\(trial.index).log"),
+                    stepLog: runDirectory.appendingPathComponent("engine-steps-trial-\(trial.index).jsonl"))
                 let cpus = config.constraints.cpus.flatMap(SpecParse.cpuList)
                 let running = try launcher.launch(engine, modelPath: modelPath ?? "") { pid in
                     if let cgroup { try cgroup.add(pid: pid) }

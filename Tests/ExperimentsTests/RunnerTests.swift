@@ -150,3 +150,24 @@ import TestSupport
         #expect(strayEngines().isEmpty)
     }
 }
+
+@Suite struct EngineLauncherTests {
+    @Test func anInferLabEngineWritesItsStepsBesideTheTrialAndLlamaServerIsNotAskedTo() throws {
+        let steps = URL(fileURLWithPath: "/tmp/run/engine-steps-trial-3.jsonl")
+        let launcher = EngineLauncher(
+            inferlabExecutable: "inferlab", llamaServerExecutable: "llama-server",
+            logFile: URL(fileURLWithPath: "/tmp/run/engine-trial-3.log"), stepLog: steps)
+        let spec = try ExperimentSpec.parse(
+            yaml: """
+                name: launcher
+                engine: {kind: inferlab, model: smollm2-135m}
+                workload: {scenario: closed, concurrency: 1, requests: 1}
+                """)
+        let inferlab = launcher.command(spec.engine, modelPath: "m.gguf", port: 9000)
+        let index = try #require(inferlab.firstIndex(of: "--step-log"))
+        #expect(inferlab[index + 1] == steps.path)
+        var peer = spec.engine
+        peer.kind = .llamaServer
+        #expect(!launcher.command(peer, modelPath: "m.gguf", port: 9000).contains("--step-log"))
+    }
+}
