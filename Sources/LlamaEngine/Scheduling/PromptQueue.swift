@@ -4,8 +4,9 @@
 /// its turn began, then goes to the back; a new prompt joins at the back. With a quantum of
 /// `--batch-tokens` (512), prompts up to that long are prefilled first come first served, one
 /// after the other, and a long prompt yields to the prompts behind it every quantum instead of
-/// holding them for its whole prefill. No prompt waits for more than one quantum of each prompt
-/// ahead of it. A pure value: the engine loop reports what each step took.
+/// holding them for its whole prefill. No prompt waits for more than about one quantum (a turn
+/// ends with the step that reaches it) of each prompt ahead of it. A pure value: the engine loop
+/// reports what each step took.
 public struct PromptQueue<ID: Hashable & Sendable>: Sendable {
     /// Prompt tokens a prompt takes per turn.
     public let quantum: Int
