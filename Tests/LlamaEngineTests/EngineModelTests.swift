@@ -24,6 +24,21 @@ struct EngineModelTests {
         return try InferenceEngine(model: model, configuration: configuration)
     }
 
+    /// A 1,000-token prompt: a long prefill.
+    func thousandTokenPrompt(_ model: LlamaModel) throws -> [Int32] {
+        Array(
+            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 100))
+                .prefix(1000))
+    }
+
+    /// `continuous` with two sequences, prompt turns of 128 tokens and no step-time target.
+    func twoSequencesInTurnsOf128() throws -> InferenceEngine {
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 4096, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(
+            kind: .continuous, maxSequences: 2, batchTokens: 128, stepTargetMilliseconds: 0)
+        return try InferenceEngine(model: try SharedModel.require(), configuration: configuration)
+    }
+
     @Test func greedyGenerationIsDeterministic() async throws {
         let model = try SharedModel.require()
         let engine = try engine(.single, sequences: 1)
@@ -102,9 +117,7 @@ struct EngineModelTests {
         // Over 16 tokens, so the running stream's own prefill teaches the cost model.
         let story = try model.tokenize(
             String(repeating: "Once upon a time there was a lighthouse by the sea. ", count: 4))
-        let long = Array(
-            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 100))
-                .prefix(1000))
+        let long = try thousandTokenPrompt(model)
         try #require(story.count >= StepCostModel.minimumObservedTokens && long.count == 1000)
         func streamTokensDuringPrefill(targetMilliseconds: Int) async throws -> Int {
             var configuration = EngineConfiguration(context: ContextOptions(contextLength: 4096, threads: 2))
@@ -147,14 +160,9 @@ struct EngineModelTests {
     /// turn, not after its whole prefill. First come first served, it would wait for all of it.
     @Test func aShortPromptWaitsForOneQuantumOfALongPrefillNotAllOfIt() async throws {
         let model = try SharedModel.require()
-        let long = Array(
-            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 100))
-                .prefix(1000))
+        let long = try thousandTokenPrompt(model)
         let short = try model.tokenize(prompts[0])
-        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 4096, threads: 2))
-        configuration.scheduler = SchedulerConfiguration(
-            kind: .continuous, maxSequences: 2, batchTokens: 128, stepTargetMilliseconds: 0)
-        let engine = try InferenceEngine(model: model, configuration: configuration)
+        let engine = try twoSequencesInTurnsOf128()
         defer { engine.shutdown() }
         func firstTokenTime(_ request: GenerationRequest) async throws -> UInt64 {
             for try await event in engine.generate(request) {
@@ -176,13 +184,8 @@ struct EngineModelTests {
     /// slot: the next request runs, and the cache ends empty.
     @Test func cancellingDuringPrefillLeavesNothingBehind() async throws {
         let model = try SharedModel.require()
-        let long = Array(
-            try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 100))
-                .prefix(1000))
-        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 4096, threads: 2))
-        configuration.scheduler = SchedulerConfiguration(
-            kind: .continuous, maxSequences: 2, batchTokens: 128, stepTargetMilliseconds: 0)
-        let engine = try InferenceEngine(model: model, configuration: configuration)
+        let long = try thousandTokenPrompt(model)
+        let engine = try twoSequencesInTurnsOf128()
         defer { engine.shutdown() }
         let prefill = Task {
             for try await _ in engine.generate(GenerationRequest(id: "long", promptTokens: long, maxTokens: 4)) {}
