@@ -35,10 +35,13 @@ let package = Package(
         .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "InferLabCore", swiftSettings: strict),
+        // The pure core of inference: requests, sampling, configuration, scheduling, the model
+        // catalogue. No llama.cpp: the server's fake-engine tests and the experiments link it alone.
+        .target(name: "InferenceCore", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(
             name: "LlamaEngine",
             dependencies: [
-                "CLlama", "InferLabCore",
+                "CLlama", "InferLabCore", "InferenceCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict,
@@ -73,7 +76,7 @@ let package = Package(
         .target(
             name: "InferenceServer",
             dependencies: [
-                "LlamaEngine",
+                "InferenceCore", "LlamaEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -86,7 +89,7 @@ let package = Package(
         .target(
             name: "Experiments",
             dependencies: [
-                "LlamaEngine", "LoadGen", "SystemProbe", "Constraints", "SystemSetup", "Analysis",
+                "InferenceCore", "LoadGen", "SystemProbe", "Constraints", "SystemSetup", "Analysis",
                 "Reporting", "ResultStore", "InferLabCore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -97,7 +100,8 @@ let package = Package(
         .executableTarget(
             name: "inferlab",
             dependencies: [
-                "LlamaEngine", "InferenceServer", "LoadGen", "SystemProbe", "Constraints", "SystemSetup",
+                "InferenceCore", "LlamaEngine", "InferenceServer", "LoadGen", "SystemProbe", "Constraints",
+                "SystemSetup",
                 "Experiments", "Analysis", "Reporting", "ResultStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,12 +111,13 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["LlamaEngine", "InferLabCore"],
+            dependencies: ["InferLabCore"],
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
+        .testTarget(name: "InferenceCoreTests", dependencies: ["InferenceCore"], swiftSettings: strict),
         .testTarget(
-            name: "LlamaEngineTests", dependencies: ["LlamaEngine", "InferLabCore", "TestSupport"],
+            name: "LlamaEngineTests", dependencies: ["LlamaEngine", "InferenceCore", "InferLabCore", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "SystemProbeTests", dependencies: ["SystemProbe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),
@@ -126,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "InferenceServerTests",
             dependencies: [
-                "InferenceServer", "LoadGen", "TestSupport",
+                "InferenceServer", "InferenceCore", "LoadGen", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict

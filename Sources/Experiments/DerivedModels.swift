@@ -1,6 +1,6 @@
 import Foundation
 import InferLabCore
-import LlamaEngine
+import InferenceCore
 
 /// Model files of a trial: catalogue models, and quantizations derived from them once with
 /// `llama-quantize --allow-requantize` and cached next to them (`<name>-<QUANT>.gguf`).

@@ -1,7 +1,7 @@
 import Constraints
 import Foundation
 import InferLabCore
-import LlamaEngine
+import InferenceCore
 
 /// Starts the engine of a trial as a child process, placed in its cgroup and CPU set before it
 /// runs a single instruction of its own (a gated spawn), with its output in a log file.

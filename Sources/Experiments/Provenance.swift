@@ -1,6 +1,6 @@
 import Foundation
 import InferLabCore
-import LlamaEngine
+import InferenceCore
 import SystemSetup
 
 /// Where a run came from: the code, llama.cpp, the model file, the machine.

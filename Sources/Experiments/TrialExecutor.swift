@@ -2,7 +2,7 @@ import Constraints
 import Foundation
 import GRDB
 import InferLabCore
-import LlamaEngine
+import InferenceCore
 import LoadGen
 import Logging
 import ResultStore

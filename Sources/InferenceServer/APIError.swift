@@ -1,5 +1,5 @@
 import HTTPTypes
-import LlamaEngine
+import InferenceCore
 
 /// An error as the OpenAI API reports it: an HTTP status and `{"error":{"message","type","param","code"}}`.
 struct APIError: Error, Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import InferLabCore
-import LlamaEngine
+import InferenceCore
 import Logging
 import NIOCore
 

@@ -1,3 +1,4 @@
+public import InferenceCore
 public import LlamaEngine
 
 /// What the HTTP layer needs from an engine. The real one wraps `InferenceEngine`; router tests

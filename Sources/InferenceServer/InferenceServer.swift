@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 import HTTPTypes
+public import InferenceCore
 import LlamaEngine
 public import Logging
 import NIOCore

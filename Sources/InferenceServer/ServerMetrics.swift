@@ -1,4 +1,4 @@
-import LlamaEngine
+import InferenceCore
 import Prometheus
 
 /// The server's Prometheus metrics, in a registry of its own (the library never bootstraps a

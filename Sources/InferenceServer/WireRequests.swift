@@ -1,5 +1,5 @@
 import Foundation
-import LlamaEngine
+import InferenceCore
 
 /// Sampling and length fields shared by the OpenAI endpoints and `/generate`.
 struct WireSampling: Decodable {

@@ -1,5 +1,5 @@
 import Foundation
-import LlamaEngine
+import InferenceCore
 
 /// The `timings` object on every final chunk and non-streamed response, so a client can split
 /// its TTFT into network, queue and prefill.

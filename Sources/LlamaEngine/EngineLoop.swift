@@ -1,3 +1,4 @@
+import InferenceCore
 import InferLabCore
 
 /// The scheduling loop. Lives on the engine thread and is the only code touching the context.

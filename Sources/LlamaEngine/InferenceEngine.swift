@@ -1,3 +1,4 @@
+public import InferenceCore
 import Foundation
 import InferLabCore
 import Synchronization

@@ -1,3 +1,4 @@
+import InferenceCore
 import CLlama
 
 /// An inference context: the KV cache and compute buffers of one model.

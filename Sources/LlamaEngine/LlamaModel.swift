@@ -1,3 +1,4 @@
+public import InferenceCore
 import CLlama
 import Foundation
 import InferLabCore
@@ -153,16 +154,5 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let bytes = buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// One chat message (role and text).
-public struct ChatMessage: Sendable, Codable, Equatable {
-    public var role: String
-    public var content: String
-
-    public init(role: String, content: String) {
-        self.role = role
-        self.content = content
     }
 }

@@ -1,3 +1,4 @@
+import InferenceCore
 import CLlama
 
 /// A llama.cpp sampler chain built from `SamplingParameters`. Owned by the engine thread.

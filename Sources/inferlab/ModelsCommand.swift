@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InferenceCore
 import LlamaEngine
 
 struct ModelsCommand: AsyncParsableCommand {

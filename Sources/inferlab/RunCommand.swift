@@ -2,7 +2,7 @@ import ArgumentParser
 import Dispatch
 import Experiments
 import Foundation
-import LlamaEngine
+import InferenceCore
 
 extension SpecError: LocalizedUserError {
     var userMessage: String { description }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import InferenceServer
-import LlamaEngine
+import InferenceCore
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {

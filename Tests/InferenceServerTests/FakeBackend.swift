@@ -1,7 +1,7 @@
 import Foundation
 import InferLabCore
 import InferenceServer
-import LlamaEngine
+import InferenceCore
 import Synchronization
 
 /// A backend that streams canned words: one token per whitespace-separated word of the prompt's

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import InferenceServer
-import LlamaEngine
+import InferenceCore
 import NIOCore
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import InferLabCore
+import InferenceCore
 import LlamaEngine
 import Synchronization
 import Testing

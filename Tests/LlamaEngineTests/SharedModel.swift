@@ -1,3 +1,4 @@
+import InferenceCore
 import LlamaEngine
 import Testing
 import TestSupport

@@ -1,5 +1,3 @@
-public import LlamaEngine
-
 /// Everything `inferlab serve` is configured with.
 public struct ServerConfiguration: Sendable, Codable, Equatable {
     /// Address to bind. The default is loopback, `127.0.0.1`.

@@ -31,7 +31,7 @@ public struct EngineConfiguration: Sendable, Codable, Equatable {
     /// prefix cache is on with a unified KV cache. With a KV stream per sequence (the default)
     /// cached prefixes stay in the streams of idle sequences (`EngineLoop`), so no ids are added
     /// and each sequence keeps its full share of the context.
-    var sequenceIds: Int { scheduler.concurrency * (prefixCache && context.unifiedKV ? 2 : 1) }
+    public var sequenceIds: Int { scheduler.concurrency * (prefixCache && context.unifiedKV ? 2 : 1) }
 
     public func validate() throws(EngineError) {
         try context.validate()

@@ -1,5 +1,5 @@
 import Foundation
-import LlamaEngine
+import InferenceCore
 import Testing
 
 @Suite("Scheduler policies on a fake clock")

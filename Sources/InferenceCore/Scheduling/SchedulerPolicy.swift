@@ -36,7 +36,7 @@ public struct SchedulerPolicy: Sendable, Equatable {
     }
 
     /// Runs to completion: a new batch forms only when the running one is done.
-    var runsToCompletion: Bool { configuration.kind != .continuous }
+    public var runsToCompletion: Bool { configuration.kind != .continuous }
 
     private var windowNanoseconds: UInt64 {
         let ms =
