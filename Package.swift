@@ -56,14 +56,9 @@ let package = Package(
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(
-            name: "ResultStore",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: strict
-        ),
-        .target(
             name: "LoadGen",
             dependencies: [
-                "ResultStore", "InferLabCore",
+                "InferLabCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -85,14 +80,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The experiment file: spec, matrix, trials, validation. Pure: no I/O beyond parsing text.
+        .target(
+            name: "ExperimentFile",
+            dependencies: ["InferLabCore", "InferenceCore", "LoadGen", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // Every table of a run and all their SQL, as typed GRDB records.
+        .target(
+            name: "RunStore",
+            dependencies: [
+                "InferLabCore", "InferenceCore", "SystemProbe", "LoadGen", "ExperimentFile",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "Reporting", dependencies: ["Analysis"], swiftSettings: strict),
         .target(
             name: "Experiments",
             dependencies: [
-                "InferenceCore", "LoadGen", "SystemProbe", "Constraints", "SystemSetup", "Analysis",
-                "Reporting", "ResultStore", "InferLabCore",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "InferenceCore", "ExperimentFile", "RunStore", "LoadGen", "SystemProbe", "Constraints", "SystemSetup",
+                "Analysis", "Reporting", "InferLabCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -102,10 +110,11 @@ let package = Package(
             dependencies: [
                 "InferenceCore", "LlamaEngine", "InferenceServer", "LoadGen", "SystemProbe", "Constraints",
                 "SystemSetup",
-                "Experiments", "Analysis", "Reporting", "ResultStore",
+                "ExperimentFile", "Experiments", "Analysis", "Reporting", "RunStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),
@@ -125,7 +134,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "InferLabCore"], swiftSettings: strict),
         .testTarget(
             name: "LoadGenTests",
-            dependencies: ["LoadGen", "ResultStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LoadGen", "RunStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -139,7 +148,16 @@ let package = Package(
         .testTarget(
             name: "ExperimentsTests",
             dependencies: [
-                "Experiments", "Reporting", "Analysis", "InferLabCore", "TestSupport",
+                "Experiments", "ExperimentFile", "RunStore", "Reporting", "Analysis", "InferLabCore", "InferenceCore",
+                "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "RunStoreTests",
+            dependencies: [
+                "RunStore", "ExperimentFile", "LoadGen", "InferLabCore", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

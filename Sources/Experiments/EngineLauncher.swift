@@ -17,44 +17,42 @@ struct EngineLauncher {
     let inferlabExecutable: String
     let llamaServerExecutable: String
     let logFile: URL
+    /// Where an InferLab engine's configuration is written (`serve --config FILE`).
+    let configFile: URL
     /// Where an InferLab engine writes one JSON line per engine step (`serve --step-log`), beside
     /// the probe's samples and the requests: the three share the monotonic clock.
     var stepLog: URL?
 
-    /// The command line of an engine serving `modelPath` on `port`.
-    func command(_ engine: EngineSpec, modelPath: String, port: Int) -> [String] {
-        var command: [String]
+    /// The configuration an InferLab engine serving `modelPath` on `port` runs on.
+    func serverConfiguration(_ engine: EngineSpec, modelPath: String, port: Int) -> ServerConfiguration {
+        var server = engine.effectiveServer
+        server.model = modelPath
+        server.host = "127.0.0.1"
+        server.port = port
+        server.engine.stepLog = stepLog?.path
+        return server
+    }
+
+    /// The command line of an engine serving `modelPath` on `port`; an InferLab engine's
+    /// configuration is written to `configFile` first.
+    func command(_ engine: EngineSpec, modelPath: String, port: Int) throws -> [String] {
         switch engine.kind {
         case .llamaServer:
-            command = [
-                llamaServerExecutable, "-m", modelPath, "-t", "\(engine.threads)", "-c", "\(engine.ctx)", "-np",
-                "\(engine.maxSeqs)", "--host", "127.0.0.1", "--port", "\(port)", "--metrics",
-            ]
+            return LlamaServerFlags.command(
+                executable: llamaServerExecutable, engine.server, modelPath: modelPath, port: port)
         default:
-            // `generate` is one stream at a time with every token timed: the server with the
-            // `single` policy and one sequence, measured by a closed loop of one user.
-            let single = engine.kind == .generate
-            command = [
-                inferlabExecutable, "serve", "--model", modelPath, "--port", "\(port)", "--threads",
-                "\(engine.threads)",
-                "--ctx", "\(engine.ctx)", "--scheduler",
-                single ? "single" : (engine.effectiveScheduler ?? .continuous).rawValue,
-                "--max-seqs", single ? "1" : "\(engine.maxSeqs)", "--prefix-cache", engine.prefixCache ? "on" : "off",
-                "--log-level", "warning", "--drain-timeout", "5",
-            ]
-            if let maxQueue = engine.maxQueue { command += ["--max-queue", "\(maxQueue)"] }
-            if let stepLog { command += ["--step-log", stepLog.path] }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let configuration = serverConfiguration(engine, modelPath: modelPath, port: port)
+            try encoder.encode(configuration).write(to: configFile)
+            return [inferlabExecutable, "serve", "--config", configFile.path, "--log-level", "warning"]
         }
-        // Both engines take the same load-mode flags.
-        if engine.loadMode == .noMmap { command.append("--no-mmap") }
-        if engine.loadMode == .mlock { command.append("--mlock") }
-        return command
     }
 
     /// Spawns the engine held at the gate; `place` runs before it is released (cgroup, affinity).
     func launch(_ engine: EngineSpec, modelPath: String, place: (Int32) throws -> Void) throws -> Launched {
         let port = freeLoopbackPort()
-        let command = command(engine, modelPath: modelPath, port: port)
+        let command = try command(engine, modelPath: modelPath, port: port)
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let quoted = logFile.path.replacingOccurrences(of: "'", with: "'\\''")
         let child = try GatedChild.spawn(["/bin/sh", "-c", "exec \"$0\" \"$@\" >>'\(quoted)' 2>&1"] + command)

@@ -1,8 +1,8 @@
+public import ExperimentFile
 public import Foundation
-import GRDB
 import InferLabCore
 public import Logging
-import ResultStore
+import RunStore
 import SystemSetup
 
 /// Runs an experiment file: every trial in interleaved order, each in isolation, results in
@@ -59,13 +59,11 @@ public struct ExperimentRunner: Sendable {
             }
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try ResultStore(path: storePath.path, migrator: RunSchema.migrator())
+        let store = try RunStore(path: storePath.path)
         let trials = spec.trials()
-        let finished: Set<Int> = try store.read { db in
-            Set(try Int.fetchAll(db, sql: "SELECT idx FROM trials WHERE status IN ('ok', 'failed')"))
-        }
+        let finished = try store.endedTrials()
         let modelPaths = Set(
-            trials.compactMap { try? DerivedModels.path(model: $0.config.engine.model, quantization: .original) })
+            trials.compactMap { try? DerivedModels.path(model: $0.config.engine.server.model, quantization: .original) })
         try recordStart(store, modelPaths: Array(modelPaths))
 
         var preparation: SystemPreparation?
@@ -74,15 +72,15 @@ public struct ExperimentRunner: Sendable {
             let prepared = SystemPreparation()
             systemBefore = Self.json(SystemShow.read())
             let report = try prepared.prepare(profile: try SystemProfile.named(system.profile))
-            try event(store, kind: "system_prepare", detail: Self.json(report))
+            try event(store, .systemPrepare, detail: Self.json(report))
             preparation = prepared
         }
         defer {
             if let preparation {
                 let restored = try? preparation.restore()
-                try? event(store, kind: "system_restore", detail: restored.map { Self.json($0) } ?? "restore failed")
-                if let systemBefore { try? event(store, kind: "system_before", detail: systemBefore) }
-                try? event(store, kind: "system_after", detail: Self.json(SystemShow.read()))
+                try? event(store, .systemRestore, detail: restored.map { Self.json($0) } ?? "restore failed")
+                if let systemBefore { try? event(store, .systemBefore, detail: systemBefore) }
+                try? event(store, .systemAfter, detail: Self.json(SystemShow.read()))
             }
         }
 
@@ -115,12 +113,7 @@ public struct ExperimentRunner: Sendable {
             self.progress?(progress)
             if cancelled { break }
         }
-        let status = cancelled ? "cancelled" : "complete"
-        try store.write { db in
-            try db.execute(
-                sql: "UPDATE experiment SET finished_at = ?, status = ? WHERE id = 1",
-                arguments: [ISO8601DateFormatter().string(from: Date()), status])
-        }
+        try store.finished(cancelled ? .cancelled : .complete)
         let report = try RunReport.write(directory: directory)
         return RunOutcome(
             directory: directory, trials: trials.count, completed: progress.done - progress.failed,
@@ -128,32 +121,16 @@ public struct ExperimentRunner: Sendable {
             cancelled: cancelled, report: report)
     }
 
-    private func recordStart(_ store: ResultStore, modelPaths: [String]) throws {
+    private func recordStart(_ store: RunStore, modelPaths: [String]) throws {
         let provenance = Provenance.collect(repositoryRoot: repositoryRoot, modelPaths: modelPaths)
-        let name = spec.name
-        let yaml = specText
-        let resolved = (try? spec.resolvedJSON()) ?? "{}"
-        let provenanceJSON = Self.json(provenance)
-        let started = ISO8601DateFormatter().string(from: Date())
-        try store.write { db in
-            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM experiment") == 0 {
-                try db.execute(
-                    sql: """
-                        INSERT INTO experiment (id, name, spec_yaml, spec_json, provenance_json, started_at, status)
-                        VALUES (1, ?, ?, ?, ?, ?, 'running')
-                        """, arguments: [name, yaml, resolved, provenanceJSON, started])
-            } else {
-                try db.execute(sql: "UPDATE experiment SET status = 'running', finished_at = NULL WHERE id = 1")
-            }
-        }
+        try store.started(
+            ExperimentRecord(
+                name: spec.name, specYAML: specText, specJSON: (try? spec.resolvedJSON()) ?? "{}",
+                provenance: provenance, startedAt: ISO8601DateFormatter().string(from: Date()), status: .running))
     }
 
-    private func event(_ store: ResultStore, kind: String, detail: String) throws {
-        try store.write { db in
-            try db.execute(
-                sql: "INSERT INTO run_events (trial_idx, t_ns, kind, detail) VALUES (NULL, ?, ?, ?)",
-                arguments: [Int64(bitPattern: MonotonicClock.now()), kind, detail])
-        }
+    private func event(_ store: RunStore, _ kind: RunEventKind, detail: String) throws {
+        try store.record(RunEventRecord(trialIndex: nil, tNs: MonotonicClock.now(), kind: kind, detail: detail))
     }
 
     static func json(_ value: some Encodable) -> String {

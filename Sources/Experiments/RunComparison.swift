@@ -1,4 +1,8 @@
+import Analysis
+import ExperimentFile
 public import Foundation
+import InferLabCore
+import MetricCatalog
 import Reporting
 
 /// Two runs side by side: each level present in both, with ratios B / A.
@@ -22,15 +26,38 @@ public enum RunComparison {
         for label in labels {
             let x = levelsA.first { $0.label == label }
             let y = levelsB.first { $0.label == label }
-            rows.append(Row(level: label, metric: "TTFT p50 (ms)", a: x?.ttft?.p50, b: y?.ttft?.p50))
-            rows.append(Row(level: label, metric: "TTFT p99 (ms)", a: x?.ttft?.p99, b: y?.ttft?.p99))
-            rows.append(Row(level: label, metric: "ITL p99 (ms)", a: x?.itl?.p99, b: y?.itl?.p99))
-            rows.append(Row(level: label, metric: "E2E p99 (ms)", a: x?.e2e?.p99, b: y?.e2e?.p99))
-            rows.append(Row(level: label, metric: "tokens/s", a: x?.tokensPerSecond, b: y?.tokensPerSecond))
-            rows.append(
-                Row(level: label, metric: "errors", a: x.map { Double($0.errors) }, b: y.map { Double($0.errors) }))
+            for (metric, statistic) in compared {
+                let name = metric.name + (statistic.map { " \($0.rawValue)" } ?? "") + " (\(metric.unit.rawValue))"
+                rows.append(
+                    Row(
+                        level: label, metric: name, a: x.flatMap { value($0, metric, statistic) },
+                        b: y.flatMap { value($0, metric, statistic) }))
+            }
         }
         return (dataA.name, dataB.name, rows)
+    }
+
+    /// What `compare` shows for each level: catalogue metrics, with a statistic for distributions.
+    static let compared: [(Metric, SummaryStatistic?)] = [
+        (.ttft, .p50), (.ttft, .p99), (.itl, .p99), (.e2e, .p99), (.tokensPerSecond, nil), (.errors, nil),
+    ]
+
+    /// A level's figure of one compared metric.
+    static func value(_ level: LevelSummary, _ metric: Metric, _ statistic: SummaryStatistic?) -> Double? {
+        let summary: SampleSummary? =
+            switch metric {
+            case .ttft: level.ttft
+            case .itl: level.itl
+            case .tpot: level.tpot
+            case .e2e: level.e2e
+            default: nil
+            }
+        if let summary, let statistic { return summary.value(of: statistic) }
+        switch metric {
+        case .tokensPerSecond: return level.tokensPerSecond
+        case .errors: return Double(level.errors)
+        default: return nil
+        }
     }
 
     /// A plain-text table.

@@ -1,6 +1,10 @@
 import Analysis
+import ExperimentFile
 public import Foundation
+import InferLabCore
+import MetricCatalog
 import Reporting
+import RunStore
 
 /// Builds the report of a run directory from its SQLite file: `report.html` (self-contained,
 /// inline SVG) and `summary.md`. `inferlab report RUN` calls this again at any time.
@@ -22,16 +26,16 @@ public enum RunReport {
         let byLevel = Dictionary(grouping: data.trials, by: \.level).sorted { $0.key < $1.key }
         var levels: [LevelSummary] = []
         for (_, trials) in byLevel {
-            let ok = trials.filter { $0.status == "ok" }
+            let ok = trials.filter(\.succeeded)
             let ttftP99s = ok.compactMap { Statistics.percentile($0.ttft, 99) }
             var errors: [String: Int] = [:]
             for trial in trials { errors.merge(trial.errors, uniquingKeysWith: +) }
             let tokens = ok.compactMap(\.tokensPerSecond)
             levels.append(
                 LevelSummary(
-                    label: trials[0].label, settings: trials[0].settings.map { KeyValue($0.0, $0.1) },
+                    label: trials[0].label, settings: trials[0].settings.map { KeyValue($0.variable, $0.value) },
                     trials: trials.count,
-                    failedTrials: trials.filter { $0.status != "ok" }.count,
+                    failedTrials: trials.filter { !$0.succeeded }.count,
                     requests: trials.reduce(0) { $0 + $1.requests },
                     errors: errors.values.reduce(0, +), ttft: SampleSummary.of(ok.flatMap(\.ttft)),
                     itl: SampleSummary.of(ok.flatMap(\.itl)), tpot: SampleSummary.of(ok.flatMap(\.tpot)),
@@ -43,9 +47,10 @@ public enum RunReport {
             title: "InferLab run: \(data.name)", description: spec?.description,
             generatedAt: ISO8601DateFormatter().string(from: Date()), experiment: data.specYAML,
             provenance: provenance(data), levels: levels, charts: charts(data, byLevel: byLevel),
-            failures: data.trials.filter { $0.status != "ok" }.map {
+            failures: data.trials.filter { !$0.succeeded }.map {
                 TrialFailure(
-                    trial: $0.index, level: $0.label, repetition: $0.repetition, reason: $0.failure ?? $0.status)
+                    trial: $0.index, level: $0.label, repetition: $0.repetition,
+                    reason: $0.failure ?? $0.status.rawValue)
             })
         if let spec, let evidence = spec.evidence {
             model.verdicts = verdicts(
@@ -61,7 +66,7 @@ public enum RunReport {
 
     static func provenance(_ data: RunData) -> [KeyValue] {
         var values = [
-            KeyValue("run", data.name), KeyValue("status", data.status), KeyValue("started", data.startedAt),
+            KeyValue("run", data.name), KeyValue("status", data.status.rawValue), KeyValue("started", data.startedAt),
             KeyValue("finished", data.finishedAt ?? "not finished"),
         ]
         for key in data.provenance.keys.sorted() where key != "system_json" {
@@ -70,8 +75,8 @@ public enum RunReport {
         if let system = data.provenance["system_json"] {
             values.append(KeyValue("system (inferlab system show)", system))
         }
-        for (_, kind, detail) in data.events where kind.hasPrefix("system_") {
-            values.append(KeyValue(kind.replacingOccurrences(of: "_", with: " "), detail))
+        for event in data.events where event.kind.isSystem {
+            values.append(KeyValue(event.kind.rawValue.replacingOccurrences(of: "_", with: " "), event.detail))
         }
         return values
     }
@@ -83,7 +88,7 @@ public enum RunReport {
         let series: (KeyPath<RunData.TrialRow, [Double]>) -> [ValueSeries] = { path in
             byLevel.map {
                 ValueSeries(
-                    name: $0.value[0].label, values: $0.value.filter { $0.status == "ok" }.flatMap { $0[keyPath: path] }
+                    name: $0.value[0].label, values: $0.value.filter(\.succeeded).flatMap { $0[keyPath: path] }
                 )
             }
             .filter { !$0.values.isEmpty }
@@ -105,7 +110,7 @@ public enum RunReport {
                     .histogram(HistogramChart(title: "Per-token latency, all levels", xLabel: "ITL (ms)", values: all)),
                     caption: "Histogram of every gap between consecutive streamed tokens."))
         }
-        if let first = byLevel.first?.value.first(where: { $0.status == "ok" && !$0.itlByPosition.isEmpty }) {
+        if let first = byLevel.first?.value.first(where: { $0.succeeded && !$0.itlByPosition.isEmpty }) {
             let points = first.itlByPosition.map { ChartPoint(x: Double($0.0), y: $0.1) }
             let fit = LinearFit.fit(x: points.map(\.x), y: points.map(\.y))
             charts.append(
@@ -125,23 +130,14 @@ public enum RunReport {
         for (_, trials) in byLevel.prefix(6) {
             guard let trial = trials.first(where: { !$0.samples.isEmpty }) else { continue }
             var panels: [PointSeries] = []
-            func panel(_ key: String, _ name: String, _ unit: String, scale: Double = 1) {
-                let points = trial.samples.compactMap { sample -> ChartPoint? in
-                    guard let t = sample["t_ns"], let value = sample[key] else { return nil }
-                    return ChartPoint(x: (t - Double(trial.startedNs)) / 1e9, y: value * scale)
+            for panel in Self.timelinePanels {
+                let points = panel.metric.series(trial.samples).map {
+                    ChartPoint(x: Double(Int64(bitPattern: $0.t) - trial.startedNs) / 1e9, y: $0.value * panel.scale)
                 }
-                if points.contains(where: { $0.y != 0 }) || key == "rss_bytes" {
-                    panels.append(PointSeries(name: name, unit: unit, points: points))
+                if points.contains(where: { $0.y != 0 }) || panel.metric == .processRSS {
+                    panels.append(PointSeries(name: panel.metric.label, unit: panel.unit, points: points))
                 }
             }
-            panel("rss_bytes", "RSS", "MiB", scale: 1 / 1_048_576)
-            panel("majflt_per_s", "major faults", "/s")
-            panel("cg_throttled_usec_per_s", "CPU throttled", "µs/s")
-            panel("psi_cpu_some_us_per_s", "PSI cpu some", "µs/s")
-            panel("psi_memory_some_us_per_s", "PSI memory some", "µs/s")
-            panel("psi_io_some_us_per_s", "PSI io some", "µs/s")
-            panel("file_resident_fraction", "model file resident", "%", scale: 100)
-            panel("disk_read_mb_per_s", "disk read", "MB/s")
             guard !panels.isEmpty else { continue }
             let markers = PointSeries(
                 name: "request E2E", unit: "ms", points: trial.requestStarts.map { ChartPoint(x: $0.0, y: $0.1) })
@@ -157,13 +153,13 @@ public enum RunReport {
         }
         // Degradation curve when one numeric variable is swept.
         let numeric = byLevel.compactMap { entry -> DegradationChart.Level? in
-            guard entry.value[0].settings.count == 1, let x = Double(entry.value[0].settings[0].1) else { return nil }
-            let p99s = entry.value.filter { $0.status == "ok" }.compactMap { Statistics.percentile($0.ttft, 99) }
+            guard entry.value[0].settings.count == 1, let x = Double(entry.value[0].settings[0].value) else { return nil }
+            let p99s = entry.value.filter(\.succeeded).compactMap { Statistics.percentile($0.ttft, 99) }
             guard let mean = Statistics.mean(p99s) else { return nil }
             return DegradationChart.Level(
                 label: entry.value[0].label, x: x, y: mean, lower: p99s.min(), upper: p99s.max())
         }
-        if numeric.count >= 2, let variable = byLevel.first?.value[0].settings.first?.0 {
+        if numeric.count >= 2, let variable = byLevel.first?.value[0].settings.first?.variable {
             charts.append(
                 ReportChart(
                     .degradation(
@@ -174,6 +170,13 @@ public enum RunReport {
         }
         return charts
     }
+
+    /// The OS side of a trial's timeline: a catalogue metric each, in the panel's unit.
+    static let timelinePanels: [(metric: Metric, unit: String, scale: Double)] = [
+        (.processRSS, "MiB", 1 / 1_048_576), (.processMajorFaultRate, "/s", 1), (.cgroupCPUThrottledRate, "µs/s", 1),
+        (.pressureCPUSomeRate, "µs/s", 1), (.pressureMemorySomeRate, "µs/s", 1), (.pressureIOSomeRate, "µs/s", 1),
+        (.modelFileResidency, "%", 100), (.diskReadRate, "MB/s", 1),
+    ]
 
     // MARK: Evidence
 
@@ -210,17 +213,21 @@ public enum RunReport {
     static func verdicts(
         _ evidence: EvidenceSpec, pairs: [ComparedLevels], byLevel: [(key: Int, value: [RunData.TrialRow])]
     ) -> [Verdict] {
-        let trials = Dictionary(byLevel.map { ($0.key, $0.value.filter { $0.status == "ok" }) }, uniquingKeysWith: +)
+        let trials = Dictionary(byLevel.map { ($0.key, $0.value.filter(\.succeeded)) }, uniquingKeysWith: +)
         var verdicts: [Verdict] = []
         for pair in pairs {
             guard let baseline = trials[pair.before], let treated = trials[pair.after], !baseline.isEmpty,
                 !treated.isEmpty
             else { continue }
             for app in evidence.app {
-                guard let (values, statistic, unit) = appSamples(app) else { continue }
+                guard let (metric, statistic) = MetricCatalog.appMetric(app) else { continue }
+                // A distribution pools its values over the repetitions; a per-trial figure has one
+                // value per repetition, compared by its mean.
+                let before = statistic == nil ? baseline.compactMap { $0.value(metric) } : baseline.flatMap { $0.values(metric) }
+                let after = statistic == nil ? treated.compactMap { $0.value(metric) } : treated.flatMap { $0.values(metric) }
                 let samples = AppMetricSamples(
-                    name: "\(app) (\(baseline[0].label) → \(treated[0].label))", unit: unit, statistic: statistic,
-                    before: baseline.flatMap { $0[keyPath: values] }, after: treated.flatMap { $0[keyPath: values] })
+                    name: "\(app) (\(baseline[0].label) → \(treated[0].label))", unit: metric.unit,
+                    statistic: statistic ?? .mean, before: before, after: after)
                 guard let mechanismName = (pair.mechanism ?? evidence.mechanism).first,
                     let mechanism = change(mechanismName, baseline, treated)
                 else { continue }
@@ -231,66 +238,45 @@ public enum RunReport {
         return verdicts
     }
 
-    static func appSamples(_ name: String) -> (KeyPath<RunData.TrialRow, [Double]>, SummaryStatistic, MetricUnit)? {
-        let parts = name.split(separator: ".").map(String.init)
-        guard parts.count == 2, let statistic = SummaryStatistic(rawValue: parts[1]) else { return nil }
-        switch parts[0] {
-        case "ttft": return (\.ttft, statistic, .milliseconds)
-        case "itl": return (\.itl, statistic, .milliseconds)
-        case "tpot": return (\.tpot, statistic, .milliseconds)
-        case "e2e": return (\.e2e, statistic, .milliseconds)
-        default: return nil
-        }
-    }
-
+    /// The change of an OS metric from one level's trials to another's, each trial's value as the
+    /// catalogue aggregates it (a stall counter as its share of the trial's time: trials differ in
+    /// length), in the metric's unit, with the metric's floor below which a control explains nothing.
     static func change(_ name: String, _ before: [RunData.TrialRow], _ after: [RunData.TrialRow]) -> MetricChange? {
-        // Pressure stall time as a share of the trial's wall time: trials differ in length.
-        let isStall = name.hasPrefix("psi.") && name.hasSuffix("_total")
-        let value: (RunData.TrialRow) -> Double? = isStall ? { $0.stallPercent(name) } : { $0.mechanism(name) }
-        guard let meanBefore = Statistics.mean(before.compactMap(value)),
-            let meanAfter = Statistics.mean(after.compactMap(value))
+        guard let metric = MetricCatalog.osMetric(name),
+            let meanBefore = Statistics.mean(before.compactMap { $0.value(metric) }),
+            let meanAfter = Statistics.mean(after.compactMap { $0.value(metric) })
         else { return nil }
-        // Below these floors a control explains no latency change: a machine-wide stall under 1 %
-        // of the time, other programs using under a tenth of a core.
-        if isStall {
-            return MetricChange(
-                name: name + " (share of time)", unit: .percent, before: meanBefore, after: meanAfter,
-                negligibleBelow: 1)
-        }
-        if name == "system.other_cpu_cores" {
-            return MetricChange(name: name, unit: .cores, before: meanBefore, after: meanAfter, negligibleBelow: 0.1)
-        }
-        let unit: MetricUnit =
-            name.hasSuffix("_usec") || name.hasSuffix("_total")
-            ? .microseconds : name.hasSuffix("_ms") ? .milliseconds : name.contains("bytes") ? .bytes : .count
-        return MetricChange(name: name, unit: unit, before: meanBefore, after: meanAfter)
+        let shareOfTime = metric.aggregate == .shareOfTime
+        return MetricChange(
+            name: name + (shareOfTime ? " (share of time)" : ""), unit: shareOfTime ? .percent : metric.unit,
+            before: meanBefore, after: meanAfter, negligibleBelow: metric.negligibleBelow)
     }
 
     // MARK: Bounded-realtime criteria
 
     static func criteria(_ data: RunData, byLevel: [(key: Int, value: [RunData.TrialRow])]) -> [CriterionResult] {
-        let baseline = byLevel.first?.value.filter { $0.status == "ok" } ?? []
+        let baseline = byLevel.first?.value.filter(\.succeeded) ?? []
         var loads: [Double] = []
         var latencies: [Double] = []
         var bySampler: [String: [Double]] = [:]
         for (index, (_, trials)) in byLevel.enumerated() {
-            let ok = trials.filter { $0.status == "ok" }
-            let settings = Dictionary(trials[0].settings, uniquingKeysWith: { $1 })
+            let ok = trials.filter(\.succeeded)
+            let first = trials[0]
             let p99s = ok.compactMap { Statistics.percentile($0.itl, 99) }
             // The baseline (the first level) is the contention sweep's 0 % and the sampler sweep's
             // greedy point: the sweeps' variants change only that one setting from it.
-            let load = settings["background_load"] ?? (index == 0 ? "0" : nil)
+            let load = first.setting("background_load") ?? (index == 0 ? "0" : nil)
             if let load = load.flatMap(Double.init), let mean = Statistics.mean(p99s) {
                 loads.append(load)
                 latencies.append(mean)
             }
-            if let sampler = settings["sampler"] ?? (index == 0 ? "greedy" : nil) {
+            if let sampler = first.setting("sampler") ?? (index == 0 ? "greedy" : nil) {
                 bySampler[sampler, default: []] += p99s
             }
         }
         let input = BoundedRealtimeInput(
             p99PerRepetition: baseline.compactMap { Statistics.percentile($0.itl, 99) },
-            peakRSSPerRepetition: baseline.compactMap { $0.mechanism("process.rss") },
+            peakRSSPerRepetition: baseline.compactMap { $0.value(.processRSS) },
             degradationLoad: loads, degradationLatency: latencies, p99PerRepetitionBySampler: bySampler,
             provenance: criteriaProvenance(data))
         return BoundedRealtimeCriteria().evaluate(input)
@@ -318,29 +304,38 @@ public enum RunReport {
     /// appears when some level has it).
     static func systemTable(byLevel: [(key: Int, value: [RunData.TrialRow])]) -> ReportTable? {
         typealias Column = (name: String, value: ([RunData.TrialRow]) -> Double?)
-        func mean(_ values: [Double]) -> Double? { Statistics.mean(values) }
-        /// The mean over a level's trials of an evidence metric (`RunData.TrialRow.mechanism`).
-        func metric(_ name: String) -> ([RunData.TrialRow]) -> Double? {
-            { trials in mean(trials.compactMap { $0.mechanism(name) }) }
+        /// A catalogue metric's trial values over a level: their mean (peaks and lows: their extreme),
+        /// scaled to the column's unit.
+        func column(_ title: String, _ metric: Metric, scale: Double = 1) -> Column {
+            (
+                title,
+                { trials in
+                    let values = trials.compactMap { $0.value(metric) }
+                    let combined =
+                        switch metric.aggregate {
+                        case .max: values.max()
+                        case .min: values.min()
+                        default: Statistics.mean(values)
+                        }
+                    return combined.map { $0 * scale }
+                }
+            )
         }
         let columns: [Column] = [
-            ("peak RSS (MiB)", { $0.compactMap { $0.mechanism("process.rss") }.max().map { $0 / 1_048_576 } }),
-            ("major faults", metric("process.majflt")),
-            ("minor faults", metric("process.minflt")),
-            ("ctx switches/s", metric("process.ctxsw_per_s")),
-            ("CPU cores", metric("process.cpu_cores")),
-            ("run-queue wait (ms/s)", metric("process.runqueue_wait_ms_per_s")),
-            ("other programs' CPU (cores)", metric("system.other_cpu_cores")),
-            ("CPU throttled (s)", { mean($0.compactMap { $0.cgroupThrottledUsec }).map { $0 / 1e6 } }),
-            ("PSI cpu some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.cpu.some_total") }) }),
-            ("PSI memory some (% of time)", { mean($0.compactMap { $0.stallPercent("psi.memory.some_total") }) }),
-            ("disk read (MB/s)", metric("disk.read_mb_per_s")),
-            (
-                "model resident (min %)",
-                { $0.compactMap { $0.sampleMinimum("file_resident_fraction") }.min().map { $0 * 100 } }
-            ),
+            column("peak RSS (MiB)", .processRSS, scale: 1 / 1_048_576),
+            column("major faults", .processMajorFaults),
+            column("minor faults", .processMinorFaults),
+            column("ctx switches/s", .processContextSwitchRate),
+            column("CPU cores", .processCPUCores),
+            column("run-queue wait (ms/s)", .processRunqueueWaitRate),
+            column("other programs' CPU (cores)", .otherCPUCores),
+            column("CPU throttled (s)", .cgroupCPUThrottled, scale: 1e-6),
+            column("PSI cpu some (% of time)", .pressureCPUSome),
+            column("PSI memory some (% of time)", .pressureMemorySome),
+            column("disk read (MB/s)", .diskReadRate),
+            column("model resident (min %)", .modelFileResidency, scale: 100),
         ]
-        let levels = byLevel.map { (label: $0.value[0].label, ok: $0.value.filter { $0.status == "ok" }) }
+        let levels = byLevel.map { (label: $0.value[0].label, ok: $0.value.filter(\.succeeded)) }
         var shown: [(name: String, cells: [Double?])] = []
         for column in columns {
             let cells = levels.map { column.value($0.ok) }
@@ -399,8 +394,8 @@ public enum RunReport {
 
     static func findings(_ data: RunData, levels: [LevelSummary]) -> [String] {
         var findings: [String] = []
-        let done = data.trials.filter { $0.status == "ok" }.count
-        findings.append("\(done) of \(data.trials.count) trials finished; run status: \(data.status).")
+        let done = data.trials.filter(\.succeeded).count
+        findings.append("\(done) of \(data.trials.count) trials finished; run status: \(data.status.rawValue).")
         if let best = levels.filter({ $0.tokensPerSecond != nil }).max(by: { $0.tokensPerSecond! < $1.tokensPerSecond! }
         ),
             let worst = levels.filter({ $0.tokensPerSecond != nil }).min(by: {
@@ -415,8 +410,8 @@ public enum RunReport {
                     worst.label, worst.tokensPerSecond!))
         }
         findings += schedulerFindings(levels)
-        for (trial, kind, detail) in data.events where kind == "oom_kill" {
-            findings.append("Trial \(trial.map(String.init) ?? "-"): \(detail).")
+        for event in data.events where event.kind == .oomKill {
+            findings.append("Trial \(event.trialIndex.map(String.init) ?? "-"): \(event.detail).")
         }
         return findings
     }

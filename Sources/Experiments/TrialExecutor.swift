@@ -1,11 +1,11 @@
 import Constraints
+import ExperimentFile
 import Foundation
-import GRDB
 import InferLabCore
 import InferenceCore
 import LoadGen
 import Logging
-import ResultStore
+import RunStore
 import SystemProbe
 
 #if canImport(FoundationNetworking)
@@ -14,8 +14,7 @@ import SystemProbe
 
 /// What happened to one trial.
 struct TrialOutcome: Sendable {
-    enum Status: String, Sendable { case ok, failed, cancelled }
-    var status: Status
+    var status: TrialStatus
     var failure: String?
     var benchRunId: Int64?
     var summary: BenchSummary?
@@ -25,7 +24,7 @@ struct TrialOutcome: Sendable {
 /// warm-up and load with the probe running, then teardown, always, also on error or
 /// cancellation. The trial ends as a row in `trials`, never as nothing.
 struct TrialExecutor: Sendable {
-    let store: ResultStore
+    let store: RunStore
     let runDirectory: URL
     let repositoryRoot: URL
     let inferlabExecutable: String
@@ -35,6 +34,7 @@ struct TrialExecutor: Sendable {
 
     /// The record being built while the trial runs.
     private struct Record {
+        let trial: Int
         var started = MonotonicClock.now()
         var pid: Int32?
         var exitStatus: Int32?
@@ -43,11 +43,17 @@ struct TrialExecutor: Sendable {
         var controls: [String: ControlOutcome] = [:]
         var cgroup: CgroupStats?
         var samples: [ProbeSample] = []
-        var events: [(UInt64, String, String)] = []
+        var events: [RunEventRecord] = []
+        /// Where the engine wrote its steps (`serve --step-log`), imported when the trial ends.
+        var stepLog: URL?
+
+        mutating func event(_ kind: RunEventKind, _ detail: String, trial: Int) {
+            events.append(RunEventRecord(trialIndex: trial, tNs: MonotonicClock.now(), kind: kind, detail: detail))
+        }
     }
 
     func run(_ trial: Trial) async -> TrialOutcome {
-        var record = Record()
+        var record = Record(trial: trial.index)
         let outcome = await execute(trial, record: &record)
         save(trial, outcome: outcome, record: record)
         return outcome
@@ -70,7 +76,7 @@ struct TrialExecutor: Sendable {
         }
         do {
             if engine.kind != .external {
-                modelPath = try DerivedModels.path(model: engine.model, quantization: engine.quantization)
+                modelPath = try DerivedModels.path(model: engine.server.model, quantization: engine.quantization)
             }
             // Background load runs outside the engine's cgroup: it competes for the machine.
             if config.constraints.backgroundLoad > 0 {
@@ -115,13 +121,16 @@ struct TrialExecutor: Sendable {
             if engine.kind == .external {
                 url = engine.url ?? ""
             } else {
+                let stepLog = runDirectory.appendingPathComponent("engine-steps-trial-\(trial.index).jsonl")
+                record.stepLog = engine.kind == .llamaServer ? nil : stepLog
                 let launcher = EngineLauncher(
                     inferlabExecutable: inferlabExecutable,
                     llamaServerExecutable: repositoryRoot.appendingPathComponent(".deps/llama.cpp/bin/llama-server")
                         .path,
                     logFile: runDirectory.appendingPathComponent("engine-trial-\(trial.index).log"),
-                    stepLog: runDirectory.appendingPathComponent("engine-steps-trial-\(trial.index).jsonl"))
-                let cpus = config.constraints.cpus.flatMap(SpecParse.cpuList)
+                    configFile: runDirectory.appendingPathComponent("engine-config-trial-\(trial.index).json"),
+                    stepLog: stepLog)
+                let cpus = config.constraints.cpus.flatMap(ScalarText.cpuList)
                 let running = try launcher.launch(engine, modelPath: modelPath ?? "") { pid in
                     if let cgroup { try cgroup.add(pid: pid) }
                     if let cpus { record.controls["cpus"] = CPUAffinity.apply(cpus, to: pid) }
@@ -129,7 +138,7 @@ struct TrialExecutor: Sendable {
                 launched = running
                 url = running.url
                 pid = running.pid
-                record.events.append((MonotonicClock.now(), "engine_start", "pid \(running.pid)"))
+                record.event(.engineStart, "pid \(running.pid)", trial: trial.index)
             }
             try await waitHealthy(url: url, child: launched?.child, timeoutSeconds: 120)
 
@@ -151,8 +160,7 @@ struct TrialExecutor: Sendable {
 
             // Warm-up (never recorded) and the measured load.
             let runner = BenchRunner(
-                try benchConfiguration(config.workload, url: url, engine: engine, modelPath: modelPath),
-                corpus: try corpus(config.workload), toolVersion: "inferlab-run", logger: logger)
+                try benchConfiguration(config.workload, url: url, engine: engine, modelPath: modelPath), logger: logger)
             let result: BenchResult
             do {
                 result = try await runner.run(store: store)
@@ -214,7 +222,7 @@ struct TrialExecutor: Sendable {
         guard let launched else { return false }
         record.pid = launched.pid
         let exitedEarly = launched.child.hasExited
-        if exitedEarly { record.events.append((MonotonicClock.now(), "engine_exited_early", "before teardown")) }
+        if exitedEarly { record.event(.engineExitedEarly, "before teardown", trial: record.trial) }
         kill(launched.pid, SIGTERM)
         let child = launched.child
         let waiter = Task { await child.wait() }
@@ -227,11 +235,9 @@ struct TrialExecutor: Sendable {
         let exit = ProcessExit.fromWaitStatus(status)
         record.exitStatus = exit.status
         record.exitSignal = exit.signal
-        record.events.append(
-            (
-                MonotonicClock.now(), "engine_exit",
-                "status \(exit.status.map(String.init) ?? "-") signal \(exit.signal.map(String.init) ?? "-")"
-            ))
+        record.event(
+            .engineExit, "status \(exit.status.map(String.init) ?? "-") signal \(exit.signal.map(String.init) ?? "-")",
+            trial: record.trial)
         return exitedEarly
     }
 
@@ -248,10 +254,10 @@ struct TrialExecutor: Sendable {
         record.cgroup = stats
         record.oomKills = stats.oomKill
         if let kills = stats.oomKill, kills > 0 {
-            record.events.append((MonotonicClock.now(), "oom_kill", "\(kills) OOM kill(s) in \(cgroup.path)"))
+            record.event(.oomKill, "\(kills) OOM kill(s) in \(cgroup.path)", trial: record.trial)
         }
         if !cgroup.removeQuietly() {
-            record.events.append((MonotonicClock.now(), "cgroup_leak", "could not remove \(cgroup.path)"))
+            record.event(.cgroupLeak, "could not remove \(cgroup.path)", trial: record.trial)
         }
     }
 
@@ -274,103 +280,55 @@ struct TrialExecutor: Sendable {
         throw TrialError("the engine did not become healthy within \(Int(timeoutSeconds)) s")
     }
 
-    private func corpus(_ workload: WorkloadSpec) throws -> Corpus? {
-        let path =
-            workload.corpus.hasPrefix("/")
-            ? workload.corpus : repositoryRoot.appendingPathComponent(workload.corpus).path
-        var corpus = try Corpus.load(path: path)
-        if workload.promptClass != .mixed {
-            corpus.entries = corpus.entries.filter { $0.class == workload.promptClass.rawValue }
-            if corpus.entries.isEmpty {
-                throw TrialError("the corpus has no prompts of class \(workload.promptClass.rawValue)")
-            }
-        }
-        return corpus
-    }
-
-    private func benchConfiguration(_ workload: WorkloadSpec, url: String, engine: EngineSpec, modelPath: String?)
-        throws
-        -> BenchConfiguration
-    {
-        var bench = BenchConfiguration()
+    /// The trial's workload aimed at its engine: the engine's URL and served model name, the
+    /// corpus resolved against the repository.
+    private func benchConfiguration(
+        _ workload: BenchConfiguration, url: String, engine: EngineSpec, modelPath: String?
+    ) throws -> BenchConfiguration {
+        var bench = workload
         bench.url = url
-        bench.api = BenchConfiguration.API(rawValue: workload.api.rawValue) ?? .chat
-        // `inferlab serve --model PATH` serves the file's name; llama-server ignores the field.
-        if let modelPath {
-            bench.model = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
-        } else {
-            bench.model = engine.model
+        // An engine serving a path serves the file's name (or its alias); llama-server ignores the field.
+        var served = engine.server
+        if let modelPath { served.model = modelPath }
+        bench.model = served.servedModelName
+        if let corpus = bench.corpusPath, !corpus.hasPrefix("/") {
+            bench.corpusPath = repositoryRoot.appendingPathComponent(corpus).path
         }
-        switch workload.scenario {
-        case .closed:
-            bench.scenario = .closed
-            bench.concurrency = workload.concurrency
-        case .poisson:
-            bench.scenario = .poisson
-            bench.rate = workload.rate
-            bench.burstiness = workload.burstiness ?? 1
-            bench.maxConcurrency = workload.concurrency > 1 ? workload.concurrency : nil
-        case .offline:
-            bench.scenario = .offline
-        }
-        bench.requests =
-            workload.durationSeconds == nil ? (workload.requests ?? WorkloadSpec.defaultRequests) : workload.requests
-        bench.durationSeconds = workload.durationSeconds
-        bench.warmupRequests = workload.warmup
-        bench.maxTokens = workload.maxTokens
-        bench.systemPrompt = workload.systemPrompt
-        bench.temperature = workload.sampler == .greedy ? 0 : workload.temperature
-        bench.seed = workload.seed
-        bench.timeoutSeconds = workload.timeoutSeconds
         try bench.validate()
         return bench
     }
 
     private func save(_ trial: Trial, outcome: TrialOutcome, record: Record) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        func json(_ value: some Encodable) -> String {
-            (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-        }
-        let ended = MonotonicClock.now()
-        let samples = record.samples.map { ($0.tNs, json($0)) }
-        let events = record.events
-        let row: [String: (any DatabaseValueConvertible)?] = [
-            "idx": trial.index, "level": trial.level, "repetition": trial.repetition, "label": trial.label,
-            "settings_json": json(trial.settings), "config_json": json(trial.config), "status": outcome.status.rawValue,
-            "failure": outcome.failure, "bench_run_id": outcome.benchRunId,
-            "started_ns": Int64(bitPattern: record.started),
-            "ended_ns": Int64(bitPattern: ended), "engine_pid": record.pid.map { Int64($0) },
-            "engine_exit_status": record.exitStatus.map { Int64($0) },
-            "engine_signal": record.exitSignal.map { Int64($0) },
-            "oom_kills": record.oomKills.map { Int64($0) }, "controls_json": json(record.controls),
-            "cgroup_json": record.cgroup.map { json($0) }, "summary_json": outcome.summary.map { json($0) },
-        ]
         let index = trial.index
-        let columns = row.keys.sorted()
-        let values: [DatabaseValue] = columns.map { (row[$0] ?? nil)?.databaseValue ?? .null }
+        var row = TrialRecord(
+            trial: trial, status: outcome.status, failure: outcome.failure, benchRunId: outcome.benchRunId,
+            startedNs: Int64(bitPattern: record.started), endedNs: Int64(bitPattern: MonotonicClock.now()))
+        row.enginePid = record.pid.map { Int64($0) }
+        row.engineExitStatus = record.exitStatus.map { Int64($0) }
+        row.engineSignal = record.exitSignal.map { Int64($0) }
+        row.oomKills = record.oomKills.map { Int64(bitPattern: $0) }
+        row.cgroup = record.cgroup
+        row.summary = outcome.summary
+        let outcomes = record.controls.sorted { $0.key < $1.key }.map { name, control in
+            ConstraintOutcomeRecord(
+                trialIndex: index, name: name, applied: control.applied, value: control.value, reason: control.reason,
+                residencyBefore: control.residencyBefore, residencyAfter: control.residencyAfter)
+        }
         do {
-            try store.write { db in
-                try db.execute(sql: "DELETE FROM probe_samples WHERE trial_idx = ?", arguments: [index])
-                try db.execute(sql: "DELETE FROM trials WHERE idx = ?", arguments: [index])
-                try db.execute(
-                    sql:
-                        "INSERT INTO trials (\(columns.joined(separator: ","))) VALUES (\(columns.map { _ in "?" }.joined(separator: ",")))",
-                    arguments: StatementArguments(values))
-                for (time, sample) in samples {
-                    try db.execute(
-                        sql: "INSERT INTO probe_samples (trial_idx, t_ns, sample_json) VALUES (?, ?, ?)",
-                        arguments: [index, Int64(bitPattern: time), sample])
-                }
-                for (time, kind, detail) in events {
-                    try db.execute(
-                        sql: "INSERT INTO run_events (trial_idx, t_ns, kind, detail) VALUES (?, ?, ?, ?)",
-                        arguments: [index, Int64(bitPattern: time), kind, detail])
-                }
-            }
+            try store.save(
+                row, outcomes: outcomes, samples: record.samples.map { ProbeSampleRecord(trialIndex: index, sample: $0) },
+                steps: Self.steps(record.stepLog).map { EngineStepRecord(trialIndex: index, step: $0) },
+                events: record.events)
         } catch {
             logger.error("cannot record trial \(index): \(error)")
         }
+    }
+
+    /// The engine's step log, one `StepRecord` a line (a line cut short by a crash is skipped).
+    static func steps(_ file: URL?) -> [StepRecord] {
+        guard let file, let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        let decoder = JSONDecoder()
+        return text.split(separator: "\n").compactMap { try? decoder.decode(StepRecord.self, from: Data($0.utf8)) }
     }
 }
 

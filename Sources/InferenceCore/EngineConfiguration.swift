@@ -1,31 +1,57 @@
+public import InferLabCore
+
 /// Everything that shapes one engine: how the model is loaded, the context, the scheduler.
-public struct EngineConfiguration: Sendable, Codable, Equatable {
-    public var model: ModelOptions = ModelOptions()
-    public var context: ContextOptions = ContextOptions()
-    public var scheduler: SchedulerConfiguration = SchedulerConfiguration()
+public struct EngineConfiguration: KnobSet, Equatable {
+    public var model = ModelOptions()
+    public var context = ContextOptions()
+    public var scheduler = SchedulerConfiguration()
     /// Keep finished sequences' KV cells to reuse shared prompt prefixes. The default is `false`.
     public var prefixCache: Bool = false
     /// Shortest shared prefix worth reusing, in tokens. The default is 16.
     public var prefixCacheMinTokens: Int = 16
-    /// A JSONL file that gets one `StepRecord` per engine step (`--step-log`); `nil`: none.
+    /// A JSONL file that gets one `StepRecord` per engine step (`--step-log`). The default is none.
     public var stepLog: String?
 
-    enum CodingKeys: String, CodingKey {
-        case model, context, scheduler
-        case prefixCache = "prefix_cache"
-        case prefixCacheMinTokens = "prefix_cache_min_tokens"
-        case stepLog = "step_log"
+    public init() {}
+
+    /// The parts given; `nil` keeps a part's default.
+    public init(
+        model: ModelOptions? = nil, context: ContextOptions? = nil, scheduler: SchedulerConfiguration? = nil,
+        prefixCache: Bool? = nil
+    ) {
+        if let model { self.model = model }
+        if let context { self.context = context }
+        if let scheduler { self.scheduler = scheduler }
+        if let prefixCache { self.prefixCache = prefixCache }
     }
 
-    public init(
-        model: ModelOptions = ModelOptions(), context: ContextOptions = ContextOptions(),
-        scheduler: SchedulerConfiguration = SchedulerConfiguration(), prefixCache: Bool = false
-    ) {
-        self.model = model
-        self.context = context
-        self.scheduler = scheduler
-        self.prefixCache = prefixCache
+    public static let keys =
+        ["prefix_cache", "prefix_cache_min_tokens", "step_log"] + ModelOptions.keys + ContextOptions.keys
+        + SchedulerConfiguration.keys
+
+    public init(reading c: KeyedDecodingContainer<ConfigurationKey>) throws {
+        model = try ModelOptions(reading: c)
+        context = try ContextOptions(reading: c)
+        scheduler = try SchedulerConfiguration(reading: c)
+        prefixCache = try c.bool("prefix_cache") ?? prefixCache
+        prefixCacheMinTokens = try c.int("prefix_cache_min_tokens") ?? prefixCacheMinTokens
+        stepLog = try c.scalar("step_log")
     }
+
+    public func write(to c: inout KeyedEncodingContainer<ConfigurationKey>) throws {
+        try model.write(to: &c)
+        try context.write(to: &c)
+        try scheduler.write(to: &c)
+        try c.knob("prefix_cache", prefixCache)
+        try c.knob("prefix_cache_min_tokens", prefixCacheMinTokens)
+        try c.knob("step_log", stepLog)
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
+
+    /// The tokens one `llama_decode` takes: `n_batch`, raised to the step budget when that is larger.
+    public var effectiveBatchSize: Int { max(context.batchSize, scheduler.batchTokens) }
 
     /// Sequence ids the context needs: running sequences, plus as many cache entries when the
     /// prefix cache is on with a unified KV cache. With a KV stream per sequence (the default)
@@ -36,6 +62,11 @@ public struct EngineConfiguration: Sendable, Codable, Equatable {
     public func validate() throws(EngineError) {
         try context.validate()
         try scheduler.validate()
+        if prefixCacheMinTokens < 1 {
+            throw EngineError(
+                .invalidParameter, "prefix_cache_min_tokens must be at least 1 (got \(prefixCacheMinTokens))",
+                parameter: "prefix_cache_min_tokens")
+        }
     }
 }
 

@@ -14,6 +14,9 @@ public struct ModelCatalog: Sendable {
         public var sha256: String
     }
 
+    /// The model every command and experiment uses unless told otherwise.
+    public static let defaultModel = "smollm2-135m"
+
     public let entries: [String: Entry]
     /// The repository root holding `models/catalog.json` and `scripts/fetch-model`.
     public let root: URL

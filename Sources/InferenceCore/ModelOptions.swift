@@ -1,20 +1,68 @@
-/// How a model file is loaded.
-public struct ModelOptions: Sendable, Codable, Equatable {
-    /// Map the file instead of reading it into anonymous memory. The default is `true`.
-    public var mmap: Bool = true
-    /// Lock the model's pages in RAM (`mlock`). The default is `false`.
-    public var mlock: Bool = false
+public import InferLabCore
 
-    public init(mmap: Bool = true, mlock: Bool = false) {
-        self.mmap = mmap
-        self.mlock = mlock
+/// How the model file is brought into memory.
+public enum LoadMode: String, Sendable, Codable, CaseIterable {
+    /// Memory-mapped, pages faulted in on demand (llama.cpp's default).
+    case mmap
+    /// Read into anonymous memory.
+    case noMmap = "no-mmap"
+    /// Memory-mapped and locked (`mlock`).
+    case mlock
+}
+
+extension LoadMode {
+    /// The mode of the `--no-mmap` and `--mlock` flags: `nil` when neither is given (the default),
+    /// and a usage error when both are.
+    public static func flags(noMmap: Bool, mlock: Bool) throws(EngineError) -> LoadMode? {
+        switch (noMmap, mlock) {
+        case (false, false): return nil
+        case (true, false): return .noMmap
+        case (false, true): return .mlock
+        case (true, true):
+            throw EngineError(
+                .invalidParameter, "--no-mmap and --mlock are two load modes; give one (or --load-mode)",
+                parameter: "load_mode")
+        }
     }
 }
 
+/// How a model file is loaded.
+public struct ModelOptions: KnobSet, Equatable {
+    /// `mmap`, `no-mmap` or `mlock` (key `load_mode`, flags `--load-mode`, `--no-mmap`, `--mlock`).
+    /// The default is `mmap`.
+    public var loadMode: LoadMode = .mmap
+
+    public init() {}
+
+    /// The options of `loadMode`; `nil` keeps the default.
+    public init(loadMode: LoadMode? = nil) {
+        if let loadMode { self.loadMode = loadMode }
+    }
+
+    /// Map the file instead of reading it into anonymous memory.
+    public var mmap: Bool { loadMode != .noMmap }
+    /// Lock the model's pages in RAM (`mlock`).
+    public var mlock: Bool { loadMode == .mlock }
+
+    public static let keys = ["load_mode"]
+
+    public init(reading c: KeyedDecodingContainer<ConfigurationKey>) throws {
+        loadMode = try c.choice("load_mode", LoadMode.self) ?? loadMode
+    }
+
+    public func write(to c: inout KeyedEncodingContainer<ConfigurationKey>) throws {
+        try c.knob("load_mode", loadMode)
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
+}
+
 /// How an inference context is sized and threaded.
-public struct ContextOptions: Sendable, Codable, Equatable {
-    /// Total KV cells shared by all sequences (`n_ctx`). The default is 4096.
-    public var contextLength: Int = 4096
+public struct ContextOptions: KnobSet, Equatable {
+    /// Total KV cells shared by all sequences (`n_ctx`, key `ctx`); with a KV stream per sequence
+    /// each of N sequences gets `ctx / N`, as `llama-server -c C -np N`. The default is 8192.
+    public var contextLength: Int = 8192
     /// Largest number of tokens one `llama_decode` call takes (`n_batch`). The default is 2048.
     public var batchSize: Int = 2048
     /// Physical micro-batch (`n_ubatch`). The default is 512.
@@ -23,7 +71,8 @@ public struct ContextOptions: Sendable, Codable, Equatable {
     public var threads: Int = 2
     /// Threads for prompt processing (batches of more than one token). The default is `threads`.
     public var batchThreads: Int? = nil
-    /// Sequences that can live in the KV cache at once (`n_seq_max`). The default is 1.
+    /// Sequences that can live in the KV cache at once (`n_seq_max`): not a knob, the engine sets
+    /// it from its scheduler and prefix cache (`EngineConfiguration.sequenceIds`). The default is 1.
     public var sequences: Int = 1
     /// One KV pool shared by all sequences (`kv_unified`). The default is `false`: each sequence
     /// gets its own stream of `contextLength / sequences` cells (as `llama-server -c C -np N`),
@@ -31,28 +80,44 @@ public struct ContextOptions: Sendable, Codable, Equatable {
     /// outputs do not depend on batching.
     public var unifiedKV: Bool = false
 
-    enum CodingKeys: String, CodingKey {
-        case contextLength = "ctx"
-        case batchSize = "n_batch"
-        case microBatchSize = "n_ubatch"
-        case threads
-        case batchThreads = "batch_threads"
-        case sequences = "n_seq"
-        case unifiedKV = "kv_unified"
+    public init() {}
+
+    /// The options given; `nil` keeps a knob's default.
+    public init(
+        contextLength: Int? = nil, batchSize: Int? = nil, microBatchSize: Int? = nil, threads: Int? = nil,
+        batchThreads: Int? = nil, sequences: Int? = nil, unifiedKV: Bool? = nil
+    ) {
+        if let contextLength { self.contextLength = contextLength }
+        if let batchSize { self.batchSize = batchSize }
+        if let microBatchSize { self.microBatchSize = microBatchSize }
+        if let threads { self.threads = threads }
+        self.batchThreads = batchThreads
+        if let sequences { self.sequences = sequences }
+        if let unifiedKV { self.unifiedKV = unifiedKV }
     }
 
-    public init(
-        contextLength: Int = 4096, batchSize: Int = 2048, microBatchSize: Int = 512, threads: Int = 2,
-        batchThreads: Int? = nil, sequences: Int = 1, unifiedKV: Bool = false
-    ) {
-        self.contextLength = contextLength
-        self.batchSize = batchSize
-        self.microBatchSize = microBatchSize
-        self.threads = threads
-        self.batchThreads = batchThreads
-        self.sequences = sequences
-        self.unifiedKV = unifiedKV
+    public static let keys = ["ctx", "n_batch", "n_ubatch", "threads", "batch_threads", "kv_unified"]
+
+    public init(reading c: KeyedDecodingContainer<ConfigurationKey>) throws {
+        contextLength = try c.int("ctx") ?? contextLength
+        batchSize = try c.int("n_batch") ?? batchSize
+        microBatchSize = try c.int("n_ubatch") ?? microBatchSize
+        threads = try c.int("threads") ?? threads
+        batchThreads = try c.int("batch_threads")
+        unifiedKV = try c.bool("kv_unified") ?? unifiedKV
     }
+
+    public func write(to c: inout KeyedEncodingContainer<ConfigurationKey>) throws {
+        try c.knob("ctx", contextLength)
+        try c.knob("n_batch", batchSize)
+        try c.knob("n_ubatch", microBatchSize)
+        try c.knob("threads", threads)
+        try c.knob("batch_threads", batchThreads)
+        try c.knob("kv_unified", unifiedKV)
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
 
     /// Throws `invalidParameter` naming the first bad field.
     public func validate() throws(EngineError) {

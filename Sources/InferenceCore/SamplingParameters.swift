@@ -22,16 +22,19 @@ public struct SamplingParameters: Sendable, Codable, Equatable, Hashable {
         case seed
     }
 
+    public init() {}
+
+    /// The parameters given; `nil` keeps a parameter's default.
     public init(
-        temperature: Double = 0, topK: Int = 0, topP: Double = 1, minP: Double = 0, repetitionPenalty: Double = 1,
-        seed: UInt32 = 42
+        temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, minP: Double? = nil,
+        repetitionPenalty: Double? = nil, seed: UInt32? = nil
     ) {
-        self.temperature = temperature
-        self.topK = topK
-        self.topP = topP
-        self.minP = minP
-        self.repetitionPenalty = repetitionPenalty
-        self.seed = seed
+        if let temperature { self.temperature = temperature }
+        if let topK { self.topK = topK }
+        if let topP { self.topP = topP }
+        if let minP { self.minP = minP }
+        if let repetitionPenalty { self.repetitionPenalty = repetitionPenalty }
+        if let seed { self.seed = seed }
     }
 
     public static let greedy = SamplingParameters()

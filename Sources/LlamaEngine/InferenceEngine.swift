@@ -27,6 +27,7 @@ public final class InferenceEngine: Sendable {
         try configuration.validate()
         var contextOptions = configuration.context
         contextOptions.sequences = configuration.sequenceIds
+        contextOptions.batchSize = configuration.effectiveBatchSize
         let stepLog = try configuration.stepLog.map { (path) throws(EngineError) in try StepLog(path: path) }
         let context = try LlamaContext(model: model, options: contextOptions)
         self.model = model

@@ -23,11 +23,10 @@ public final class LlamaModel: @unchecked Sendable {
         LlamaBackend.ensureInitialised()
         var params = llama_model_default_params()
         params.n_gpu_layers = 0
-        switch (options.mmap, options.mlock) {
-        case (true, false): params.load_mode = LLAMA_LOAD_MODE_MMAP
-        case (true, true): params.load_mode = LLAMA_LOAD_MODE_MMAP_MLOCK
-        case (false, false): params.load_mode = LLAMA_LOAD_MODE_NONE
-        case (false, true): params.load_mode = LLAMA_LOAD_MODE_MLOCK
+        switch options.loadMode {
+        case .mmap: params.load_mode = LLAMA_LOAD_MODE_MMAP
+        case .mlock: params.load_mode = LLAMA_LOAD_MODE_MMAP_MLOCK
+        case .noMmap: params.load_mode = LLAMA_LOAD_MODE_NONE
         }
         let start = MonotonicClock.now()
         guard let model = llama_model_load_from_file(path, params) else {

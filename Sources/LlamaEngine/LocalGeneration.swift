@@ -5,7 +5,7 @@ import InferLabCore
 /// The local baseline runner: one prompt, one model, one stream, every token timed.
 public struct LocalGeneration: Sendable {
     /// A catalogue name or a GGUF path. The default is `smollm2-135m`.
-    public var model: String = "smollm2-135m"
+    public var model: String = ModelCatalog.defaultModel
     public var modelOptions = ModelOptions()
     public var context = ContextOptions()
     public var prompt: String = ""

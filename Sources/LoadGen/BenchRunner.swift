@@ -4,7 +4,6 @@ import InferLabCore
 public import Logging
 import NIOCore
 import NIOPosix
-public import ResultStore
 
 /// Runs one bench: warm-up (never counted), then one measured window per step, each request a
 /// ``RequestRecord`` (failed ones included), stored when a ``ResultStore`` is given.
@@ -19,17 +18,14 @@ public struct BenchRunner: Sendable {
     public var corpus: Corpus?
     /// Reported ~10 times a second while requests finish. The default is nil (silent).
     public var progress: (@Sendable (BenchProgress) -> Void)?
-    /// Stored in the `runs` row. The default is `0.1.0`.
-    public var toolVersion: String
     public var logger: Logger
 
     public init(
-        _ configuration: BenchConfiguration, corpus: Corpus? = nil, toolVersion: String = "0.1.0",
+        _ configuration: BenchConfiguration, corpus: Corpus? = nil,
         progress: (@Sendable (BenchProgress) -> Void)? = nil, logger: Logger = Logger(label: "inferlab.bench")
     ) {
         self.configuration = configuration
         self.corpus = corpus
-        self.toolVersion = toolVersion
         self.progress = progress
         self.logger = logger
     }
@@ -41,19 +37,29 @@ public struct BenchRunner: Sendable {
             ?? Corpus(entries: [])
     }
 
-    /// Runs the bench. Throws only for bad configuration, corpus or results file; request
-    /// failures are records.
-    public func run(store: ResultStore? = nil) async throws(LoadGenError) -> BenchResult {
-        try configuration.validate()
-        let corpus: Corpus
+    /// Runs the bench, recording it in `store` as it goes when one is given (`RunStore`, a results
+    /// file). Throws only for bad configuration, corpus or results file; request failures are records.
+    public func run(store: (any BenchRecording)? = nil) async throws(LoadGenError) -> BenchResult {
+        do {
+            try configuration.validate()
+        } catch {
+            throw LoadGenError(.configuration, error.description)
+        }
+        var corpus: Corpus
         if let given = self.corpus {
-            guard !given.entries.isEmpty else { throw LoadGenError(.corpus, "the corpus has no prompts") }
             corpus = given
         } else if let path = configuration.corpusPath {
             corpus = try Corpus.load(path: path)
         } else {
             corpus = Self.builtInCorpus()
         }
+        if configuration.promptClass != .mixed {
+            corpus.entries = corpus.entries.filter { $0.class == configuration.promptClass.rawValue }
+            guard !corpus.entries.isEmpty else {
+                throw LoadGenError(.corpus, "the corpus has no prompts of class \(configuration.promptClass.rawValue)")
+            }
+        }
+        guard !corpus.entries.isEmpty else { throw LoadGenError(.corpus, "the corpus has no prompts") }
         let bodies = corpus.entries.map { WireRequest(entry: $0, configuration: configuration).body() }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -76,13 +82,12 @@ public struct BenchRunner: Sendable {
     }
 
     private func measure(
-        http: HTTPClient, corpus: Corpus, bodies: [Data], store: ResultStore?
+        http: HTTPClient, corpus: Corpus, bodies: [Data], store: (any BenchRecording)?
     ) async throws(LoadGenError) -> BenchResult {
         let client = StreamingClient(http: http, configuration: configuration)
         let serverInfo = await client.serverInfo()
         let recorder = try store.map { store throws(LoadGenError) in
-            try BenchRecorder.start(
-                store: store, configuration: configuration, serverInfo: serverInfo, toolVersion: toolVersion)
+            try Recorder(store: store, run: recording { try store.started(configuration, serverInfo: serverInfo) })
         }
         let tracker = ProgressTracker(report: progress)
         var driver = WindowDriver(client: client, corpus: corpus, bodies: bodies, tracker: tracker)
@@ -106,7 +111,7 @@ public struct BenchRunner: Sendable {
         var lastEnd: UInt64 = 0
         for (index, plan) in stepPlans().enumerated() {
             let window = await driver.run(
-                step: index, pattern: plan.pattern, requests: configuration.requests,
+                step: index, pattern: plan.pattern, requests: configuration.effectiveRequests,
                 durationNs: configuration.durationSeconds.map { UInt64($0 * 1e9) })
             let summary = BenchSummary(
                 records: window.records, windowStart: window.start, windowEnd: window.end, slo: configuration.slo,
@@ -116,7 +121,9 @@ public struct BenchRunner: Sendable {
             all += window.records
             firstStart = firstStart ?? window.start
             lastEnd = window.end
-            try recorder?.write(window.records, step: index)
+            if let recorder {
+                try recording { try recorder.store.recorded(window.records, step: index, run: recorder.run) }
+            }
             if Task.isCancelled { break }
         }
         let overall =
@@ -125,11 +132,30 @@ public struct BenchRunner: Sendable {
             : BenchSummary(
                 records: all, windowStart: firstStart ?? 0, windowEnd: lastEnd, slo: configuration.slo,
                 peakInFlight: steps.map(\.summary.peakInFlight).max() ?? 0)
-        try recorder?.finish(summary: overall)
+        if let recorder {
+            try recording { try recorder.store.finished(overall, run: recorder.run) }
+        }
         return BenchResult(
-            runId: recorder?.runId, configuration: configuration, serverInfo: serverInfo, steps: steps,
+            runId: recorder?.run, configuration: configuration, serverInfo: serverInfo, steps: steps,
             summary: overall,
             records: all)
+    }
+
+    /// The recording of this run and its id.
+    private struct Recorder {
+        let store: any BenchRecording
+        let run: Int64
+    }
+
+    /// A recording failure as the bench's error.
+    private func recording<T>(_ body: () throws -> T) throws(LoadGenError) -> T {
+        do {
+            return try body()
+        } catch let error as LoadGenError {
+            throw error
+        } catch {
+            throw LoadGenError(.store, "\(error)", cause: error)
+        }
     }
 
     struct StepPlan {

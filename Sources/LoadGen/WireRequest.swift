@@ -11,6 +11,8 @@ struct WireRequest: Encodable {
     var prompt: String?
     var maxTokens: Int
     var temperature: Double?
+    var topK: Int?
+    var topP: Double?
     var seed: Int?
     var stream: Bool
     var streamOptions: StreamOptions?
@@ -25,6 +27,8 @@ struct WireRequest: Encodable {
         case model, messages, prompt
         case maxTokens = "max_tokens"
         case temperature, seed, stream
+        case topK = "top_k"
+        case topP = "top_p"
         case streamOptions = "stream_options"
         case ignoreEOS = "ignore_eos"
     }
@@ -35,7 +39,9 @@ struct WireRequest: Encodable {
     init(entry: CorpusEntry, configuration c: BenchConfiguration) {
         maxTokens = c.maxTokens ?? entry.maxTokens ?? Self.defaultMaxTokens
         stream = c.stream
-        temperature = c.temperature
+        temperature = c.requestTemperature
+        topK = c.sampler == .topK ? c.topK : nil
+        topP = c.sampler == .topP ? c.topP : nil
         seed = c.seed
         ignoreEOS = c.ignoreEOS ? true : nil
         switch c.api {

@@ -1,13 +1,19 @@
 import ArgumentParser
 import Foundation
 import LoadGen
-import ResultStore
+
+extension BenchConfiguration.API: @retroactive ExpressibleByArgument {}
+extension BenchConfiguration.Scenario: @retroactive ExpressibleByArgument {}
+extension BenchConfiguration.SweepMode: @retroactive ExpressibleByArgument {}
+extension BenchConfiguration.Sampler: @retroactive ExpressibleByArgument {}
+extension BenchConfiguration.PromptClass: @retroactive ExpressibleByArgument {}
+import RunStore
 
 extension LoadGenError: LocalizedUserError {
     var userMessage: String { message }
 }
 
-extension ResultStoreError: LocalizedUserError {
+extension RunStoreError: LocalizedUserError {
     var userMessage: String { message }
     var isUsageError: Bool { code == .badArgument }
 }
@@ -28,47 +34,55 @@ struct BenchCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run", abstract: "Send a workload and measure TTFT, ITL, TPOT, E2E, throughput and goodput.")
 
-        @Option(help: "Base URL of the server.") var url = "http://127.0.0.1:8080"
-        @Option(help: "API: chat, completions or generate.") var api = "chat"
-        @Option(help: "Model name sent with each request.") var model = "default"
-        @Option(help: "Scenario: closed, poisson, sweep or offline.") var scenario = "closed"
-        @Option(help: "Closed-loop users.") var concurrency = 1
+        /// Where the defaults shown in the help come from.
+        static let defaults = BenchConfiguration()
+
+        @Option(help: "Base URL of the server (default: \(defaults.url)).") var url: String?
+        @Option(help: "API (default: \(defaults.api.rawValue)).") var api: BenchConfiguration.API?
+        @Option(help: "Model name sent with each request (default: \(defaults.model)).") var model: String?
+        @Option(help: "Scenario (default: \(defaults.scenario.rawValue)).") var scenario: BenchConfiguration.Scenario?
+        @Option(help: "Closed-loop users (default: \(defaults.concurrency)).") var concurrency: Int?
         @Option(help: "Open-loop rate in requests/s (poisson).") var rate: Double?
-        @Option(help: "Gamma shape of open-loop gaps (1 = Poisson, < 1 burstier).") var burstiness = 1.0
+        @Option(help: "Gamma shape of open-loop gaps, 1 = Poisson, < 1 burstier (default: \(defaults.burstiness)).")
+        var burstiness: Double?
         @Option(help: "Cap on requests in flight (poisson, offline).") var maxConcurrency: Int?
         @Option(help: "Sweep values, comma-separated (e.g. 1,2,4).") var sweep: String?
-        @Option(help: "What sweep values are: concurrency or rate.") var sweepMode = "concurrency"
-        @Option(help: "Measured requests per window.") var requests: Int?
+        @Option(help: "What sweep values are (default: \(defaults.sweepMode.rawValue)).")
+        var sweepMode: BenchConfiguration.SweepMode?
+        @Option(help: "Measured requests per window (default: \(BenchConfiguration.defaultRequests) unless --duration).")
+        var requests: Int?
         @Option(help: "Length of each measured window (e.g. 30, 30s, 2m).") var duration: String?
-        @Option(help: "Warm-up before measuring, never counted: K requests or a duration like 10s.") var warmup = "0"
+        @Option(help: "Warm-up before measuring, never counted: K requests or a duration like 10s (default: \(defaults.warmupRequests)).")
+        var warmup: String?
         @Option(help: "Override each prompt's max_tokens.") var maxTokens: Int?
-        @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.0
-        @Option(help: "Sampling seed.") var seed = 42
+        @Option(help: "How tokens are picked (default: \(defaults.sampler.rawValue); --temperature T > 0 implies temperature).")
+        var sampler: BenchConfiguration.Sampler?
+        @Option(help: "Temperature of the non-greedy samplers; 0 = greedy (default: \(defaults.temperature)).")
+        var temperature: Double?
+        @Option(help: "k of the top-k sampler (default: \(defaults.topK)).") var topK: Int?
+        @Option(help: "p of the top-p sampler (default: \(defaults.topP)).") var topP: Double?
+        @Option(help: "Sampling seed (default: \(defaults.seed)).") var seed: Int?
         @Flag(help: "Ask the server to ignore end-of-generation (llama-server).") var ignoreEos = false
         @Option(help: "Objectives for goodput, e.g. ttft=500ms,tpot=100ms,e2e=5s.") var slo: String?
         @Option(help: "JSONL corpus (default: a built-in generated corpus).") var corpus: String?
+        @Option(help: "Prompt length class taken from the corpus (default: \(defaults.promptClass.rawValue)).")
+        var promptClass: BenchConfiguration.PromptClass?
         @Option(help: "A system prompt sent before every prompt (a shared prefix).") var systemPrompt: String?
         @Flag(help: "Do not stream (one JSON body per request).") var noStream = false
-        @Option(help: "Per-request timeout in seconds.") var timeout = 300.0
+        @Option(help: "Per-request timeout in seconds (default: \(defaults.timeoutSeconds)).") var timeout: Double?
         @Option(help: "Results file (SQLite).") var out = BenchCommand.defaultStore
         @Flag(help: "Do not write a results file.") var noStore = false
         @Flag(help: "Print one JSON object instead of the table.") var json = false
 
         func configuration() throws -> BenchConfiguration {
             var c = BenchConfiguration()
-            c.url = url
-            guard let api = BenchConfiguration.API(rawValue: api) else {
-                throw UsageError("--api must be chat, completions or generate (got '\(api)')")
-            }
-            c.api = api
-            c.model = model
-            guard let scenario = BenchConfiguration.Scenario(rawValue: scenario) else {
-                throw UsageError("--scenario must be closed, poisson, sweep or offline (got '\(scenario)')")
-            }
-            c.scenario = scenario
-            c.concurrency = concurrency
+            if let url { c.url = url }
+            if let api { c.api = api }
+            if let model { c.model = model }
+            if let scenario { c.scenario = scenario }
+            if let concurrency { c.concurrency = concurrency }
             c.rate = rate
-            c.burstiness = burstiness
+            if let burstiness { c.burstiness = burstiness }
             c.maxConcurrency = maxConcurrency
             if let sweep {
                 c.sweep = try sweep.split(separator: ",").map {
@@ -78,10 +92,7 @@ struct BenchCommand: AsyncParsableCommand {
                     return v
                 }
             }
-            guard let mode = BenchConfiguration.SweepMode(rawValue: sweepMode) else {
-                throw UsageError("--sweep-mode must be concurrency or rate (got '\(sweepMode)')")
-            }
-            c.sweepMode = mode
+            if let sweepMode { c.sweepMode = sweepMode }
             c.requests = requests
             if let duration {
                 guard let seconds = Self.seconds(duration) else {
@@ -89,31 +100,37 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 c.durationSeconds = seconds
             }
-            if warmup.last?.isLetter == true {
+            if let warmup, warmup.last?.isLetter == true {
                 guard let seconds = Self.seconds(warmup) else {
                     throw UsageError("--warmup: '\(warmup)' is not K or a duration")
                 }
                 c.warmupSeconds = seconds
-            } else {
+            } else if let warmup {
                 guard let count = Int(warmup) else { throw UsageError("--warmup: '\(warmup)' is not a request count") }
                 c.warmupRequests = count
             }
             c.maxTokens = maxTokens
-            c.temperature = temperature
-            c.seed = seed
+            if let temperature {
+                c.temperature = temperature
+                c.sampler = temperature > 0 ? .temperature : .greedy
+            }
+            if let sampler { c.sampler = sampler }
+            if let topK { c.topK = topK }
+            if let topP { c.topP = topP }
+            if let seed { c.seed = seed }
             c.ignoreEOS = ignoreEos
             if let slo { c.slo = try ServiceLevelObjectives.parse(slo) }
             c.corpusPath = corpus
+            if let promptClass { c.promptClass = promptClass }
             c.systemPrompt = systemPrompt
             c.stream = !noStream
-            c.timeoutSeconds = timeout
-            if c.requests == nil && c.durationSeconds == nil && c.scenario != .poisson { c.requests = 100 }
+            if let timeout { c.timeoutSeconds = timeout }
             try c.validate()
             return c
         }
 
         static func seconds(_ text: String) -> Double? {
-            let t = text.lowercased()
+            let t = text.trimmingCharacters(in: .whitespaces)
             if t.hasSuffix("ms") { return Double(t.dropLast(2)).map { $0 / 1000 } }
             if t.hasSuffix("s") { return Double(t.dropLast()) }
             if t.hasSuffix("m") { return Double(t.dropLast()).map { $0 * 60 } }
@@ -123,9 +140,9 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingErrors {
                 let c = try configuration()
-                let store = noStore ? nil : try ResultStore(path: out)
+                let store = noStore ? nil : try RunStore(path: out)
                 let runner = BenchRunner(
-                    c, toolVersion: InferLab.configuration.version, progress: ProgressLine.terminalReporter())
+                    c, progress: ProgressLine.terminalReporter())
                 let result = try await runner.run(store: store)
                 ProgressLine.finish()
                 if json {
@@ -220,7 +237,7 @@ struct BenchCommand: AsyncParsableCommand {
                 guard FileManager.default.fileExists(atPath: db) else {
                     throw UsageError("no results file at \(db); run `inferlab bench` first or pass --db")
                 }
-                let store = try ResultStore(path: db)
+                let store = try RunStore(path: db)
                 var handle = FileHandle.standardOutput
                 if let output {
                     guard FileManager.default.createFile(atPath: output, contents: nil),

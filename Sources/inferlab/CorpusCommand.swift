@@ -16,7 +16,7 @@ struct CorpusCommand: AsyncParsableCommand {
         @Option(help: "Number of prompts.") var n = 500
         @Option(help: "Seed of the generator.") var seed: UInt64 = 42
         @Option(help: "Output JSONL file.") var out = "data/prompts.jsonl"
-        @Option(help: "Model whose tokenizer measures prompt lengths.") var model = "smollm2-135m"
+        @Option(help: "Model whose tokenizer measures prompt lengths.") var model = ModelCatalog.defaultModel
 
         func run() async throws {
             try await reportingErrors {

@@ -15,21 +15,27 @@ struct GenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Generate from one prompt and measure load time, prefill, TTFT, decode rate and per-token latency.")
 
-    @Option(help: "Catalogue name or GGUF path.") var model = "smollm2-135m"
+    /// Where the defaults shown in the help come from.
+    static let defaults = LocalGeneration()
+
+    @Option(help: "Catalogue name or GGUF path (default: \(defaults.model)).") var model: String?
     @Option(help: "The prompt text.") var prompt: String
     @Flag(help: "Apply the model's chat template to the prompt as a user message.") var chat = false
-    @Option(help: "Tokens to generate.") var maxTokens = 128
-    @Option(help: "Threads for decoding and prompt processing.") var threads = 2
-    @Option(help: "Context length in tokens.") var ctx = 4096
-    @Option(help: "Prompt tokens per llama_decode call.") var batch = 2048
-    @Flag(help: "Read the model into memory instead of mapping it.") var noMmap = false
-    @Flag(help: "Lock the model in RAM.") var mlock = false
-    @Option(help: "0 is greedy.") var temperature = 0.0
-    @Option var topK = 0
-    @Option var topP = 1.0
-    @Option var minP = 0.0
-    @Option var repeatPenalty = 1.0
-    @Option var seed: UInt32 = 42
+    @Option(help: "Tokens to generate (default: \(defaults.maxTokens)).") var maxTokens: Int?
+    @Option(help: "Threads for decoding and prompt processing (default: \(defaults.context.threads)).") var threads: Int?
+    @Option(help: "Context length in tokens (default: \(defaults.context.contextLength)).") var ctx: Int?
+    @Option(help: "Prompt tokens per llama_decode call (default: \(defaults.context.batchSize)).") var batch: Int?
+    @Option(help: "How the model file is loaded (default: \(defaults.modelOptions.loadMode.rawValue)).")
+    var loadMode: LoadMode?
+    @Flag(help: "Read the model into memory instead of mapping it (--load-mode no-mmap).") var noMmap = false
+    @Flag(help: "Lock the model in RAM (--load-mode mlock).") var mlock = false
+    @Option(help: "0 is greedy (default: \(defaults.sampling.temperature)).") var temperature: Double?
+    @Option(help: "Keep the k most likely tokens, 0 disables (default: \(defaults.sampling.topK)).") var topK: Int?
+    @Option(help: "Nucleus sampling mass (default: \(defaults.sampling.topP)).") var topP: Double?
+    @Option(help: "Min-p (default: \(defaults.sampling.minP)).") var minP: Double?
+    @Option(help: "Repetition penalty, 1 disables (default: \(defaults.sampling.repetitionPenalty)).")
+    var repeatPenalty: Double?
+    @Option(help: "Sampling seed (default: \(defaults.sampling.seed)).") var seed: UInt32?
     @Option(help: "Use exactly N prompt tokens (the prompt's tokens repeated or cut), for benchmarks.")
     var promptTokens: Int?
     @Flag(help: "Keep generating past end-of-generation tokens, for benchmarks.") var ignoreEos = false
@@ -39,19 +45,28 @@ struct GenerateCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             var job = LocalGeneration()
-            job.model = model
+            if let model { job.model = model }
             job.prompt = prompt
             job.chat = chat
-            job.maxTokens = maxTokens
+            if let maxTokens { job.maxTokens = maxTokens }
             job.promptTokens = promptTokens
             job.ignoreEndOfGeneration = ignoreEos
             job.warmup = warmup
-            job.modelOptions = ModelOptions(mmap: !noMmap, mlock: mlock)
-            job.context = ContextOptions(
-                contextLength: ctx, batchSize: batch, microBatchSize: min(512, batch), threads: threads)
-            job.sampling = SamplingParameters(
-                temperature: temperature, topK: topK, topP: topP, minP: minP, repetitionPenalty: repeatPenalty,
-                seed: seed)
+            if let mode = try loadMode ?? LoadMode.flags(noMmap: noMmap, mlock: mlock) {
+                job.modelOptions.loadMode = mode
+            }
+            if let ctx { job.context.contextLength = ctx }
+            if let batch {
+                job.context.batchSize = batch
+                job.context.microBatchSize = min(job.context.microBatchSize, batch)
+            }
+            if let threads { job.context.threads = threads }
+            if let temperature { job.sampling.temperature = temperature }
+            if let topK { job.sampling.topK = topK }
+            if let topP { job.sampling.topP = topP }
+            if let minP { job.sampling.minP = minP }
+            if let repeatPenalty { job.sampling.repetitionPenalty = repeatPenalty }
+            if let seed { job.sampling.seed = seed }
             let streaming = !json
             let report = try await job.run { text in
                 if streaming { FileHandle.standardOutput.write(Data(text.utf8)) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import InferLabCore
 
 /// The `inferlab` command: thin subcommands, each calling one library function.
 @main
@@ -6,7 +7,7 @@ struct InferLab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inferlab",
         abstract: "Run, load-test and explain LLM inference on ordinary CPUs.",
-        version: "0.1.0",
+        version: InferLabVersion.current,
         subcommands: InferLab.commands
     )
 }

@@ -4,11 +4,6 @@ import Experiments
 import Foundation
 import InferenceCore
 
-extension SpecError: LocalizedUserError {
-    var userMessage: String { description }
-    var isUsageError: Bool { true }
-}
-
 extension RunError: LocalizedUserError {
     var userMessage: String { description }
     var isUsageError: Bool { true }
@@ -22,6 +17,8 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The experiment file (YAML), e.g. experiments/quickstart.yaml.") var file: String
     @Option(help: "Run directory (default: results/<name>-<timestamp>/).") var out: String?
     @Flag(help: "Continue the run in --out, skipping trials that already ended.") var resume = false
+    @Flag(help: "Validate the file and print every trial with its resolved configuration and an estimated time; run nothing.")
+    var plan = false
 
     func run() async throws {
         try await reportingErrors {
@@ -31,6 +28,10 @@ struct RunCommand: AsyncParsableCommand {
             let spec = try ExperimentSpec.parse(yaml: text)
             try spec.validate()
             let catalog = try ModelCatalog.locate()
+            if plan {
+                print(try ExperimentPlan.make(spec, repositoryRoot: catalog.root).text())
+                return
+            }
             if resume && out == nil { throw UsageError("--resume needs --out DIR, the run directory to continue") }
             let directory =
                 out.map { URL(fileURLWithPath: $0) } ?? ExperimentRunner.defaultDirectory(for: spec, root: catalog.root)

@@ -1,36 +1,68 @@
 import ArgumentParser
 import Foundation
-import InferenceServer
+import InferLabCore
 import InferenceCore
+import InferenceServer
 import Logging
+import Yams
+
+extension SchedulerKind: @retroactive ExpressibleByArgument {}
+extension LoadMode: @retroactive ExpressibleByArgument {}
+
+extension ConfigurationError: LocalizedUserError {
+    var userMessage: String { description }
+    var isUsageError: Bool { true }
+}
+
+/// `on` or `off`, for switches that take a value (`--prefix-cache on`).
+enum Switch: String, ExpressibleByArgument, CaseIterable {
+    case on, off
+    var isOn: Bool { self == .on }
+}
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a model over an OpenAI-compatible HTTP API with a selectable batching scheduler.")
+        abstract: "Serve a model over an OpenAI-compatible HTTP API with a selectable batching scheduler.",
+        discussion: """
+            Every flag is also a key of --config FILE (JSON or YAML, one mapping; `--batch-tokens` is \
+            `batch_tokens`) and of an experiment's engine: block. Flags given on the command line override the file.
+            """)
 
-    @Option(help: "Catalogue name or GGUF path.") var model = "smollm2-135m"
+    /// Where the defaults shown in the help come from: the configuration structs, not this file.
+    static let defaults = ServerConfiguration()
+
+    @Option(help: "A configuration file (JSON or YAML) with the keys of the flags below.") var config: String?
+    @Option(help: "Catalogue name or GGUF path (default: \(defaults.model)).") var model: String?
     @Option(help: "Model name clients send and /v1/models shows (default: the model name).") var alias: String?
-    @Option(help: "Address to bind (loopback by default).") var host = "127.0.0.1"
-    @Option(help: "TCP port (0 picks a free one).") var port = 8080
-    @Option(help: "single | static | dynamic | continuous") var scheduler = "continuous"
-    @Option(help: "Sequences decoding at once (batch size of static/dynamic).") var maxSeqs = 8
-    @Option(help: "Token budget of one continuous step (decode tokens + prompt chunks).") var batchTokens = 512
-    @Option(help: "Batch window of static/dynamic, in milliseconds.") var batchWaitMs = 50
+    @Option(help: "Address to bind (default: \(defaults.host)).") var host: String?
+    @Option(help: "TCP port, 0 picks a free one (default: \(defaults.port)).") var port: Int?
+    @Option(help: "Batching policy (default: \(defaults.engine.scheduler.kind.rawValue)).") var scheduler: SchedulerKind?
+    @Option(help: "Sequences decoding at once, the batch of static/dynamic (default: \(defaults.engine.scheduler.maxSequences)).")
+    var maxSeqs: Int?
+    @Option(help: "Token budget of one continuous step (default: \(defaults.engine.scheduler.batchTokens)).")
+    var batchTokens: Int?
+    @Option(help: "Batch window of static/dynamic, in ms (default: \(defaults.engine.scheduler.batchWaitMilliseconds)).")
+    var batchWaitMs: Int?
     @Option(
         help:
-            "continuous: longest step while streams decode, in ms; long prompts are prefilled in chunks that fit (0: no target)."
-    ) var stepTargetMs = 500
-    @Option(help: "Total KV cells (shared by all sequences).") var ctx = 8192
-    @Option(help: "Threads.") var threads = 2
-    @Option(help: "Requests waiting before 429.") var maxQueue = 64
-    @Option(help: "Queued prompt tokens before 429.") var maxQueuedTokens = 65_536
-    @Option(help: "on | off") var prefixCache = "off"
+            "continuous: longest step while streams decode, in ms; long prompts are prefilled in chunks that fit, 0: no target (default: \(defaults.engine.scheduler.stepTargetMilliseconds))."
+    ) var stepTargetMs: Int?
+    @Option(help: "Total KV cells, shared by all sequences (default: \(defaults.engine.context.contextLength)).")
+    var ctx: Int?
+    @Option(help: "Threads (default: \(defaults.engine.context.threads)).") var threads: Int?
+    @Option(help: "Requests waiting for a free sequence before 429 (default: \(defaults.maxQueue)).") var maxQueue: Int?
+    @Option(help: "Queued prompt tokens before 429 (default: \(defaults.maxQueuedTokens)).") var maxQueuedTokens: Int?
+    @Option(help: "Reuse cached prompt prefixes (default: \(defaults.engine.prefixCache ? "on" : "off")).")
+    var prefixCache: Switch?
     @Option(help: "Require Authorization: Bearer KEY.") var apiKey: String?
-    @Option(help: "Seconds to finish in-flight requests on SIGTERM/SIGINT.") var drainTimeout = 30.0
-    @Option(help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
-    @Flag(help: "Read the model into memory instead of mapping it.") var noMmap = false
-    @Flag(help: "Lock the model in RAM.") var mlock = false
+    @Option(help: "Seconds to finish in-flight requests on SIGTERM/SIGINT (default: \(defaults.drainTimeoutSeconds)).")
+    var drainTimeout: Double?
+    @Option(help: "Largest request body in bytes (default: \(defaults.maxBodyBytes)).") var maxBodyBytes: Int?
+    @Option(help: "How the model file is loaded (default: \(defaults.engine.model.loadMode.rawValue)).")
+    var loadMode: LoadMode?
+    @Flag(help: "Read the model into memory instead of mapping it (--load-mode no-mmap).") var noMmap = false
+    @Flag(help: "Lock the model in RAM (--load-mode mlock).") var mlock = false
     @Option(help: "Log level: trace, debug, info, warning, error.") var logLevel = "info"
     @Option(
         help: ArgumentHelp(
@@ -39,38 +71,42 @@ struct ServeCommand: AsyncParsableCommand {
                 + "prompt_tokens, prompt_sequences, running, waiting."))
     var stepLog: String?
 
+    /// The file's configuration (or the defaults) with the flags given applied over it.
+    func resolved() throws -> ServerConfiguration {
+        var c = try config.map(ServerConfiguration.load(path:)) ?? ServerConfiguration()
+        if let model { c.model = model }
+        if let alias { c.modelAlias = alias }
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let scheduler { c.engine.scheduler.kind = scheduler }
+        if let maxSeqs { c.engine.scheduler.maxSequences = maxSeqs }
+        if let batchTokens { c.engine.scheduler.batchTokens = batchTokens }
+        if let batchWaitMs { c.engine.scheduler.batchWaitMilliseconds = batchWaitMs }
+        if let stepTargetMs { c.engine.scheduler.stepTargetMilliseconds = stepTargetMs }
+        if let ctx { c.engine.context.contextLength = ctx }
+        if let threads { c.engine.context.threads = threads }
+        if let maxQueue { c.maxQueue = maxQueue }
+        if let maxQueuedTokens { c.maxQueuedTokens = maxQueuedTokens }
+        if let prefixCache { c.engine.prefixCache = prefixCache.isOn }
+        if let apiKey { c.apiKey = apiKey }
+        if let drainTimeout { c.drainTimeoutSeconds = drainTimeout }
+        if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }
+        if let mode = try loadMode ?? LoadMode.flags(noMmap: noMmap, mlock: mlock) { c.engine.model.loadMode = mode }
+        if let stepLog { c.engine.stepLog = stepLog }
+        return c
+    }
+
     func run() async throws {
         try await reportingErrors {
-            guard let kind = SchedulerKind(rawValue: scheduler) else {
-                throw UsageError("--scheduler must be single, static, dynamic or continuous (got \(scheduler))")
-            }
-            guard ["on", "off"].contains(prefixCache) else {
-                throw UsageError("--prefix-cache must be on or off (got \(prefixCache))")
-            }
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw UsageError("unknown --log-level \(logLevel)")
             }
-            var configuration = ServerConfiguration()
-            configuration.host = host
-            configuration.port = port
-            configuration.model = model
-            configuration.modelAlias = alias
-            configuration.maxQueue = maxQueue
-            configuration.maxQueuedTokens = maxQueuedTokens
-            configuration.apiKey = apiKey
-            configuration.drainTimeoutSeconds = drainTimeout
-            configuration.maxBodyBytes = maxBodyBytes
-            configuration.engine = EngineConfiguration(
-                model: ModelOptions(mmap: !noMmap, mlock: mlock),
-                context: ContextOptions(contextLength: ctx, batchSize: max(2048, batchTokens), threads: threads),
-                scheduler: SchedulerConfiguration(
-                    kind: kind, maxSequences: maxSeqs, batchTokens: batchTokens, batchWaitMilliseconds: batchWaitMs,
-                    stepTargetMilliseconds: stepTargetMs),
-                prefixCache: prefixCache == "on")
-            configuration.engine.stepLog = stepLog
+            let configuration = try resolved()
             try configuration.validate()
-            _ = try ModelCatalog.resolve(model)  // a missing model is a usage error, before binding
-            if let stepLog, !FileManager.default.createFile(atPath: stepLog, contents: nil) {
+            _ = try ModelCatalog.resolve(configuration.model)  // a missing model is a usage error, before binding
+            if let stepLog = configuration.engine.stepLog,
+                !FileManager.default.createFile(atPath: stepLog, contents: nil)
+            {
                 throw UsageError("--step-log: cannot create \(stepLog) (does its directory exist?)")
             }
 
@@ -84,6 +120,26 @@ struct ServeCommand: AsyncParsableCommand {
             try await server.run { port in
                 FileHandle.standardError.write(Data("inferlab serve: listening on http://\(host):\(port)\n".utf8))
             }
+        }
+    }
+}
+
+extension ServerConfiguration {
+    /// Reads a `serve --config` file: JSON, or YAML for any other extension.
+    static func load(path: String) throws -> ServerConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw UsageError("--config: cannot read \(path)")
+        }
+        do {
+            if path.hasSuffix(".json") {
+                return try JSONDecoder().decode(ServerConfiguration.self, from: Data(text.utf8))
+            }
+            return try YAMLDecoder().decode(ServerConfiguration.self, from: text)
+        } catch let error as ConfigurationError {
+            throw ConfigurationError(
+                code: error.code, field: error.field, message: "\(path): \(error.message)", cause: error.cause)
+        } catch {
+            throw UsageError("--config \(path): not a JSON or YAML mapping of serve's keys (\(error))")
         }
     }
 }

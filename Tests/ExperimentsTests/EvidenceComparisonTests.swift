@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func aComparisonsMechanismMustBeAnOSMetric() throws {
-        let error = try #require(throws: SpecError.self) {
+        let error = try #require(throws: ConfigurationError.self) {
             let spec = try ExperimentSpec.parse(
                 yaml: """
                     name: bad

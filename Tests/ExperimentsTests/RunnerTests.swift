@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import InferenceCore
 import Testing
 import TestSupport
 
@@ -152,22 +153,31 @@ import TestSupport
 }
 
 @Suite struct EngineLauncherTests {
-    @Test func anInferLabEngineWritesItsStepsBesideTheTrialAndLlamaServerIsNotAskedTo() throws {
-        let steps = URL(fileURLWithPath: "/tmp/run/engine-steps-trial-3.jsonl")
+    /// An InferLab engine gets its whole configuration as one file, the experiment's knobs in it
+    /// (and its step log beside the trial); llama-server gets the flags it has, and no step log.
+    @Test func anInferLabEngineRunsOnTheSpecsConfigurationFileAndLlamaServerOnItsFlags() throws {
+        let directory = TestPaths.temporaryDirectory("launcher")
+        let steps = directory.appendingPathComponent("engine-steps-trial-3.jsonl")
+        let configFile = directory.appendingPathComponent("engine-config-trial-3.json")
         let launcher = EngineLauncher(
             inferlabExecutable: "inferlab", llamaServerExecutable: "llama-server",
-            logFile: URL(fileURLWithPath: "/tmp/run/engine-trial-3.log"), stepLog: steps)
+            logFile: directory.appendingPathComponent("engine-trial-3.log"), configFile: configFile, stepLog: steps)
         let spec = try ExperimentSpec.parse(
             yaml: """
                 name: launcher
-                engine: {kind: inferlab, model: smollm2-135m}
+                engine: {kind: inferlab, model: smollm2-135m, batch_tokens: 256, step_target_ms: 250, ctx: 2048}
                 workload: {scenario: closed, concurrency: 1, requests: 1}
                 """)
-        let inferlab = launcher.command(spec.engine, modelPath: "m.gguf", port: 9000)
-        let index = try #require(inferlab.firstIndex(of: "--step-log"))
-        #expect(inferlab[index + 1] == steps.path)
+        let inferlab = try launcher.command(spec.engine, modelPath: "m.gguf", port: 9000)
+        #expect(inferlab.prefix(4) == ["inferlab", "serve", "--config", configFile.path])
+        let written = try JSONDecoder().decode(ServerConfiguration.self, from: Data(contentsOf: configFile))
+        #expect(written.engine.scheduler.batchTokens == 256 && written.engine.scheduler.stepTargetMilliseconds == 250)
+        #expect(written.engine.context.contextLength == 2048 && written.port == 9000 && written.model == "m.gguf")
+        #expect(written.engine.stepLog == steps.path)
         var peer = spec.engine
         peer.kind = .llamaServer
-        #expect(!launcher.command(peer, modelPath: "m.gguf", port: 9000).contains("--step-log"))
+        let flags = try launcher.command(peer, modelPath: "m.gguf", port: 9000)
+        #expect(flags.first == "llama-server" && !flags.contains("--step-log") && !flags.contains("--config"))
+        #expect(flags.contains("-c") && flags[flags.firstIndex(of: "-c")! + 1] == "2048")
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import InferLabCore
+import InferenceCore
 import Testing
 
 @testable import Experiments
@@ -32,7 +34,8 @@ enum JSONDecoderForTests {
                 "scheduler=continuous concurrency=1", "scheduler=continuous concurrency=4",
                 "scheduler=single concurrency=1", "scheduler=single concurrency=4",
             ])
-        #expect(trials[3].config.engine.scheduler == .single && trials[3].config.workload.concurrency == 4)
+        #expect(
+            trials[3].config.engine.server.engine.scheduler.kind == .single && trials[3].config.workload.concurrency == 4)
         #expect(trials[0].config.workload.concurrency == 1)
     }
 
@@ -59,20 +62,43 @@ enum JSONDecoderForTests {
         #expect(trials[0].config.constraints.memoryMax == 1 << 30)
         #expect(trials[4].config.constraints.memoryMax == nil)
         #expect(trials[4].config.constraints.memoryHigh == 512 << 20)
-        #expect(trials[5].config.engine.loadMode == .mlock && trials[5].config.engine.threads == 2)
+        let locked = trials[5].config.engine.server.engine
+        #expect(locked.model.loadMode == .mlock && locked.context.threads == 2)
     }
 
-    @Test func valuesParseAndPrint() throws {
-        #expect(try MatrixVariable.memoryMax.parse("300M", field: "f") == .bytes(300 << 20))
-        #expect(try MatrixVariable.memoryMax.parse("1.5G", field: "f") == .bytes(3 << 29))
-        #expect(try MatrixVariable.memoryMax.parse("268435456", field: "f").description == "256M")
-        #expect(try MatrixVariable.cpuQuota.parse("none", field: "f") == MatrixValue.none)
-        #expect(try MatrixVariable.sampler.parse("top_k", field: "f") == .word("top-k"))
-        #expect(try MatrixVariable.quantization.parse("q4_k_m", field: "f") == .word("Q4_K_M"))
-        #expect(try MatrixVariable.prefixCache.parse("on", field: "f") == .flag(true))
-        #expect(try MatrixVariable.cpus.parse("0, 1", field: "f") == .word("0,1"))
-        #expect(SpecParse.cpuList("0-2,5") == [0, 1, 2, 5])
-        #expect(SpecParse.cpuList("2-1") == nil)
+    @Test func settingsApplyThroughTheBlocksOwnDecoders() throws {
+        let base = TrialConfig(engine: EngineSpec(kind: .inferlab), workload: WorkloadSpec(), constraints: ConstraintSpec())
+        let applied = try base.applying([
+            Setting("memory_max", "1.5G"), Setting("cpu_quota", "none"), Setting("sampler", "top_k"),
+            Setting("quantization", "q4_k_m"), Setting("prefix_cache", "on"), Setting("cpus", "0, 1"),
+            Setting("batch_tokens", "256"), Setting("step_target_ms", "250"), Setting("max_tokens", "16"),
+        ])
+        #expect(applied.constraints.memoryMax == 3 << 29 && applied.constraints.cpuQuota == nil)
+        #expect(applied.constraints.cpus == "0,1")
+        #expect(applied.workload.sampler == .topK && applied.workload.maxTokens == 16)
+        #expect(applied.engine.quantization == .q4_k_m && applied.engine.server.engine.prefixCache)
+        let scheduler = applied.engine.server.engine.scheduler
+        #expect(scheduler.batchTokens == 256 && scheduler.stepTargetMilliseconds == 250)
+        // Untouched knobs keep the base's values.
+        #expect(applied.engine.server.engine.context == base.engine.server.engine.context)
+        // A number is written without a trailing .0, so labels read as the file does.
+        #expect(Setting("cpu_quota", "1.0").description == "cpu_quota=1")
+        #expect(ScalarText.cpuList("0-2,5") == [0, 1, 2, 5])
+        #expect(ScalarText.cpuList("2-1") == nil)
+    }
+
+    @Test func everyVariableBelongsToOneBlock() {
+        var seen: [String: SpecSection] = [:]
+        for section in SpecSection.allCases {
+            for key in section.keys {
+                #expect(seen[key] == nil, "\(key) is a key of \(seen[key]?.rawValue ?? "") and \(section.rawValue)")
+                seen[key] = section
+            }
+        }
+        // Every serve knob is a matrix variable, except those the runner owns.
+        for key in ServerConfiguration.keys where !["host", "port", "step_log", "api_key"].contains(key) {
+            #expect(SpecSection.of(key) == .engine, "\(key)")
+        }
     }
 
     @Test func tooManyTrialsAreRefused() {
@@ -86,7 +112,7 @@ enum JSONDecoderForTests {
               concurrency: [1, 2, 4, 8]
             repetitions: 3
             """
-        let error = #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: yaml) }
+        let error = #expect(throws: ConfigurationError.self) { try ExperimentSpec.parse(yaml: yaml) }
         #expect(error?.description.hasPrefix("matrix: expands to 3000 trials") == true)
     }
 }

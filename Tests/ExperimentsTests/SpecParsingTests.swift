@@ -1,3 +1,4 @@
+import InferenceCore
 import Testing
 
 @testable import Experiments
@@ -22,21 +23,23 @@ import Testing
     @Test func issueExampleParses() throws {
         let spec = try ExperimentSpec.parse(yaml: Self.issueExample)
         #expect(spec.name == "cpu-quota")
-        #expect(spec.engine.kind == .inferlab && spec.engine.scheduler == .continuous)
-        #expect(spec.engine.threads == 2 && spec.engine.ctx == 4096 && spec.engine.model == "smollm2-135m")
+        let server = spec.engine.server
+        #expect(spec.engine.kind == .inferlab && server.engine.scheduler.kind == .continuous)
+        #expect(server.engine.context.threads == 2 && server.engine.context.contextLength == 4096)
+        #expect(server.model == "smollm2-135m")
         #expect(spec.workload.concurrency == 4 && spec.workload.requests == 48 && spec.workload.warmup == 4)
         #expect(spec.workload.maxTokens == 64 && spec.workload.api == .chat && spec.workload.scenario == .closed)
         #expect(spec.probe.intervalMs == 50)
         #expect(spec.matrix.entries.count == 1)
-        #expect(spec.matrix.entries[0].values == [.none, .number(1.5), .number(1.0), .number(0.5)])
+        #expect(spec.matrix.entries[0].values == ["none", "1.5", "1", "0.5"])
         #expect(spec.repetitions == 3)
         #expect(spec.evidence?.control == ["psi.io.some_total", "process.majflt"])
     }
 
     @Test func defaultsAreDocumentedValues() throws {
         let spec = try ExperimentSpec.parse(yaml: "name: tiny\nengine: {kind: llama-server}\n")
-        #expect(spec.engine.model == "smollm2-135m" && spec.engine.threads == 2 && spec.engine.ctx == 4096)
-        #expect(spec.engine.effectiveScheduler == nil)
+        // The engine block's defaults are `inferlab serve`'s, written once in the configuration structs.
+        #expect(spec.engine.server == ServerConfiguration())
         #expect(spec.workload.maxTokens == 64 && spec.workload.warmup == 2 && spec.workload.requests == nil)
         #expect(spec.probe.intervalMs == 100 && spec.repetitions == 3 && spec.system == nil)
         #expect(spec.trials().count == 3)
@@ -58,7 +61,11 @@ import Testing
             "engine.kind: expected one of inferlab, llama-server, generate, external, got \"vllm\""
         ),
         ("engine: {model: smollm2-135m}", "engine.kind: missing required field"),
-        ("engine: {kind: inferlab, threads: 0}", "engine.threads: expected a thread count >= 1, got \"0\""),
+        ("engine: {kind: inferlab, threads: 0}", "engine.threads: threads must be at least 1 (got 0)"),
+        ("engine: {kind: inferlab, max_seqs: 4, batch_tokens: 4}", "engine.batch_tokens: batch_tokens must exceed max_seqs"),
+        ("matrix:\n  step_target_ms: [250, -1]", "matrix.step_target_ms[1]: step_target_ms must be >= 0"),
+        ("engine: {kind: llama-server, batch_tokens: 256}", "engine.batch_tokens: only applies to kind inferlab"),
+        ("engine: {kind: inferlab, port: 9000}", "engine.port: unknown key \"port\""),
         ("engine: {kind: llama-server, scheduler: static}", "engine.scheduler: only applies to kind inferlab"),
         ("engine: {kind: external}", "engine.url: required for kind external"),
         ("workload: {max_tokens: 0}", "workload.max_tokens: expected an output token count >= 1, got \"0\""),
@@ -107,14 +114,14 @@ import Testing
         var yaml = fragment
         if !fragment.hasPrefix("name:") { yaml = "name: test\n" + yaml }
         if !fragment.hasPrefix("engine") { yaml += "\nengine: {kind: inferlab}" }
-        let error = try #require(throws: SpecError.self) { try ExperimentSpec.parse(yaml: yaml) }
+        let error = try #require(throws: ConfigurationError.self) { try ExperimentSpec.parse(yaml: yaml) }
         #expect(error.description.hasPrefix(expected), "\(error.description)")
     }
 
     @Test func syntaxErrorsAndEmptyFiles() {
-        #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: "") }
-        #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: "- just\n- a list\n") }
-        #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: "name: [unclosed\n") }
+        #expect(throws: ConfigurationError.self) { try ExperimentSpec.parse(yaml: "") }
+        #expect(throws: ConfigurationError.self) { try ExperimentSpec.parse(yaml: "- just\n- a list\n") }
+        #expect(throws: ConfigurationError.self) { try ExperimentSpec.parse(yaml: "name: [unclosed\n") }
     }
 
     @Test func resolvedJSONRoundTrips() throws {

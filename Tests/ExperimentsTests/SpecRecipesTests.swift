@@ -69,8 +69,8 @@ import Testing
                 let engine = trial.config.engine
                 let workload = trial.config.workload
                 guard workload.corpus == "data/prompts.jsonl" else { continue }
-                let sequences = engine.kind == .generate ? 1 : engine.maxSeqs
-                let perSequence = engine.ctx / sequences
+                let server = engine.effectiveServer.engine
+                let perSequence = server.context.contextLength / server.scheduler.maxSequences
                 let system = (workload.systemPrompt?.utf8.count ?? 0) / 3
                 let needed = (longest[workload.promptClass.rawValue] ?? 0) + 40 + system + workload.maxTokens
                 #expect(
@@ -80,26 +80,13 @@ import Testing
         }
     }
 
-    /// A budget from the request counts and this machine's measured rates (NOTES: prefill about
-    /// 220 tok/s and decode about 85 tok/s on 2 cores, so ~200-token prompts weigh as much as the
-    /// output; 3 s per launch and health wait): the quickstart must fit 3 minutes and every
-    /// recipe 20. Checked against measured runs: batching with 16 requests per trial took 28 s
-    /// per trial (estimate 25 s).
+    /// A budget from `inferlab run --plan`'s estimate (this machine's measured rates, see
+    /// `ExperimentPlan`): the quickstart must fit 3 minutes and every recipe 20. Checked against
+    /// measured runs: batching with 16 requests per trial took 28 s per trial.
     @Test func recipesFitTheirTimeBudgets() throws {
-        let meanPrompt = try Self.promptTokensByClass().mapValues { Double($0.reduce(0, +)) / Double(max($0.count, 1)) }
         for file in Self.files {
             let spec = try ExperimentSpec.parse(yaml: String(contentsOf: file, encoding: .utf8))
-            let seconds = spec.trials().reduce(0.0) { total, trial in
-                let workload = trial.config.workload
-                let requests = Double((workload.requests ?? WorkloadSpec.defaultRequests) + workload.warmup)
-                let prompt =
-                    workload.corpus == "data/prompts.jsonl"
-                    ? (meanPrompt[workload.promptClass.rawValue] ?? 200) + Double(
-                        workload.systemPrompt?.utf8.count ?? 0) / 4
-                    : 50
-                let quota = min(trial.config.constraints.cpuQuota ?? 2, 2) / 2
-                return total + 3 + requests * (prompt / 220 + Double(workload.maxTokens) / 85) / quota
-            }
+            let seconds = try ExperimentPlan.make(spec, repositoryRoot: TestPaths.root).estimatedSeconds
             let budget: Double = spec.name == "quickstart" ? 180 : 1200
             #expect(seconds < budget, "\(spec.name): about \(Int(seconds)) s, budget \(Int(budget)) s")
         }

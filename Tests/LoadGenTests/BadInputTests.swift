@@ -1,6 +1,6 @@
 import Foundation
 import LoadGen
-import ResultStore
+@testable import RunStore
 import TestSupport
 import Testing
 
@@ -8,7 +8,7 @@ import Testing
 struct BadInputTests {
     static let corpus = Corpus(entries: [CorpusEntry(id: "a", prompt: "hello", maxTokens: 8, class: "short")])
 
-    func run(_ mode: MockOpenAIServer.Behavior.Mode, requests: Int = 3) async throws -> (BenchResult, ResultStore) {
+    func run(_ mode: MockOpenAIServer.Behavior.Mode, requests: Int = 3) async throws -> (BenchResult, RunStore) {
         let server = try await MockOpenAIServer.start(
             behavior: .init(tokens: 6, intervalNanoseconds: 500_000, mode: mode))
         var c = BenchConfiguration()
@@ -16,7 +16,7 @@ struct BadInputTests {
         c.requests = requests
         c.concurrency = 1
         c.timeoutSeconds = 10
-        let store = try ResultStore(path: TestDirectory().path("bad.sqlite"))
+        let store = try RunStore(path: TestDirectory().path("bad.sqlite"))
         let result: BenchResult
         do {
             result = try await BenchRunner(c, corpus: Self.corpus).run(store: store)
@@ -28,7 +28,7 @@ struct BadInputTests {
         return (result, store)
     }
 
-    func expectStoredFailures(_ store: ResultStore, _ errorClass: ErrorClass, count: Int) throws {
+    func expectStoredFailures(_ store: RunStore, _ errorClass: ErrorClass, count: Int) throws {
         let rows = try store.read { db in try RequestRow.fetchAll(db) }
         #expect(rows.count == count)
         #expect(rows.allSatisfy { $0.errorClass == errorClass.rawValue && $0.errorMessage?.isEmpty == false })
@@ -83,7 +83,7 @@ struct BadInputTests {
         var c = BenchConfiguration()
         c.url = "http://127.0.0.1:\(freeLoopbackPort())"
         c.requests = 2
-        let store = try ResultStore(path: TestDirectory().path("unreachable.sqlite"))
+        let store = try RunStore(path: TestDirectory().path("unreachable.sqlite"))
         let result = try await BenchRunner(c, corpus: Self.corpus).run(store: store)
         #expect(result.summary.errors == ["connect": 2])
         #expect(result.serverInfo == nil)

@@ -1,6 +1,6 @@
 import Foundation
 import LoadGen
-import ResultStore
+@testable import RunStore
 import TestSupport
 import Testing
 
@@ -24,7 +24,7 @@ struct LlamaServerCrossCheckTests {
         c.timeoutSeconds = 120
         let corpus = try Corpus.load(path: TestPaths.root.appendingPathComponent("data/prompts.jsonl").path)
         let short = Corpus(entries: corpus.entries.filter { $0.class == "short" }.prefix(9).map { $0 })
-        let store = try ResultStore(path: TestDirectory().path("cross.sqlite"))
+        let store = try RunStore(path: TestDirectory().path("cross.sqlite"))
         let result = try await BenchRunner(c, corpus: short).run(store: store)
         #expect(result.summary.requests.completed == 8, "\(result.records.compactMap(\.errorMessage))")
         #expect(result.summary.tokenCountSource == "usage")

@@ -1,7 +1,7 @@
 import Foundation
 import InferLabCore
 import LoadGen
-import ResultStore
+@testable import RunStore
 import Testing
 
 @Suite("End to end against the mock server")
@@ -25,7 +25,7 @@ struct MockServerTests {
         let server = try await MockOpenAIServer.start(behavior: .init(tokens: 12, intervalNanoseconds: 2_000_000))
         defer { Task { await server.stop() } }
         let directory = TestDirectory()
-        let store = try ResultStore(path: directory.path("r.sqlite"))
+        let store = try RunStore(path: directory.path("r.sqlite"))
         var c = configuration(server, requests: 6, concurrency: 2)
         c.warmupRequests = 2
         let result = try await BenchRunner(c, corpus: Self.corpus).run(store: store)

@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// Which batching policy the engine loop follows.
 public enum SchedulerKind: String, Sendable, Codable, CaseIterable {
     /// One sequence at a time, first come first served.
@@ -15,8 +17,8 @@ public enum SchedulerKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// The scheduler's knobs.
-public struct SchedulerConfiguration: Sendable, Codable, Equatable {
-    /// The policy. The default is `continuous`.
+public struct SchedulerConfiguration: KnobSet, Equatable {
+    /// The policy (key `scheduler`). The default is `continuous`.
     public var kind: SchedulerKind = .continuous
     /// Most sequences decoding at once (and the batch size of `static`/`dynamic`). The default is 8.
     public var maxSequences: Int = 8
@@ -31,37 +33,41 @@ public struct SchedulerConfiguration: Sendable, Codable, Equatable {
     /// token budget alone. The default is 500.
     public var stepTargetMilliseconds: Int = 500
 
-    enum CodingKeys: String, CodingKey {
-        case kind = "scheduler"
-        case maxSequences = "max_seqs"
-        case batchTokens = "batch_tokens"
-        case batchWaitMilliseconds = "batch_wait_ms"
-        case stepTargetMilliseconds = "step_target_ms"
+    public init() {}
+
+    /// The knobs given; `nil` keeps a knob's default.
+    public init(
+        kind: SchedulerKind? = nil, maxSequences: Int? = nil, batchTokens: Int? = nil,
+        batchWaitMilliseconds: Int? = nil, stepTargetMilliseconds: Int? = nil
+    ) {
+        if let kind { self.kind = kind }
+        if let maxSequences { self.maxSequences = maxSequences }
+        if let batchTokens { self.batchTokens = batchTokens }
+        if let batchWaitMilliseconds { self.batchWaitMilliseconds = batchWaitMilliseconds }
+        if let stepTargetMilliseconds { self.stepTargetMilliseconds = stepTargetMilliseconds }
     }
 
-    public init(
-        kind: SchedulerKind = .continuous, maxSequences: Int = 8, batchTokens: Int = 512,
-        batchWaitMilliseconds: Int = 50, stepTargetMilliseconds: Int = 500
-    ) {
-        self.kind = kind
-        self.maxSequences = maxSequences
-        self.batchTokens = batchTokens
-        self.batchWaitMilliseconds = batchWaitMilliseconds
-        self.stepTargetMilliseconds = stepTargetMilliseconds
-    }
+    public static let keys = ["scheduler", "max_seqs", "batch_tokens", "batch_wait_ms", "step_target_ms"]
 
     /// Absent keys keep their defaults (configurations written before a knob existed still decode).
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.init()
-        kind = try container.decodeIfPresent(SchedulerKind.self, forKey: .kind) ?? kind
-        maxSequences = try container.decodeIfPresent(Int.self, forKey: .maxSequences) ?? maxSequences
-        batchTokens = try container.decodeIfPresent(Int.self, forKey: .batchTokens) ?? batchTokens
-        batchWaitMilliseconds =
-            try container.decodeIfPresent(Int.self, forKey: .batchWaitMilliseconds) ?? batchWaitMilliseconds
-        stepTargetMilliseconds =
-            try container.decodeIfPresent(Int.self, forKey: .stepTargetMilliseconds) ?? stepTargetMilliseconds
+    public init(reading c: KeyedDecodingContainer<ConfigurationKey>) throws {
+        kind = try c.choice("scheduler", SchedulerKind.self) ?? kind
+        maxSequences = try c.int("max_seqs") ?? maxSequences
+        batchTokens = try c.int("batch_tokens") ?? batchTokens
+        batchWaitMilliseconds = try c.int("batch_wait_ms") ?? batchWaitMilliseconds
+        stepTargetMilliseconds = try c.int("step_target_ms") ?? stepTargetMilliseconds
     }
+
+    public func write(to c: inout KeyedEncodingContainer<ConfigurationKey>) throws {
+        try c.knob("scheduler", kind)
+        try c.knob("max_seqs", maxSequences)
+        try c.knob("batch_tokens", batchTokens)
+        try c.knob("batch_wait_ms", batchWaitMilliseconds)
+        try c.knob("step_target_ms", stepTargetMilliseconds)
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
+    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
 
     /// Sequences that may run at once under this policy.
     public var concurrency: Int { kind == .single ? 1 : maxSequences }

@@ -1,12 +1,14 @@
 /// A failure of the results file: opening, writing, reading or exporting it.
-public struct ResultStoreError: Error, CustomStringConvertible, Sendable {
+public struct RunStoreError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Base: String, Sendable { case open, write, read, export, badArgument }
+        fileprivate enum Base: String, Sendable { case open, newerSchema, write, read, export, badArgument }
         fileprivate let base: Base
         public var description: String { base.rawValue }
         /// The file could not be created or opened.
         public static let open = Code(base: .open)
+        /// The file was written by a later version, with tables this one does not know.
+        public static let newerSchema = Code(base: .newerSchema)
         /// A write transaction failed (and was rolled back).
         public static let write = Code(base: .write)
         /// A read failed.

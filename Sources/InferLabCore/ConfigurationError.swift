@@ -1,11 +1,10 @@
-import Foundation
-
-/// An experiment file that cannot run: bad YAML, an unknown key, a missing field or a bad value.
+/// A configuration that cannot be used: bad YAML or JSON, an unknown key, a missing field, a bad value
+/// or two fields that conflict, in an experiment file, a `serve --config` file or a stored run.
 ///
 /// The message always starts with the field's path (`matrix.cpu_quota[2]: ...`) so the user can
 /// find it, and says what was expected and what was found.
-public struct SpecError: Error, Sendable, CustomStringConvertible, Equatable {
-    /// What kind of problem it is; compare with `SpecError.Code` constants.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// What kind of problem it is; compare with `ConfigurationError.Code` constants.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
             case syntax, unknownField, missingField, invalidValue, conflict
@@ -45,11 +44,20 @@ public struct SpecError: Error, Sendable, CustomStringConvertible, Equatable {
         field.isEmpty ? message : "\(field): \(message)"
     }
 
-    static func invalid(_ field: String, expected: String, got: String) -> SpecError {
-        SpecError(code: .invalidValue, field: field, message: "expected \(expected), got \(quoted(got))")
+    public static func invalid(_ field: String, expected: String, got: String) -> ConfigurationError {
+        ConfigurationError(code: .invalidValue, field: field, message: "expected \(expected), got \(quoted(got))")
     }
 
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         "\"\(text.replacingOccurrences(of: "\"", with: "\\\""))\""
+    }
+}
+
+extension ConfigurationError {
+    /// The same error with its field under `path` (`max_tokens` in `workload:` is `workload.max_tokens`).
+    public func under(_ path: String) -> ConfigurationError {
+        var error = self
+        error.field = field.isEmpty ? path : "\(path).\(field)"
+        return error
     }
 }

@@ -1,4 +1,5 @@
 public import GRDB
+public import LoadGen
 
 /// A row of `runs`: one invocation of the load generator.
 public struct RunRow: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
@@ -15,31 +16,40 @@ public struct RunRow: Codable, Sendable, FetchableRecord, MutablePersistableReco
     public var api: String
     public var model: String
     public var scenario: String
-    /// The full configuration, as JSON.
-    public var configurationJson: String
-    /// What `/v1/models` answered, as JSON (nil when it did not answer).
+    /// The full configuration.
+    public var configuration: BenchConfiguration
+    /// What `/v1/models` answered, verbatim (nil when it did not answer): the server's document.
     public var serverInfoJson: String?
-    /// The summary, as JSON, written when the run finishes.
-    public var summaryJson: String?
+    /// The summary, written when the run finishes.
+    public var summary: BenchSummary?
+
+    enum CodingKeys: String, CodingKey {
+        case id, tool, api, model, scenario
+        case toolVersion = "tool_version"
+        case startedAt = "started_at"
+        case startMonotonicNs = "start_monotonic_ns"
+        case finishedAt = "finished_at"
+        case targetUrl = "target_url"
+        case configuration = "configuration_json"
+        case serverInfoJson = "server_info_json"
+        case summary = "summary_json"
+    }
 
     public init(
-        tool: String, toolVersion: String, startedAt: String, startMonotonicNs: Int64, targetUrl: String,
-        api: String, model: String, scenario: String, configurationJson: String, serverInfoJson: String?
+        tool: String, toolVersion: String, startedAt: String, startMonotonicNs: Int64,
+        configuration: BenchConfiguration, serverInfoJson: String?
     ) {
         self.tool = tool
         self.toolVersion = toolVersion
         self.startedAt = startedAt
         self.startMonotonicNs = startMonotonicNs
-        self.targetUrl = targetUrl
-        self.api = api
-        self.model = model
-        self.scenario = scenario
-        self.configurationJson = configurationJson
+        targetUrl = configuration.url
+        api = configuration.api.rawValue
+        model = configuration.model
+        scenario = configuration.scenario.rawValue
+        self.configuration = configuration
         self.serverInfoJson = serverInfoJson
     }
-
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
@@ -72,14 +82,23 @@ public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistable
     public var errorMessage: String?
     public var finishReason: String?
     public var serverPredictedPerSecond: Double?
-    public var serverTimingsJson: String?
+    /// The final chunk's `timings` (the server's view: queue, prefill, decode), as the server sent them.
+    public var serverTimings: ServerTimings?
+
+    enum CodingKeys: String, CodingKey {
+        case id, runId, step, seq, corpusId, `class`, scheduledNs, sentNs, firstContentNs, lastEventNs, lagMs, ttftMs
+        case tpotMs, e2eMs, decodeTokensPerS, promptTokens, promptTokensSource, completionTokens
+        case completionTokensSource, contentEvents, status, errorClass, errorMessage, finishReason
+        case serverPredictedPerSecond
+        case serverTimings = "server_timings_json"
+    }
 
     public init(
         runId: Int64, step: Int, seq: Int, corpusId: String, class: String, scheduledNs: Int64, sentNs: Int64,
         firstContentNs: Int64?, lastEventNs: Int64?, lagMs: Double, ttftMs: Double?, tpotMs: Double?, e2eMs: Double?,
         decodeTokensPerS: Double?, promptTokens: Int?, promptTokensSource: String?, completionTokens: Int,
         completionTokensSource: String, contentEvents: Int, status: Int?, errorClass: String?, errorMessage: String?,
-        finishReason: String?, serverPredictedPerSecond: Double?, serverTimingsJson: String?
+        finishReason: String?, serverPredictedPerSecond: Double?, serverTimings: ServerTimings?
     ) {
         self.runId = runId
         self.step = step
@@ -105,7 +124,7 @@ public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistable
         self.errorMessage = errorMessage
         self.finishReason = finishReason
         self.serverPredictedPerSecond = serverPredictedPerSecond
-        self.serverTimingsJson = serverTimingsJson
+        self.serverTimings = serverTimings
     }
 
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase

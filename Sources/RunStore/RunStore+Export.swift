@@ -7,7 +7,7 @@ public enum ExportFormat: String, Sendable, CaseIterable, Codable {
     case jsonl
 }
 
-extension ResultStore {
+extension RunStore {
     /// The tables `export` accepts.
     public static let exportableTables = ["runs", "requests", "events"]
 
@@ -16,9 +16,9 @@ extension ResultStore {
     @discardableResult
     public func export(
         table: String, format: ExportFormat, runId: Int64? = nil, to write: (String) throws -> Void
-    ) throws(ResultStoreError) -> Int {
+    ) throws(RunStoreError) -> Int {
         guard Self.exportableTables.contains(table) else {
-            throw ResultStoreError(
+            throw RunStoreError(
                 .badArgument, "unknown table '\(table)'; use one of \(Self.exportableTables.joined(separator: ", "))")
         }
         let sql: String
@@ -54,7 +54,7 @@ extension ResultStore {
             for line in lines { try write(line + "\n") }
             return format == .csv ? lines.count - 1 : lines.count
         } catch {
-            throw ResultStoreError(.export, "export of \(table) failed: \(error)", cause: error)
+            throw RunStoreError(.export, "export of \(table) failed: \(error)", cause: error)
         }
     }
 

@@ -1,10 +1,14 @@
+import InferLabCore
+public import LoadGen
+
 /// The effective configuration of one trial: the file's blocks with the trial's settings applied.
 public struct TrialConfig: Sendable, Codable, Equatable {
     public var engine: EngineSpec
-    public var workload: WorkloadSpec
+    /// The load the trial sends: `inferlab bench`'s own configuration (the runner sets `url` and `model`).
+    public var workload: BenchConfiguration
     public var constraints: ConstraintSpec
 
-    public init(engine: EngineSpec, workload: WorkloadSpec, constraints: ConstraintSpec) {
+    public init(engine: EngineSpec, workload: BenchConfiguration, constraints: ConstraintSpec) {
         self.engine = engine
         self.workload = workload
         self.constraints = constraints
@@ -60,23 +64,50 @@ extension ExperimentSpec {
         }
     }
 
+    /// The base configuration with each level's settings applied, in level order. Throws the
+    /// first setting a block's decoder or `validate()` refuses.
+    public func levelConfigs() throws -> [TrialConfig] {
+        let base = TrialConfig(engine: engine, workload: workload, constraints: constraints)
+        return try levels.map { try base.applying($0.settings) }
+    }
+
     /// Every trial in interleaved order: all levels of repetition 1, then all of repetition 2,
     /// and so on (A B C A B C, not A A A B B B), so a slow drift of the machine spreads evenly
-    /// over the levels instead of biasing one of them.
+    /// over the levels instead of biasing one of them. For a validated spec (`parse` validates),
+    /// whose settings all apply.
     public func trials() -> [Trial] {
         let levels = self.levels
+        let base = TrialConfig(engine: engine, workload: workload, constraints: constraints)
+        let configs = levels.map { (try? base.applying($0.settings)) ?? base }
         var trials: [Trial] = []
         trials.reserveCapacity(levels.count * repetitions)
         for repetition in 1...max(repetitions, 1) {
             for (level, entry) in levels.enumerated() {
-                var config = TrialConfig(engine: engine, workload: workload, constraints: constraints)
-                for setting in entry.settings { setting.variable.apply(setting.value, to: &config) }
                 trials.append(
                     Trial(
                         index: trials.count, level: level, repetition: repetition, variant: entry.variant,
-                        settings: entry.settings, config: config))
+                        settings: entry.settings, config: configs[level]))
             }
         }
         return trials
+    }
+}
+
+/// The `workload:` block: a `BenchConfiguration` under its own keys, less the two the runner sets
+/// for every trial (`url`, the launched engine's; `model`, the name it serves).
+///
+/// ```yaml
+/// workload: {api: chat, corpus: data/prompts.jsonl, scenario: closed, concurrency: 4,
+///            requests: 48, warmup: 4, max_tokens: 64}
+/// ```
+struct WorkloadBlock: Decodable {
+    var configuration: BenchConfiguration
+
+    /// Keys the runner owns.
+    static let runnerKeys: Set<String> = ["url", "model"]
+    static let keys = BenchConfiguration.keys.filter { !runnerKeys.contains($0) }
+
+    init(from decoder: any Decoder) throws {
+        configuration = try BenchConfiguration(reading: decoder.configurationContainer(allowed: Self.keys))
     }
 }

@@ -1,25 +1,26 @@
 import Foundation
 
-/// Decoding helpers shared by the experiment spec's `init(from:)`s: every scalar is read as its
-/// raw YAML text and parsed here, so a bad value is reported with its field path and the text
-/// the user wrote, and unknown keys are refused.
-struct SpecKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
+/// Decoding helpers shared by every configuration read from a file (an experiment's YAML, a
+/// `serve --config` file, a run's stored configuration): every scalar is read as its raw text and
+/// parsed here, so a bad value is reported with its field path and the text the user wrote, and
+/// unknown keys are refused. YAML gives scalars as text, JSON gives typed values: both decode.
+public struct ConfigurationKey: CodingKey, Sendable {
+    public var stringValue: String
+    public var intValue: Int?
 
-    init(stringValue: String) {
+    public init(stringValue: String) {
         self.stringValue = stringValue
     }
 
-    init?(intValue: Int) {
+    public init?(intValue: Int) {
         self.stringValue = "\(intValue)"
         self.intValue = intValue
     }
 }
 
-enum SpecPath {
+public enum ConfigurationPath {
     /// `matrix.cpu_quota[2]` from a coding path.
-    static func format(_ path: [any CodingKey]) -> String {
+    public static func format(_ path: [any CodingKey]) -> String {
         var text = ""
         for key in path {
             if let index = key.intValue {
@@ -34,35 +35,35 @@ enum SpecPath {
 
 extension Decoder {
     /// A keyed container that refuses keys outside `allowed`, naming the first unknown one.
-    func specContainer(allowed: [String]) throws -> KeyedDecodingContainer<SpecKey> {
-        let path = SpecPath.format(codingPath)
-        let container: KeyedDecodingContainer<SpecKey>
+    public func configurationContainer(allowed: [String]) throws -> KeyedDecodingContainer<ConfigurationKey> {
+        let path = ConfigurationPath.format(codingPath)
+        let container: KeyedDecodingContainer<ConfigurationKey>
         do {
-            container = try self.container(keyedBy: SpecKey.self)
+            container = try self.container(keyedBy: ConfigurationKey.self)
         } catch {
-            throw SpecError(
+            throw ConfigurationError(
                 code: .invalidValue, field: path,
                 message: "expected a mapping of keys to values (\(allowed.joined(separator: ", ")))")
         }
         for key in container.allKeys where !allowed.contains(key.stringValue) {
-            let field = SpecPath.format(codingPath + [key])
-            throw SpecError(
+            let field = ConfigurationPath.format(codingPath + [key])
+            throw ConfigurationError(
                 code: .unknownField, field: field,
                 message:
-                    "unknown key \(SpecError.quoted(key.stringValue)); known keys: \(allowed.joined(separator: ", "))")
+                    "unknown key \(ConfigurationError.quoted(key.stringValue)); known keys: \(allowed.joined(separator: ", "))")
         }
         return container
     }
 }
 
-extension KeyedDecodingContainer where Key == SpecKey {
-    func path(_ name: String) -> String {
-        SpecPath.format(codingPath + [SpecKey(stringValue: name)])
+extension KeyedDecodingContainer where Key == ConfigurationKey {
+    public func path(_ name: String) -> String {
+        ConfigurationPath.format(codingPath + [ConfigurationKey(stringValue: name)])
     }
 
     /// The raw text of a scalar, or `nil` when the key is absent or null.
-    func scalar(_ name: String) throws -> String? {
-        let key = SpecKey(stringValue: name)
+    public func scalar(_ name: String) throws -> String? {
+        let key = ConfigurationKey(stringValue: name)
         guard contains(key) else { return nil }
         if (try? decodeNil(forKey: key)) == true { return nil }
         // YAML gives every scalar as text; JSON (a resolved spec read back) gives typed values.
@@ -73,63 +74,63 @@ extension KeyedDecodingContainer where Key == SpecKey {
         do {
             return try decode(String.self, forKey: key)
         } catch {
-            throw SpecError(
+            throw ConfigurationError(
                 code: .invalidValue, field: path(name), message: "expected a single value, got a list or mapping")
         }
     }
 
-    func required(_ name: String) throws -> String {
+    public func required(_ name: String) throws -> String {
         guard let value = try scalar(name) else {
-            throw SpecError(code: .missingField, field: path(name), message: "missing required field")
+            throw ConfigurationError(code: .missingField, field: path(name), message: "missing required field")
         }
         return value
     }
 
-    func int(_ name: String) throws -> Int? {
+    public func int(_ name: String) throws -> Int? {
         guard let text = try scalar(name) else { return nil }
-        guard let value = SpecParse.int(text) else {
-            throw SpecError.invalid(path(name), expected: "an integer", got: text)
+        guard let value = ScalarText.int(text) else {
+            throw ConfigurationError.invalid(path(name), expected: "an integer", got: text)
         }
         return value
     }
 
-    func double(_ name: String) throws -> Double? {
+    public func double(_ name: String) throws -> Double? {
         guard let text = try scalar(name) else { return nil }
-        guard let value = SpecParse.double(text) else {
-            throw SpecError.invalid(path(name), expected: "a number", got: text)
+        guard let value = ScalarText.double(text) else {
+            throw ConfigurationError.invalid(path(name), expected: "a number", got: text)
         }
         return value
     }
 
-    func bool(_ name: String) throws -> Bool? {
+    public func bool(_ name: String) throws -> Bool? {
         guard let text = try scalar(name) else { return nil }
-        guard let value = SpecParse.bool(text) else {
-            throw SpecError.invalid(path(name), expected: "true or false", got: text)
+        guard let value = ScalarText.bool(text) else {
+            throw ConfigurationError.invalid(path(name), expected: "true or false", got: text)
         }
         return value
     }
 
-    func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E?
+    public func choice<E: RawRepresentable & CaseIterable>(_ name: String, _ type: E.Type) throws -> E?
     where E.RawValue == String {
         guard let text = try scalar(name) else { return nil }
-        guard let value = SpecParse.choice(text, type) else {
-            throw SpecError.invalid(path(name), expected: SpecParse.oneOf(type), got: text)
+        guard let value = ScalarText.choice(text, type) else {
+            throw ConfigurationError.invalid(path(name), expected: ScalarText.oneOf(type), got: text)
         }
         return value
     }
 
     /// A list of scalars (a single scalar is refused: write `[x]`).
-    func scalarList(_ name: String) throws -> [String]? {
-        let key = SpecKey(stringValue: name)
+    public func scalarList(_ name: String) throws -> [String]? {
+        let key = ConfigurationKey(stringValue: name)
         guard contains(key) else { return nil }
         guard var list = try? nestedUnkeyedContainer(forKey: key) else {
-            throw SpecError(code: .invalidValue, field: path(name), message: "expected a list, e.g. [a, b]")
+            throw ConfigurationError(code: .invalidValue, field: path(name), message: "expected a list, e.g. [a, b]")
         }
         var values: [String] = []
         while !list.isAtEnd {
             let index = list.currentIndex
             guard let value = (try? list.decode(String.self)) ?? (try? list.decode(Double.self)).map({ "\($0)" }) else {
-                throw SpecError(
+                throw ConfigurationError(
                     code: .invalidValue, field: "\(path(name))[\(index)]",
                     message: "expected a single value, got a list or mapping")
             }
@@ -139,26 +140,26 @@ extension KeyedDecodingContainer where Key == SpecKey {
     }
 
     /// A nested section decoded by its own `init(from:)`.
-    func section<T: Decodable>(_ name: String, _ type: T.Type) throws -> T? {
-        let key = SpecKey(stringValue: name)
+    public func section<T: Decodable>(_ name: String, _ type: T.Type) throws -> T? {
+        let key = ConfigurationKey(stringValue: name)
         guard contains(key), (try? decodeNil(forKey: key)) != true else { return nil }
         return try decode(type, forKey: key)
     }
 }
 
 /// Parsers of the scalar forms experiment files use.
-enum SpecParse {
-    static func int(_ text: String) -> Int? {
+public enum ScalarText {
+    public static func int(_ text: String) -> Int? {
         Int(text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: ""))
     }
 
-    static func double(_ text: String) -> Double? {
+    public static func double(_ text: String) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
         guard let value = Double(trimmed), value.isFinite else { return nil }
         return value
     }
 
-    static func bool(_ text: String) -> Bool? {
+    public static func bool(_ text: String) -> Bool? {
         switch text.lowercased() {
         case "true", "yes", "on": true
         case "false", "no", "off": false
@@ -166,18 +167,18 @@ enum SpecParse {
         }
     }
 
-    static func choice<E: RawRepresentable & CaseIterable>(_ text: String, _ type: E.Type) -> E?
+    public static func choice<E: RawRepresentable & CaseIterable>(_ text: String, _ type: E.Type) -> E?
     where E.RawValue == String {
         let normalized = text.lowercased().replacingOccurrences(of: "_", with: "-")
         return E.allCases.first { $0.rawValue.lowercased().replacingOccurrences(of: "_", with: "-") == normalized }
     }
 
-    static func oneOf<E: RawRepresentable & CaseIterable>(_ type: E.Type) -> String where E.RawValue == String {
+    public static func oneOf<E: RawRepresentable & CaseIterable>(_ type: E.Type) -> String where E.RawValue == String {
         "one of " + E.allCases.map(\.rawValue).joined(separator: ", ")
     }
 
     /// Bytes from `268435456`, `300M`, `1.5G`, `512MiB` (binary units: K = 1024).
-    static func bytes(_ text: String) -> Int64? {
+    public static func bytes(_ text: String) -> Int64? {
         var number = text.trimmingCharacters(in: .whitespaces).uppercased()
         if number.hasSuffix("IB") { number.removeLast(2) } else if number.hasSuffix("B") { number.removeLast() }
         var multiplier: Double = 1
@@ -196,7 +197,7 @@ enum SpecParse {
     }
 
     /// CPU indices from `0`, `0,1`, `0-3,6` (the kernel's list format).
-    static func cpuList(_ text: String) -> [Int]? {
+    public static func cpuList(_ text: String) -> [Int]? {
         var cpus: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.trimmingCharacters(in: .whitespaces).split(
@@ -209,7 +210,7 @@ enum SpecParse {
         return cpus.isEmpty ? nil : cpus
     }
 
-    static func isNone(_ text: String) -> Bool {
+    public static func isNone(_ text: String) -> Bool {
         ["none", "unlimited", "max"].contains(text.lowercased())
     }
 }

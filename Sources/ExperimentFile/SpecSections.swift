@@ -1,3 +1,6 @@
+import InferLabCore
+import MetricCatalog
+
 /// The smaller blocks of an experiment file: `probe:`, `constraints:`, `system:`, `evidence:`.
 
 /// The `probe:` block: how the engine is observed during each trial.
@@ -17,7 +20,7 @@ public struct ProbeSpec: Sendable, Codable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.configurationContainer(allowed: CodingKeys.allCases.map(\.rawValue))
         intervalMs = try c.int("interval_ms") ?? intervalMs
         threads = try c.bool("threads") ?? threads
         residency = try c.bool("residency") ?? residency
@@ -55,14 +58,31 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
-        for variable in [MatrixVariable.cpuQuota, .memoryMax, .memoryHigh, .cpus, .backgroundLoad, .start] {
-            guard let text = try c.scalar(variable.rawValue) else { continue }
-            let value = try variable.parse(text, field: c.path(variable.rawValue))
-            var config = TrialConfig(engine: EngineSpec(kind: .inferlab), workload: WorkloadSpec(), constraints: self)
-            variable.apply(value, to: &config)
-            self = config.constraints
+        let c = try decoder.configurationContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        if let text = try c.scalar("cpu_quota"), !ScalarText.isNone(text) {
+            guard let cores = ScalarText.double(text) else {
+                throw ConfigurationError.invalid(
+                    c.path("cpu_quota"), expected: "a number of cores > 0 or \"none\"", got: text)
+            }
+            cpuQuota = cores
         }
+        memoryMax = try Self.size(c, "memory_max")
+        memoryHigh = try Self.size(c, "memory_high")
+        if let text = try c.scalar("cpus"), !ScalarText.isNone(text), text.lowercased() != "all" {
+            cpus = text.filter { !$0.isWhitespace }
+        }
+        backgroundLoad = try c.double("background_load") ?? backgroundLoad
+        start = try c.choice("start", StartMode.self) ?? start
+    }
+
+    /// A byte size (`300M`, `1G`, a number) or `none`.
+    private static func size(_ c: KeyedDecodingContainer<ConfigurationKey>, _ name: String) throws -> Int64? {
+        guard let text = try c.scalar(name), !ScalarText.isNone(text) else { return nil }
+        guard let bytes = ScalarText.bytes(text) else {
+            throw ConfigurationError.invalid(
+                c.path(name), expected: "a size of at least 1M such as 300M or 1G, or \"none\"", got: text)
+        }
+        return bytes
     }
 
     public func validate(path: String = "constraints") throws {
@@ -70,15 +90,17 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
             try SpecRange.check(cpuQuota, "\(path).cpu_quota", 0.001...4096, "a number of cores > 0 or \"none\"")
         }
         if let memoryMax, memoryMax < 1 << 20 {
-            throw SpecError.invalid(
+            throw ConfigurationError.invalid(
                 "\(path).memory_max", expected: "a size of at least 1M or \"none\"", got: "\(memoryMax)")
         }
         if let memoryHigh, memoryHigh < 1 << 20 {
-            throw SpecError.invalid(
+            throw ConfigurationError.invalid(
                 "\(path).memory_high", expected: "a size of at least 1M or \"none\"", got: "\(memoryHigh)")
         }
-        if let cpus, SpecParse.cpuList(cpus) == nil {
-            throw SpecError.invalid("\(path).cpus", expected: "a CPU list such as 0, 0-1 or 0,2", got: cpus)
+        if let cpus, ScalarText.cpuList(cpus) == nil {
+            throw ConfigurationError.invalid(
+                "\(path).cpus", expected: "a CPU list such as 0, 0-1 or 0,2 (quote lists with commas), or \"none\"",
+                got: cpus)
         }
         try SpecRange.check(backgroundLoad, "\(path).background_load", 0...100, "a percentage from 0 to 100")
     }
@@ -99,7 +121,7 @@ public struct SystemSpec: Sendable, Codable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.configurationContainer(allowed: CodingKeys.allCases.map(\.rawValue))
         profile = try c.required("profile")
     }
 
@@ -107,7 +129,7 @@ public struct SystemSpec: Sendable, Codable, Equatable {
         let builtIn = ["bounded", "paging"]
         let isFile = [".yaml", ".yml", ".json"].contains { profile.hasSuffix($0) }
         guard builtIn.contains(profile) || isFile else {
-            throw SpecError.invalid(
+            throw ConfigurationError.invalid(
                 "\(path).profile", expected: "bounded, paging or a profile file (.yaml, .json)", got: profile)
         }
     }
@@ -115,12 +137,11 @@ public struct SystemSpec: Sendable, Codable, Equatable {
 
 /// The `evidence:` block: which app metric, mechanism metric and control the report judges.
 public struct EvidenceSpec: Sendable, Codable, Equatable {
-    /// App-level metrics, `<ttft|itl|tpot|e2e|token_latency>.<p50|p90|p95|p99|max|mean>`,
-    /// `tokens_per_s` or `errors`.
+    /// App-level metrics of the catalogue (`inferlab metrics`): a distribution with its statistic
+    /// (`ttft.p99`, `itl.p50`) or a per-trial figure (`tokens_per_s`, `errors`).
     public var app: [String]
-    /// OS-level mechanism metrics, `<namespace>.<name>` with a namespace among
-    /// `EvidenceSpec.namespaces` (e.g. `cgroup.cpu.throttled_usec`; `system.other_cpu_cores` is the
-    /// CPU used by everything but the engine).
+    /// OS-level mechanism metrics of the catalogue (e.g. `cgroup.cpu.throttled_usec`;
+    /// `system.other_cpu_cores` is the CPU used by everything but the engine).
     public var mechanism: [String]
     /// Controls: the likeliest alternative explanations, expected to stay flat.
     public var control: [String]
@@ -143,7 +164,7 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
         }
 
         public init(from decoder: any Decoder) throws {
-            let c = try decoder.specContainer(allowed: ["before", "after", "mechanism"])
+            let c = try decoder.configurationContainer(allowed: ["before", "after", "mechanism"])
             before = try c.required("before")
             after = try c.required("after")
             mechanism = try c.scalarList("mechanism")
@@ -157,19 +178,16 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
         self.comparisons = comparisons
     }
 
-    /// The namespaces of OS-level metrics.
-    public static let namespaces = ["cgroup", "psi", "process", "thread", "system", "vmstat", "disk", "file"]
-    static let appBases = ["ttft", "itl", "tpot", "e2e", "token_latency"]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case app, mechanism, control, comparisons
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.configurationContainer(allowed: CodingKeys.allCases.map(\.rawValue))
         func list(_ name: String) throws -> [String] {
             guard let values = try c.scalarList(name) else {
-                throw SpecError(
+                throw ConfigurationError(
                     code: .missingField, field: c.path(name), message: "missing required field (a list of metric names)"
                 )
             }
@@ -178,10 +196,10 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
         app = try list("app")
         mechanism = try list("mechanism")
         control = try list("control")
-        let key = SpecKey(stringValue: "comparisons")
+        let key = ConfigurationKey(stringValue: "comparisons")
         if c.contains(key) {
             guard var items = try? c.nestedUnkeyedContainer(forKey: key) else {
-                throw SpecError(
+                throw ConfigurationError(
                     code: .invalidValue, field: c.path("comparisons"),
                     message: "expected a list of {before: ..., after: ...}")
             }
@@ -191,47 +209,70 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
 
     public func validate(path: String = "evidence") throws {
         for (name, values) in [("app", app), ("mechanism", mechanism), ("control", control)] where values.isEmpty {
-            throw SpecError(code: .invalidValue, field: "\(path).\(name)", message: "expected at least one metric name")
+            throw ConfigurationError(code: .invalidValue, field: "\(path).\(name)", message: "expected at least one metric name")
         }
-        for (index, metric) in app.enumerated() where !Self.isAppMetric(metric) {
-            throw SpecError.invalid(
-                "\(path).app[\(index)]",
-                expected: "<ttft|itl|tpot|e2e|token_latency>.<p50|p90|p95|p99|max|mean>, tokens_per_s or errors",
-                got: metric)
+        for (index, metric) in app.enumerated() where MetricCatalog.appMetric(metric) == nil {
+            throw ConfigurationError.invalid(
+                "\(path).app[\(index)]", expected: "an app metric, \(Self.appMetricsExpected)", got: metric)
         }
         for (index, comparison) in comparisons.enumerated() {
-            for (position, metric) in (comparison.mechanism ?? []).enumerated() where !Self.isSystemMetric(metric) {
-                throw SpecError.invalid(
-                    "\(path).comparisons[\(index)].mechanism[\(position)]",
-                    expected: "an OS metric <\(Self.namespaces.joined(separator: "|"))>.<name>", got: metric)
+            for (position, metric) in (comparison.mechanism ?? []).enumerated() where MetricCatalog.osMetric(metric) == nil {
+                throw ConfigurationError.invalid(
+                    "\(path).comparisons[\(index)].mechanism[\(position)]", expected: Self.osMetricExpected,
+                    got: metric)
             }
             if comparison.mechanism?.isEmpty == true {
-                throw SpecError(
+                throw ConfigurationError(
                     code: .invalidValue, field: "\(path).comparisons[\(index)].mechanism",
                     message: "expected at least one metric name (or leave it out)")
             }
         }
         for (name, values) in [("mechanism", mechanism), ("control", control)] {
-            for (index, metric) in values.enumerated() where !Self.isSystemMetric(metric) {
-                throw SpecError.invalid(
-                    "\(path).\(name)[\(index)]",
-                    expected: "an OS metric <\(Self.namespaces.joined(separator: "|"))>.<name>", got: metric)
+            for (index, metric) in values.enumerated() where MetricCatalog.osMetric(metric) == nil {
+                throw ConfigurationError.invalid(
+                    "\(path).\(name)[\(index)]", expected: Self.osMetricExpected, got: metric)
             }
         }
     }
 
-    static func isAppMetric(_ metric: String) -> Bool {
-        if metric == "tokens_per_s" || metric == "errors" { return true }
-        let parts = metric.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        return parts.count == 2 && appBases.contains(parts[0])
-            && ["p50", "p90", "p95", "p99", "max", "mean"].contains(parts[1])
+    /// What an app metric looks like, from the catalogue.
+    static var appMetricsExpected: String {
+        let app = MetricCatalog.all.filter(\.isAppLevel)
+        let distributions = app.filter { $0.kind == .distribution }.map(\.name)
+        let figures = app.filter { $0.kind != .distribution }.map(\.name)
+        let statistics = SummaryStatistic.allCases.map(\.rawValue).joined(separator: "|")
+        return "<\(distributions.joined(separator: "|"))>.<\(statistics)> or one of "
+            + figures.joined(separator: ", ") + " (inferlab metrics lists them)"
     }
 
-    static func isSystemMetric(_ metric: String) -> Bool {
-        let parts = metric.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count >= 2, namespaces.contains(String(parts[0])) else { return false }
-        return parts.allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    static let osMetricExpected =
+        "an OS metric of the catalogue such as cgroup.cpu.throttled_usec or process.majflt (inferlab metrics lists them)"
+}
+
+enum SpecRange {
+    static func check(_ value: Int, _ field: String, _ range: ClosedRange<Int>, _ expected: String) throws {
+        guard range.contains(value) else { throw ConfigurationError.invalid(field, expected: expected, got: "\(value)") }
+    }
+
+    static func check(_ value: Double, _ field: String, _ range: ClosedRange<Double>, _ expected: String) throws {
+        guard range.contains(value) else {
+            throw ConfigurationError.invalid(field, expected: expected, got: SpecFormat.number(value))
         }
+    }
+}
+
+enum SpecFormat {
+    /// `1.5`, `2` (no trailing `.0`).
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? "\(Int(value))" : "\(value)"
+    }
+
+    /// `512M`, `1G`, or the byte count when it is no whole number of K, M or G.
+    static func size(_ bytes: Int64) -> String {
+        for (suffix, unit) in [("G", Int64(1) << 30), ("M", Int64(1) << 20), ("K", Int64(1) << 10)]
+        where bytes % unit == 0 {
+            return "\(bytes / unit)\(suffix)"
+        }
+        return "\(bytes)"
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import InferLabCore
+public import LoadGen
 import Yams
 
 /// An experiment file: what to run, what to sweep, how often, and what evidence to judge.
@@ -19,7 +21,7 @@ import Yams
 /// ```
 ///
 /// `ExperimentSpec.parse(yaml:)` decodes and validates; an unknown key or a bad value throws a
-/// `SpecError` naming the field before anything starts.
+/// `ConfigurationError` naming the field before anything starts.
 public struct ExperimentSpec: Sendable, Codable, Equatable {
     /// Letters, digits, `-`, `_` and `.`; used in the run directory's name. Required.
     public var name: String
@@ -30,7 +32,8 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
     public var study: StudyKind?
     /// Required.
     public var engine: EngineSpec
-    public var workload: WorkloadSpec = WorkloadSpec()
+    /// What the load generator sends: `inferlab bench`'s configuration, under its keys.
+    public var workload = BenchConfiguration()
     public var probe: ProbeSpec = ProbeSpec()
     /// Controls applied to every trial unless swept. The default is none.
     public var constraints: ConstraintSpec = ConstraintSpec()
@@ -63,59 +66,59 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
         let spec: ExperimentSpec
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
-                throw SpecError(code: .syntax, field: "", message: "the experiment file is empty")
+                throw ConfigurationError(code: .syntax, field: "", message: "the experiment file is empty")
             }
             guard node.mapping != nil else {
-                throw SpecError(
+                throw ConfigurationError(
                     code: .syntax, field: "", message: "expected a mapping at the top (name:, engine:, ...)")
             }
             spec = try YAMLDecoder().decode(ExperimentSpec.self, from: node)
-        } catch let error as SpecError {
+        } catch let error as ConfigurationError {
             throw error
         } catch let error as DecodingError {
             throw Self.specError(error)
         } catch {
-            throw SpecError(
+            throw ConfigurationError(
                 code: .syntax, field: "", message: "not valid YAML: \(error)", cause: String(describing: error))
         }
         try spec.validate()
         return spec
     }
 
-    private static func specError(_ error: DecodingError) -> SpecError {
+    private static func specError(_ error: DecodingError) -> ConfigurationError {
         switch error {
         case .keyNotFound(let key, let context):
-            return SpecError(
-                code: .missingField, field: SpecPath.format(context.codingPath + [key]),
+            return ConfigurationError(
+                code: .missingField, field: ConfigurationPath.format(context.codingPath + [key]),
                 message: "missing required field")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return SpecError(
-                code: .invalidValue, field: SpecPath.format(context.codingPath), message: context.debugDescription,
+            return ConfigurationError(
+                code: .invalidValue, field: ConfigurationPath.format(context.codingPath), message: context.debugDescription,
                 cause: String(describing: error))
         @unknown default:
-            return SpecError(code: .invalidValue, field: "", message: String(describing: error))
+            return ConfigurationError(code: .invalidValue, field: "", message: String(describing: error))
         }
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.specContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.configurationContainer(allowed: CodingKeys.allCases.map(\.rawValue))
         name = try c.required("name")
         description = try c.scalar("description")
         study = try c.choice("study", StudyKind.self)
         guard let engine = try c.section("engine", EngineSpec.self) else {
-            throw SpecError(
+            throw ConfigurationError(
                 code: .missingField, field: "engine", message: "missing required field (e.g. {kind: inferlab})")
         }
         self.engine = engine
-        workload = try c.section("workload", WorkloadSpec.self) ?? workload
+        workload = try c.section("workload", WorkloadBlock.self)?.configuration ?? workload
         probe = try c.section("probe", ProbeSpec.self) ?? probe
         constraints = try c.section("constraints", ConstraintSpec.self) ?? constraints
         system = try c.section("system", SystemSpec.self)
         matrix = try c.section("matrix", Matrix.self) ?? matrix
-        let variantsKey = SpecKey(stringValue: "variants")
+        let variantsKey = ConfigurationKey(stringValue: "variants")
         if c.contains(variantsKey) {
             guard var items = try? c.nestedUnkeyedContainer(forKey: variantsKey) else {
-                throw SpecError(
+                throw ConfigurationError(
                     code: .invalidValue, field: "variants", message: "expected a list of {name: ..., <variable>: value}"
                 )
             }

@@ -14,50 +14,6 @@ public enum EngineKind: String, Sendable, Codable, CaseIterable {
     case external
 }
 
-/// The batching policies of `inferlab serve`.
-public enum SchedulerKind: String, Sendable, Codable, CaseIterable {
-    case single, `static`, dynamic, continuous
-}
-
-/// The HTTP API the load generator speaks.
-public enum WorkloadAPI: String, Sendable, Codable, CaseIterable {
-    case chat, completions, generate
-}
-
-/// How requests are issued.
-public enum ScenarioKind: String, Sendable, Codable, CaseIterable {
-    /// N concurrent users, each sends its next request when the last one ends.
-    case closed
-    /// Open loop at `rate` requests/s (exponential gaps, or gamma with `burstiness`).
-    case poisson
-    /// All requests at once.
-    case offline
-}
-
-/// The prompt length classes of the frozen corpus.
-public enum PromptClass: String, Sendable, Codable, CaseIterable {
-    case short, medium, long
-    /// Every class, in corpus order.
-    case mixed
-}
-
-/// The sampling strategies compared by the bounded-realtime study.
-public enum SamplerKind: String, Sendable, Codable, CaseIterable {
-    case greedy, temperature
-    case topK = "top-k"
-    case topP = "top-p"
-}
-
-/// How the model file is brought into memory.
-public enum LoadMode: String, Sendable, Codable, CaseIterable {
-    /// Memory-mapped, pages faulted in on demand (llama.cpp's default).
-    case mmap
-    /// Read into anonymous memory.
-    case noMmap = "no-mmap"
-    /// Memory-mapped and locked (`mlock`).
-    case mlock
-}
-
 /// Whether the model file is in the page cache when the engine starts.
 public enum StartMode: String, Sendable, Codable, CaseIterable {
     /// The file's pages are evicted before launch.

@@ -1,0 +1,251 @@
+public import ExperimentFile
+public import GRDB
+public import InferenceCore
+public import LoadGen
+public import SystemProbe
+
+/// How a run ended (or that it has not): the `experiment` row's `status`.
+public enum RunStatus: String, Sendable, Codable, DatabaseValueConvertible {
+    case running, complete, cancelled
+}
+
+/// How a trial ended: every trial ends as one of these, never as nothing.
+public enum TrialStatus: String, Sendable, Codable, DatabaseValueConvertible {
+    case ok, failed, cancelled
+
+    /// Whether the trial has ended for `--resume` (a cancelled trial runs again).
+    public var isFinal: Bool { self != .cancelled }
+}
+
+/// The `experiment` row: one per run file.
+public struct ExperimentRecord: Sendable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "experiment"
+    public var id: Int64 = 1
+    public var name: String
+    /// The file as the user wrote it.
+    public var specYAML: String
+    /// The resolved experiment (defaults filled in), for provenance.
+    public var specJSON: String
+    /// Where the run came from: code, llama.cpp, model digests, machine.
+    public var provenance: [String: String]
+    public var startedAt: String
+    public var finishedAt: String?
+    public var status: RunStatus
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, status
+        case specYAML = "spec_yaml"
+        case specJSON = "spec_json"
+        case provenance = "provenance_json"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    public init(
+        name: String, specYAML: String, specJSON: String, provenance: [String: String], startedAt: String,
+        status: RunStatus
+    ) {
+        self.name = name
+        self.specYAML = specYAML
+        self.specJSON = specJSON
+        self.provenance = provenance
+        self.startedAt = startedAt
+        self.status = status
+    }
+}
+
+/// A `trials` row: one run of one level at one repetition, finished, failed or cancelled.
+public struct TrialRecord: Sendable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "trials"
+    public var index: Int
+    public var level: Int
+    public var repetition: Int
+    public var label: String
+    public var settings: [Setting]
+    public var config: TrialConfig
+    public var status: TrialStatus
+    public var failure: String?
+    /// The bench run (`runs` row) of the trial's measured load, when it got that far.
+    public var benchRunId: Int64?
+    /// Monotonic ns, the clock of the requests, samples and steps.
+    public var startedNs: Int64
+    public var endedNs: Int64
+    public var enginePid: Int64?
+    public var engineExitStatus: Int64?
+    public var engineSignal: Int64?
+    public var oomKills: Int64?
+    /// The trial cgroup's counters read just before it was removed.
+    public var cgroup: CgroupStats?
+    /// The measured window's summary.
+    public var summary: BenchSummary?
+
+    enum CodingKeys: String, CodingKey {
+        case index = "idx"
+        case level, repetition, label, status, failure
+        case settings = "settings_json"
+        case config = "config_json"
+        case benchRunId = "bench_run_id"
+        case startedNs = "started_ns"
+        case endedNs = "ended_ns"
+        case enginePid = "engine_pid"
+        case engineExitStatus = "engine_exit_status"
+        case engineSignal = "engine_signal"
+        case oomKills = "oom_kills"
+        case cgroup = "cgroup_json"
+        case summary = "summary_json"
+    }
+
+    public init(
+        trial: Trial, status: TrialStatus, failure: String?, benchRunId: Int64?, startedNs: Int64, endedNs: Int64
+    ) {
+        index = trial.index
+        level = trial.level
+        repetition = trial.repetition
+        label = trial.label
+        settings = trial.settings
+        config = trial.config
+        self.status = status
+        self.failure = failure
+        self.benchRunId = benchRunId
+        self.startedNs = startedNs
+        self.endedNs = endedNs
+    }
+}
+
+/// A `constraint_outcomes` row: whether one control of a trial took effect, and why (not).
+public struct ConstraintOutcomeRecord: Sendable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "constraint_outcomes"
+    public var trialIndex: Int
+    /// `cpu_quota`, `memory_max`, `page_cache`, `background_cpu`, ...
+    public var name: String
+    public var applied: Bool
+    public var value: String?
+    public var reason: String
+    public var residencyBefore: Double?
+    public var residencyAfter: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case trialIndex = "trial_idx"
+        case name, applied, value, reason
+        case residencyBefore = "residency_before"
+        case residencyAfter = "residency_after"
+    }
+
+    public init(
+        trialIndex: Int, name: String, applied: Bool, value: String?, reason: String, residencyBefore: Double?,
+        residencyAfter: Double?
+    ) {
+        self.trialIndex = trialIndex
+        self.name = name
+        self.applied = applied
+        self.value = value
+        self.reason = reason
+        self.residencyBefore = residencyBefore
+        self.residencyAfter = residencyAfter
+    }
+}
+
+/// A `probe_samples` row: one reading of the engine process, its cgroup and the system.
+public struct ProbeSampleRecord: Sendable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "probe_samples"
+    public var trialIndex: Int
+    public var tNs: Int64
+    public var sample: ProbeSample
+
+    enum CodingKeys: String, CodingKey {
+        case trialIndex = "trial_idx"
+        case tNs = "t_ns"
+        case sample = "sample_json"
+    }
+
+    public init(trialIndex: Int, sample: ProbeSample) {
+        self.trialIndex = trialIndex
+        tNs = Int64(bitPattern: sample.tNs)
+        self.sample = sample
+    }
+}
+
+/// An `engine_steps` row: one `llama_decode` step of a trial's InferLab engine (`serve --step-log`,
+/// imported after the trial; the JSONL file stays as the raw form).
+public struct EngineStepRecord: Sendable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "engine_steps"
+    public var trialIndex: Int
+    public var startNs: Int64
+    public var durationMs: Double
+    public var decodeTokens: Int
+    public var promptTokens: Int
+    public var promptSequences: Int
+    public var running: Int
+    public var waiting: Int
+
+    enum CodingKeys: String, CodingKey {
+        case trialIndex = "trial_idx"
+        case startNs = "start_ns"
+        case durationMs = "duration_ms"
+        case decodeTokens = "decode_tokens"
+        case promptTokens = "prompt_tokens"
+        case promptSequences = "prompt_sequences"
+        case running, waiting
+    }
+
+    public init(trialIndex: Int, step: StepRecord) {
+        self.trialIndex = trialIndex
+        startNs = Int64(bitPattern: step.startNanoseconds)
+        durationMs = step.durationMilliseconds
+        decodeTokens = step.decodeTokens
+        promptTokens = step.promptTokens
+        promptSequences = step.promptSequences
+        running = step.running
+        waiting = step.waiting
+    }
+
+    /// The step as the engine recorded it.
+    public var step: StepRecord {
+        StepRecord(
+            startNanoseconds: UInt64(bitPattern: startNs), durationMilliseconds: durationMs,
+            decodeTokens: decodeTokens, promptTokens: promptTokens, promptSequences: promptSequences,
+            running: running, waiting: waiting)
+    }
+}
+
+/// What a notable run event is. A string underneath so later tools can add kinds.
+public struct RunEventKind: RawRepresentable, Hashable, Sendable, Codable, DatabaseValueConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static let engineStart = RunEventKind(rawValue: "engine_start")
+    public static let engineExitedEarly = RunEventKind(rawValue: "engine_exited_early")
+    public static let engineExit = RunEventKind(rawValue: "engine_exit")
+    public static let oomKill = RunEventKind(rawValue: "oom_kill")
+    public static let cgroupLeak = RunEventKind(rawValue: "cgroup_leak")
+    public static let systemPrepare = RunEventKind(rawValue: "system_prepare")
+    public static let systemRestore = RunEventKind(rawValue: "system_restore")
+    public static let systemBefore = RunEventKind(rawValue: "system_before")
+    public static let systemAfter = RunEventKind(rawValue: "system_after")
+
+    /// System preparation events, shown in the report's provenance.
+    public var isSystem: Bool { rawValue.hasPrefix("system_") }
+}
+
+/// A `run_events` row: an OOM kill, an engine exit, the system preparation.
+public struct RunEventRecord: Sendable, Codable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "run_events"
+    /// The trial, or `nil` for the run.
+    public var trialIndex: Int?
+    public var tNs: Int64
+    public var kind: RunEventKind
+    public var detail: String
+
+    enum CodingKeys: String, CodingKey {
+        case trialIndex = "trial_idx"
+        case tNs = "t_ns"
+        case kind, detail
+    }
+
+    public init(trialIndex: Int?, tNs: UInt64, kind: RunEventKind, detail: String) {
+        self.trialIndex = trialIndex
+        self.tNs = Int64(bitPattern: tNs)
+        self.kind = kind
+        self.detail = detail
+    }
+}
