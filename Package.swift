@@ -85,7 +85,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "Reporting", dependencies: ["Analysis"], swiftSettings: strict),
+        .target(name: "Reporting", dependencies: ["Analysis", "InferLabCore"], swiftSettings: strict),
         .target(
             name: "Experiments",
             dependencies: [

@@ -1,5 +1,6 @@
 import Analysis
 public import Foundation
+import InferLabCore
 import Reporting
 
 /// Builds the report of a run directory from its SQLite file: `report.html` (self-contained,
