@@ -55,6 +55,10 @@ let package = Package(
         .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
+        // Every metric the lab knows, declared once: name, unit, kind, source and how it is read.
+        .target(
+            name: "MetricCatalog", dependencies: ["InferLabCore", "SystemProbe", "InferenceCore"], swiftSettings: strict
+        ),
         .target(
             name: "ResultStore",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -102,7 +106,7 @@ let package = Package(
             dependencies: [
                 "InferenceCore", "LlamaEngine", "InferenceServer", "LoadGen", "SystemProbe", "Constraints",
                 "SystemSetup",
-                "Experiments", "Analysis", "Reporting", "ResultStore",
+                "Experiments", "Analysis", "Reporting", "ResultStore", "MetricCatalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -144,6 +148,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "MetricCatalogTests", dependencies: ["MetricCatalog", "SystemProbe", "InferenceCore", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )
