@@ -55,6 +55,10 @@ let package = Package(
         .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
+        // Every metric the lab knows, declared once: name, unit, kind, source and how it is read.
+        .target(
+            name: "MetricCatalog", dependencies: ["InferLabCore", "SystemProbe", "InferenceCore"], swiftSettings: strict
+        ),
         .target(
             name: "LoadGen",
             dependencies: [
@@ -83,7 +87,9 @@ let package = Package(
         // The experiment file: spec, matrix, trials, validation. Pure: no I/O beyond parsing text.
         .target(
             name: "ExperimentFile",
-            dependencies: ["InferLabCore", "InferenceCore", "LoadGen", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "InferLabCore", "InferenceCore", "LoadGen", "MetricCatalog", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
         // Every table of a run and all their SQL, as typed GRDB records.
@@ -95,12 +101,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "Reporting", dependencies: ["Analysis"], swiftSettings: strict),
+        .target(name: "Reporting", dependencies: ["Analysis", "InferLabCore"], swiftSettings: strict),
         .target(
             name: "Experiments",
             dependencies: [
-                "InferenceCore", "ExperimentFile", "RunStore", "LoadGen", "SystemProbe", "Constraints", "SystemSetup",
-                "Analysis", "Reporting", "InferLabCore",
+                "InferenceCore", "ExperimentFile", "RunStore", "MetricCatalog", "LoadGen", "SystemProbe", "Constraints",
+                "SystemSetup", "Analysis", "Reporting", "InferLabCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -110,7 +116,7 @@ let package = Package(
             dependencies: [
                 "InferenceCore", "LlamaEngine", "InferenceServer", "LoadGen", "SystemProbe", "Constraints",
                 "SystemSetup",
-                "ExperimentFile", "Experiments", "Analysis", "Reporting", "RunStore",
+                "ExperimentFile", "Experiments", "Analysis", "Reporting", "RunStore", "MetricCatalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -148,8 +154,8 @@ let package = Package(
         .testTarget(
             name: "ExperimentsTests",
             dependencies: [
-                "Experiments", "ExperimentFile", "RunStore", "Reporting", "Analysis", "InferLabCore", "InferenceCore",
-                "TestSupport",
+                "Experiments", "ExperimentFile", "RunStore", "MetricCatalog", "Reporting", "Analysis", "InferLabCore",
+                "InferenceCore", "SystemProbe", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -162,6 +168,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "MetricCatalogTests", dependencies: ["MetricCatalog", "SystemProbe", "InferenceCore", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// A before/after comparison of one app-level metric (e.g. TTFT in ms of every request).
 public struct BeforeAfter: Sendable, Codable, Equatable {
     public var before: SampleSummary

@@ -1,3 +1,5 @@
+import InferLabCore
+
 /// The inputs of the bounded-realtime study's five success criteria.
 public struct BoundedRealtimeInput: Sendable, Codable, Equatable {
     /// Per-token latency p99 (ms) of each identical repetition of the baseline configuration.

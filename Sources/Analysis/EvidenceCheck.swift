@@ -1,3 +1,5 @@
+import InferLabCore
+
 /// The evidence standard of DESIGN.md as a pure function: did the mechanism metric move with
 /// the app metric, and did the control stay flat?
 public enum EvidenceCheck {

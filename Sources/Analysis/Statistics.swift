@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// Descriptive statistics on plain `[Double]` samples, with no I/O.
 ///
 /// Percentiles use the nearest-rank definition used everywhere in InferLab (the same as
@@ -95,29 +97,5 @@ public struct SampleSummary: Sendable, Codable, Equatable {
         case .max: max
         case .mean: mean
         }
-    }
-}
-
-/// A statistic of a sample that experiment files and verdicts name (`ttft.p99`).
-public enum SummaryStatistic: String, Sendable, Codable, CaseIterable {
-    case min, p50, p90, p95, p99, max, mean
-
-    /// The percentile this statistic stands for, or `nil` for the mean.
-    public var percentile: Double? {
-        switch self {
-        case .min: 0
-        case .p50: 50
-        case .p90: 90
-        case .p95: 95
-        case .p99: 99
-        case .max: 100
-        case .mean: nil
-        }
-    }
-
-    /// The statistic computed on an unsorted sample.
-    public func compute(_ values: [Double]) -> Double? {
-        if let percentile { return Statistics.percentile(values, percentile) }
-        return Statistics.mean(values)
     }
 }

@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// An app-level metric: every request's value before and after, and the statistic judged.
 public struct AppMetricSamples: Sendable, Codable, Equatable {
     /// The metric as experiment files name it, e.g. `ttft.p99`.

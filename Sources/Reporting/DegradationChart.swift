@@ -1,4 +1,5 @@
 import Analysis
+import InferLabCore
 
 /// A metric against a swept variable (latency against background load, tokens/s against
 /// concurrency): one point per level with its interval, drawn as bars or a line, and the

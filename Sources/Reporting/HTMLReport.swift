@@ -1,4 +1,5 @@
 import Analysis
+import InferLabCore
 
 /// Renders a `ReportModel` as one self-contained HTML page: inline CSS and SVG, no scripts, no
 /// external assets, so it opens offline and can be mailed as one file.

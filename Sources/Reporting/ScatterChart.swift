@@ -1,4 +1,5 @@
 public import Analysis
+import InferLabCore
 
 /// Points with their least-squares line, e.g. per-token latency against token position; the
 /// fit's slope, its interval and R^2 are printed in the chart.

@@ -15,5 +15,6 @@ extension InferLab {
         ReportCommand.self,
         CompareCommand.self,
         ModelsCommand.self,
+        MetricsCommand.self,
     ]
 }

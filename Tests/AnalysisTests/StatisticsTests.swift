@@ -1,3 +1,4 @@
+import InferLabCore
 import Testing
 
 @testable import Analysis
