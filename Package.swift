@@ -155,7 +155,7 @@ let package = Package(
             name: "ExperimentsTests",
             dependencies: [
                 "Experiments", "ExperimentFile", "RunStore", "MetricCatalog", "Reporting", "Analysis", "InferLabCore",
-                "InferenceCore", "SystemProbe", "TestSupport",
+                "InferenceCore", "SystemProbe", "LoadGen", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

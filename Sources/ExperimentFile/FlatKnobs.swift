@@ -4,20 +4,20 @@ import Yams
 /// A flat configuration block (`engine:`, `workload:`, `constraints:`) as the keys and value texts
 /// it is written with, and decoded again with some of them replaced: how a matrix or variant
 /// setting applies to any knob of a block, through the block's own decoder and its checks.
-enum FlatKnobs {
+public enum FlatKnobs {
     /// The block's knobs in the order it writes them, each as its text (`none` for an absent one
     /// is not written: a knob that is not set has no text).
-    static func of(_ block: some Encodable) throws -> [(key: String, text: String)] {
+    public static func of(_ block: some Encodable) throws -> [(key: String, text: String)] {
         try pairs(block).map { ($0.key, $0.value.string ?? "") }
     }
 
     /// The block's knobs as a lookup table.
-    static func table(_ block: some Encodable) throws -> [String: String] {
+    public static func table(_ block: some Encodable) throws -> [String: String] {
         Dictionary(try of(block).map { ($0.key, $0.text) }, uniquingKeysWith: { $1 })
     }
 
     /// `block` decoded again with `overrides` (key, text) applied over its knobs.
-    static func applying<Block: Codable>(_ overrides: [(key: String, text: String)], to block: Block) throws -> Block {
+    public static func applying<Block: Codable>(_ overrides: [(key: String, text: String)], to block: Block) throws -> Block {
         var pairs = try pairs(block)
         for (key, text) in overrides {
             if let index = pairs.firstIndex(where: { $0.key == key }) {

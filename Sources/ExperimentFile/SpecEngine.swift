@@ -30,8 +30,10 @@ public struct EngineSpec: Sendable, Codable, Equatable {
     static let ownKeys = ["kind", "quantization", "url"]
     /// Server keys the runner sets for every trial (a free port, the run directory's step log).
     static let runnerKeys: Set<String> = ["host", "port", "step_log", "api_key"]
-    /// Every key the block accepts, in the order `--plan` prints them.
-    public static let keys = ownKeys + ServerConfiguration.keys.filter { !runnerKeys.contains($0) }
+    /// Every key the block reads (a resolved spec written back has the runner's keys at their defaults).
+    public static let keys = ownKeys + ServerConfiguration.keys
+    /// The keys a file, a matrix or a variant may set.
+    public static let settableKeys = keys.filter { !runnerKeys.contains($0) }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.configurationContainer(allowed: Self.keys)
@@ -44,6 +46,10 @@ public struct EngineSpec: Sendable, Codable, Equatable {
         quantization = try c.choice("quantization", Quantization.self) ?? quantization
         url = try c.scalar("url")
         server = try ServerConfiguration(reading: c)
+        for key in Self.changedKeys(server, from: ServerConfiguration()) where Self.runnerKeys.contains(key) {
+            throw ConfigurationError(
+                code: .conflict, field: c.path(key), message: "is set by the runner for each trial (not in a file)")
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -8,8 +8,8 @@ public enum SpecSection: String, Sendable, CaseIterable {
     /// The keys a setting may sweep in this block (`kind` is not swept: it decides which keys apply).
     public var keys: [String] {
         switch self {
-        case .engine: EngineSpec.keys.filter { $0 != "kind" }
-        case .workload: WorkloadBlock.keys
+        case .engine: EngineSpec.settableKeys.filter { $0 != "kind" }
+        case .workload: WorkloadBlock.settableKeys
         case .constraints: ConstraintSpec.CodingKeys.allCases.map(\.rawValue)
         }
     }

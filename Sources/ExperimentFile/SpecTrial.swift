@@ -105,9 +105,18 @@ struct WorkloadBlock: Decodable {
 
     /// Keys the runner owns.
     static let runnerKeys: Set<String> = ["url", "model"]
-    static let keys = BenchConfiguration.keys.filter { !runnerKeys.contains($0) }
+    /// The keys a file, a matrix or a variant may set.
+    static let settableKeys = BenchConfiguration.keys.filter { !runnerKeys.contains($0) }
 
+    /// A resolved spec written back has the runner's keys at their defaults; a file may not set them.
     init(from decoder: any Decoder) throws {
-        configuration = try BenchConfiguration(reading: decoder.configurationContainer(allowed: Self.keys))
+        let c = try decoder.configurationContainer(allowed: BenchConfiguration.keys)
+        configuration = try BenchConfiguration(reading: c)
+        let defaults = BenchConfiguration()
+        for (key, set) in [("url", configuration.url != defaults.url), ("model", configuration.model != defaults.model)]
+        where set {
+            throw ConfigurationError(
+                code: .conflict, field: c.path(key), message: "is set by the runner for each trial (not in a file)")
+        }
     }
 }

@@ -73,37 +73,40 @@ extension ExperimentSpec {
         }
     }
 
-    /// Each swept value on its own: its block decodes and validates with it, or the error names
-    /// the matrix or variant field (`matrix.ctx[1]`); and variables that make no sense for the
-    /// engine kind.
+    /// Each matrix value on its own, and each variant's settings together: the block decodes and
+    /// validates with them, or the error names the matrix or variant field (`matrix.ctx[1]`) when
+    /// it is about that variable (a rule between two knobs is left to the level it applies to);
+    /// and variables that make no sense for the engine kind.
     private func validateSweeps() throws {
-        var places: [(field: String, setting: Setting)] = []
+        var places: [(fields: [String: String], settings: [Setting])] = []
         for entry in matrix.entries {
             for (index, value) in entry.values.enumerated() {
-                places.append(("matrix.\(entry.variable)[\(index)]", Setting(entry.variable, value)))
+                places.append(([entry.variable: "matrix.\(entry.variable)[\(index)]"], [Setting(entry.variable, value)]))
             }
         }
         for (index, variant) in variants.enumerated() {
-            places += variant.settings.map { ("variants[\(index)].\($0.variable)", $0) }
+            let fields = Dictionary(
+                variant.settings.map { ($0.variable, "variants[\(index)].\($0.variable)") }, uniquingKeysWith: { $1 })
+            places.append((fields, variant.settings))
         }
         let base = TrialConfig(engine: engine, workload: workload, constraints: constraints)
-        for (field, setting) in places {
-            if setting.variable == "concurrency" && engine.kind == .generate {
+        for (fields, settings) in places {
+            if engine.kind == .generate, let field = fields["concurrency"] {
                 throw ConfigurationError(
                     code: .conflict, field: field,
                     message: "engine kind generate runs one stream; sweep it with a server engine")
             }
-            let config: TrialConfig
             do {
-                config = try base.applying([setting])
+                let config = try base.applying(settings)
                 try config.engine.validate()
                 try Self.validateWorkload(config.workload)
                 try config.constraints.validate()
             } catch let error as ConfigurationError {
                 // The block's own message, at the place the value was written.
+                let variable = error.field.split(separator: ".").last.map(String.init) ?? error.field
+                guard let field = fields[variable] else { continue }
                 throw ConfigurationError(code: error.code, field: field, message: error.message, cause: error.cause)
             }
-            _ = config
         }
     }
 

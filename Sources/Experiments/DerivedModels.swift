@@ -1,3 +1,4 @@
+import ExperimentFile
 import Foundation
 import InferLabCore
 import InferenceCore

@@ -1,3 +1,4 @@
+import ExperimentFile
 import Constraints
 import Foundation
 import InferLabCore

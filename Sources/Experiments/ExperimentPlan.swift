@@ -1,3 +1,4 @@
+public import ExperimentFile
 public import Foundation
 import LoadGen
 
@@ -87,19 +88,18 @@ public struct ExperimentPlan: Sendable {
             meanPromptTokens(prompts) / prefillTokensPerSecond + outputTokens
             / (decodeTokensPerSecond * pow(streams, 0.4))
         let warmup = Double(workload.warmupRequests) * perRequest + workload.warmupSeconds
-        let measured =
-            workload.durationSeconds ?? Double(workload.effectiveRequests ?? BenchConfiguration.defaultRequests)
-            * perRequest
+        let requests = Double(workload.effectiveRequests ?? BenchConfiguration.defaultRequests)
+        let measured: Double = workload.durationSeconds ?? requests * perRequest
         return startupSeconds + (warmup + measured) * slowdown
     }
 
     /// The plan as text: a summary line, then each trial with its estimate and configuration.
     public func text() -> String {
+        let shape = "\(spec.levels.count) level(s) x \(spec.repetitions) repetition(s) = \(entries.count) trial(s)"
+        let rates =
+            "prefill ~\(Int(Self.prefillTokensPerSecond)) tok/s, decode ~\(Int(Self.decodeTokensPerSecond)) tok/s per stream"
         var lines = [
-            "experiment \(spec.name): \(spec.levels.count) level(s) x \(spec.repetitions) repetition(s) = "
-                + "\(entries.count) trial(s), estimated \(Self.duration(estimatedSeconds)) "
-                + "(rough: prefill ~\(Int(Self.prefillTokensPerSecond)) tok/s, decode ~\(Int(Self.decodeTokensPerSecond)) "
-                + "tok/s per stream on this kind of machine)"
+            "experiment \(spec.name): \(shape), estimated \(Self.duration(estimatedSeconds)) (rough: \(rates) on this kind of machine)"
         ]
         for entry in entries {
             let trial = entry.trial

@@ -1,12 +1,12 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import LoadGen
 
-extension BenchConfiguration.API: @retroactive ExpressibleByArgument {}
-extension BenchConfiguration.Scenario: @retroactive ExpressibleByArgument {}
-extension BenchConfiguration.SweepMode: @retroactive ExpressibleByArgument {}
-extension BenchConfiguration.Sampler: @retroactive ExpressibleByArgument {}
-extension BenchConfiguration.PromptClass: @retroactive ExpressibleByArgument {}
+extension BenchConfiguration.API: ExpressibleByArgument {}
+extension BenchConfiguration.Scenario: ExpressibleByArgument {}
+extension BenchConfiguration.SweepMode: ExpressibleByArgument {}
+extension BenchConfiguration.Sampler: ExpressibleByArgument {}
+extension BenchConfiguration.PromptClass: ExpressibleByArgument {}
 import RunStore
 
 extension LoadGenError: LocalizedUserError {

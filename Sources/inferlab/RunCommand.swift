@@ -1,5 +1,7 @@
 import ArgumentParser
 import Dispatch
+import ExperimentFile
+import ExperimentFile
 import Experiments
 import Foundation
 import InferenceCore

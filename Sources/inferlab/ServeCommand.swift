@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import InferLabCore
 import InferenceCore
@@ -6,8 +6,8 @@ import InferenceServer
 import Logging
 import Yams
 
-extension SchedulerKind: @retroactive ExpressibleByArgument {}
-extension LoadMode: @retroactive ExpressibleByArgument {}
+extension SchedulerKind: ExpressibleByArgument {}
+extension LoadMode: ExpressibleByArgument {}
 
 extension ConfigurationError: LocalizedUserError {
     var userMessage: String { description }

@@ -1,7 +1,9 @@
 import Foundation
+import InferLabCore
 import Testing
 import TestSupport
 
+@testable import ExperimentFile
 @testable import Experiments
 
 /// An experiment's engine block reaches the real engine: a spec that sets `batch_tokens` and

@@ -1,5 +1,8 @@
+import InferLabCore
+import LoadGen
 import Testing
 
+@testable import ExperimentFile
 @testable import Experiments
 
 /// Which levels the report's evidence section judges against which.

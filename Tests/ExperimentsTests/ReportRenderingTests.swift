@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import InferLabCore
 #if canImport(FoundationXML)
     import FoundationXML
 #endif

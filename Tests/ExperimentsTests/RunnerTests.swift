@@ -1,10 +1,12 @@
 import Foundation
+import InferLabCore
 import GRDB
 import Synchronization
 import InferenceCore
 import Testing
 import TestSupport
 
+@testable import ExperimentFile
 @testable import Experiments
 
 #if canImport(Glibc)

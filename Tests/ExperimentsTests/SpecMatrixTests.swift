@@ -1,8 +1,10 @@
 import Foundation
 import InferLabCore
 import InferenceCore
+import LoadGen
 import Testing
 
+@testable import ExperimentFile
 @testable import Experiments
 
 enum JSONDecoderForTests {
@@ -67,7 +69,7 @@ enum JSONDecoderForTests {
     }
 
     @Test func settingsApplyThroughTheBlocksOwnDecoders() throws {
-        let base = TrialConfig(engine: EngineSpec(kind: .inferlab), workload: WorkloadSpec(), constraints: ConstraintSpec())
+        let base = TrialConfig(engine: EngineSpec(kind: .inferlab), workload: BenchConfiguration(), constraints: ConstraintSpec())
         let applied = try base.applying([
             Setting("memory_max", "1.5G"), Setting("cpu_quota", "none"), Setting("sampler", "top_k"),
             Setting("quantization", "q4_k_m"), Setting("prefix_cache", "on"), Setting("cpus", "0, 1"),

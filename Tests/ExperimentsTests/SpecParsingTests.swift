@@ -1,6 +1,9 @@
 import InferenceCore
+import InferLabCore
+import LoadGen
 import Testing
 
+@testable import ExperimentFile
 @testable import Experiments
 
 @Suite struct SpecParsingTests {
@@ -27,7 +30,7 @@ import Testing
         #expect(spec.engine.kind == .inferlab && server.engine.scheduler.kind == .continuous)
         #expect(server.engine.context.threads == 2 && server.engine.context.contextLength == 4096)
         #expect(server.model == "smollm2-135m")
-        #expect(spec.workload.concurrency == 4 && spec.workload.requests == 48 && spec.workload.warmup == 4)
+        #expect(spec.workload.concurrency == 4 && spec.workload.requests == 48 && spec.workload.warmupRequests == 4)
         #expect(spec.workload.maxTokens == 64 && spec.workload.api == .chat && spec.workload.scenario == .closed)
         #expect(spec.probe.intervalMs == 50)
         #expect(spec.matrix.entries.count == 1)
@@ -40,7 +43,8 @@ import Testing
         let spec = try ExperimentSpec.parse(yaml: "name: tiny\nengine: {kind: llama-server}\n")
         // The engine block's defaults are `inferlab serve`'s, written once in the configuration structs.
         #expect(spec.engine.server == ServerConfiguration())
-        #expect(spec.workload.maxTokens == 64 && spec.workload.warmup == 2 && spec.workload.requests == nil)
+        // The workload block's are `inferlab bench`'s.
+        #expect(spec.workload == BenchConfiguration())
         #expect(spec.probe.intervalMs == 100 && spec.repetitions == 3 && spec.system == nil)
         #expect(spec.trials().count == 3)
         #expect(spec.trials().allSatisfy { $0.label == "baseline" && $0.level == 0 })
@@ -65,11 +69,14 @@ import Testing
         ("engine: {kind: inferlab, max_seqs: 4, batch_tokens: 4}", "engine.batch_tokens: batch_tokens must exceed max_seqs"),
         ("matrix:\n  step_target_ms: [250, -1]", "matrix.step_target_ms[1]: step_target_ms must be >= 0"),
         ("engine: {kind: llama-server, batch_tokens: 256}", "engine.batch_tokens: only applies to kind inferlab"),
-        ("engine: {kind: inferlab, port: 9000}", "engine.port: unknown key \"port\""),
+        ("engine: {kind: inferlab, port: 9000}", "engine.port: is set by the runner for each trial"),
         ("engine: {kind: llama-server, scheduler: static}", "engine.scheduler: only applies to kind inferlab"),
         ("engine: {kind: external}", "engine.url: required for kind external"),
-        ("workload: {max_tokens: 0}", "workload.max_tokens: expected an output token count >= 1, got \"0\""),
+        ("workload: {max_tokens: 0}", "workload.max_tokens: must be at least 1 (got 0)"),
         ("workload: {scenario: poisson}", "workload.rate: required for scenario poisson"),
+        ("workload: {url: \"http://x\"}", "workload.url: is set by the runner for each trial"),
+        ("workload: {scenario: sweep, sweep: [1, 2]}", "workload.scenario: a trial is one window"),
+        ("workload: {requests: 4, duration_s: 10}", "workload.duration_s: give either requests or duration_s"),
         ("workload: {rate: 2}", "workload.rate: only applies to scenario poisson, not closed"),
         ("matrix:\n  rate: [1, 2]", "matrix.rate: only applies to scenario poisson, not closed (level rate=1)"),
         ("matrix:\n  memory_max: [300M, 10K]", "matrix.memory_max[1]: expected a size of at least 1M"),
@@ -89,16 +96,16 @@ import Testing
         ("probe: {interval_ms: 5}", "probe.interval_ms: expected an interval in ms from 10 to 10000, got \"5\""),
         ("system: {profile: fast}", "system.profile: expected bounded, paging or a profile file"),
         (
-            "evidence: {app: [ttft.p99], mechanism: [cgroup.cpu.throttled_usec], control: [psi.io.some]}",
+            "evidence: {app: [ttft.p99], mechanism: [cgroup.cpu.throttled_usec], control: [psi.io.some_total]}",
             "evidence: needs at least two levels"
         ),
         (
             "matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p42], mechanism: [cgroup.x], control: [psi.io]}",
-            "evidence.app[0]: expected <ttft|itl|tpot|e2e|token_latency>"
+            "evidence.app[0]: expected an app metric, <"
         ),
         (
             "matrix: {threads: [1, 2]}\nevidence: {app: [ttft.p99], mechanism: [gpu.util], control: [psi.io]}",
-            "evidence.mechanism[0]: expected an OS metric"
+            "evidence.mechanism[0]: expected an OS metric of the catalogue"
         ),
         ("variants: [{name: a, thread: 1}]", "variants[0].thread: unknown key \"thread\""),
         ("variants: [{name: a}, {name: a}]", "variants[1].name: duplicate variant \"a\""),

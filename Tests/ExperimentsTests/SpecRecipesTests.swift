@@ -1,7 +1,9 @@
 import Foundation
+import InferLabCore
 import TestSupport
 import Testing
 
+@testable import ExperimentFile
 @testable import Experiments
 
 @Suite struct SpecRecipesTests {
@@ -68,11 +70,11 @@ import Testing
             for trial in spec.trials() {
                 let engine = trial.config.engine
                 let workload = trial.config.workload
-                guard workload.corpus == "data/prompts.jsonl" else { continue }
+                guard workload.corpusPath == "data/prompts.jsonl" else { continue }
                 let server = engine.effectiveServer.engine
                 let perSequence = server.context.contextLength / server.scheduler.maxSequences
                 let system = (workload.systemPrompt?.utf8.count ?? 0) / 3
-                let needed = (longest[workload.promptClass.rawValue] ?? 0) + 40 + system + workload.maxTokens
+                let needed = (longest[workload.promptClass.rawValue] ?? 0) + 40 + system + (workload.maxTokens ?? 128)
                 #expect(
                     perSequence >= needed,
                     "\(spec.name) \(trial.label): \(perSequence) cells per sequence, requests need up to \(needed)")
