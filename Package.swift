@@ -49,7 +49,14 @@ let package = Package(
             ]
         ),
         .target(name: "SystemProbe", dependencies: ["CLinux", "InferLabCore"], swiftSettings: strict),
-        .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
+        .target(
+            name: "Constraints",
+            dependencies: [
+                "CLinux", "SystemProbe",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(
@@ -102,6 +109,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -1,8 +1,9 @@
 import ArgumentParser
-import Dispatch
+import Constraints
 import Experiments
 import Foundation
 import LlamaEngine
+import ServiceLifecycle
 
 extension SpecError: LocalizedUserError {
     var userMessage: String { description }
@@ -25,6 +26,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            // First what a run killed by -9 (or the OOM killer) left: a stray engine would share
+            // the machine with this run's trials, its cgroups would stay forever.
+            if let removed = LeftoverFinder.onThisMachine().reclaim().summary {
+                FileHandle.standardError.write(Data("inferlab run: \(removed)\n".utf8))
+            }
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw UsageError("cannot read the experiment file \(file)")
             }
@@ -52,26 +58,18 @@ struct RunCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(
                     Data(((terminal ? "\r\u{1B}[K" : "") + line + (terminal ? "" : "\n")).utf8))
             }
-            // Ctrl-C (or SIGTERM, SIGHUP) cancels the run: the current trial's engine, cgroup and
-            // background load are torn down and the trial recorded; finished trials stay.
-            let task = Task { try await runner.run() }
-            let signals = [SIGINT, SIGTERM, SIGHUP]
-            let sources = signals.map { number in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
+            // Ctrl-C (or SIGTERM, SIGHUP) shuts the run down gracefully: it is cancelled, the
+            // current trial's engine, cgroup and background load are torn down and the trial
+            // recorded; finished trials stay.
+            let run = runner
+            let outcome = try await untilShutdownSignal([.sigint, .sigterm, .sighup]) {
+                try await withGracefulShutdownHandler {
+                    try await cancelWhenGracefulShutdown { try await run.run() }
+                } onGracefulShutdown: {
                     FileHandle.standardError.write(
                         Data("\ninferlab run: interrupted, tearing down the current trial...\n".utf8))
-                    task.cancel()
                 }
-                source.resume()
-                return source
             }
-            defer {
-                for source in sources { source.cancel() }
-                for number in signals { signal(number, SIG_DFL) }
-            }
-            let outcome = try await task.value
             if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print(
                 "\(outcome.completed) of \(outcome.trials) trials finished, \(outcome.failed) failed"
