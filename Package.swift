@@ -52,7 +52,14 @@ let package = Package(
             ]
         ),
         .target(name: "SystemProbe", dependencies: ["CLinux", "InferLabCore"], swiftSettings: strict),
-        .target(name: "Constraints", dependencies: ["SystemProbe"], swiftSettings: strict),
+        .target(
+            name: "Constraints",
+            dependencies: [
+                "CLinux", "SystemProbe",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
         // Every metric the lab knows, declared once: name, unit, kind, source and how it is read.
@@ -121,6 +128,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

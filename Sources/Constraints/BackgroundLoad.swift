@@ -58,7 +58,8 @@ public struct BackgroundLoadConfiguration: Sendable, Codable, Equatable {
 public final class BackgroundLoad: Sendable {
     /// What was started: "cpu_load" and "memory_lock" outcomes.
     public let outcomes: [String: ControlOutcome]
-    private let process: GatedChild?
+    /// stress-ng, when it runs the CPU load.
+    let process: GatedChild?
     private let stopFlag: StopFlag
     private let lockedRegion: LockedRegion?
 

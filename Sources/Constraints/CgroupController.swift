@@ -7,6 +7,8 @@ public protocol CgroupController: Sendable {
     var version: CgroupVersion { get }
     /// The child's path inside its hierarchy (v1: inside each controller's hierarchy).
     var path: String { get }
+    /// Every directory of the child on disk (v1: one in each hierarchy it was created in).
+    var directoryPaths: [String] { get }
     /// Sets the CPU bandwidth limit in cores (0.5 = half of one CPU per period).
     func setCPUQuota(cores: Double) -> ControlOutcome
     /// Sets the hard memory limit (v2 memory.max, v1 memory.limit_in_bytes).

@@ -12,6 +12,8 @@ public protocol CgroupFileSystem: Sendable {
     func makeDirectory(_ path: String) throws
     func removeDirectory(_ path: String) throws
     func exists(_ path: String) -> Bool
+    /// The names of the cgroups directly beneath `directory` (its subdirectories), or `[]`.
+    func children(of directory: String) -> [String]
 }
 
 /// cgroupfs through POSIX calls.
@@ -38,6 +40,10 @@ public struct PosixCgroupFileSystem: CgroupFileSystem {
     }
 
     public func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public func children(of directory: String) -> [String] {
+        ProcFS.list(directory).filter { exists(directory + "/" + $0 + "/cgroup.procs") }
+    }
 
     private func failure(_ what: String) -> ConstraintError {
         let code = errno

@@ -17,6 +17,8 @@ public struct CgroupV1Controller: CgroupController {
 
     static let controllers = ["cpu", "cpuacct", "memory", "cpuset"]
 
+    public var directoryPaths: [String] { Set(directories.values).sorted() }
+
     /// Creates `name` beneath the process's own cgroup in each v1 hierarchy.
     public static func create(name: String, location: CgroupLocation, fs: any CgroupFileSystem) throws
         -> CgroupV1Controller

@@ -13,6 +13,8 @@ public struct CgroupV2Controller: CgroupController {
     public let unavailable: [String: String]
     let fs: any CgroupFileSystem
 
+    public var directoryPaths: [String] { [directory] }
+
     /// Creates `name` beneath the process's own v2 cgroup and enables the controllers it can.
     public static func create(name: String, location: CgroupLocation, fs: any CgroupFileSystem) throws
         -> CgroupV2Controller

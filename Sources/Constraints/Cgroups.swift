@@ -16,9 +16,22 @@ public enum Cgroups {
         return nil
     }
 
-    /// A fresh child-cgroup name: "inferlab-<pid>-<random>".
+    /// A fresh child-cgroup name: "inferlab-<pid>-<random>". The pid lets a later InferLab find
+    /// the cgroups of a process that died without removing them (`creator(ofName:)`).
     public static func uniqueName(prefix: String = "inferlab") -> String {
         "\(prefix)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }
+
+    /// The pid in a name made by `uniqueName` with a prefix starting "inferlab"
+    /// ("inferlab-trial-4242-1f3a" -> 4242); `nil` for any other name.
+    public static func creator(ofName name: String) -> Int32? {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard name.hasPrefix("inferlab"), parts.count >= 3, let random = parts.last, (1...8).contains(random.count),
+            random.allSatisfy({ $0.isASCII && $0.isHexDigit }),
+            parts[parts.count - 2].allSatisfy({ $0.isASCII && $0.isNumber }),
+            let pid = Int32(parts[parts.count - 2]), pid > 0
+        else { return nil }
+        return pid
     }
 
     /// Creates `name` beneath the invoking process's own cgroup (never elsewhere).

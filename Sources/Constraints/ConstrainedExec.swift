@@ -1,6 +1,7 @@
 import Foundation
-import SystemProbe
 import InferLabCore
+import SystemProbe
+import UnixSignals
 
 /// Runs a command under controls: a child cgroup (CPU quota, memory limits, cpuset), CPU
 /// affinity and page-cache state; reports the cgroup's counters at exit and removes the
@@ -38,6 +39,8 @@ public enum ConstrainedExec {
             viaCgroup("cpuset", CPUList.format(cpus)) { $0.setCPUs(cpus) }
         }
 
+        // Trapped before the spawn, so a Ctrl-C from now on reaches the command, not this process.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let child = try GatedChild.spawn(options.command)
         let start = MonotonicClock.now()
         var moved = true
@@ -55,9 +58,7 @@ public enum ConstrainedExec {
         if let cpus = options.cpus { controls["affinity"] = CPUAffinity.apply(cpus, to: child.pid) }
         child.release()
 
-        let forwarder = SignalForwarder(pid: child.pid)
-        let status = await child.wait()
-        forwarder.cancel()
+        let status = await child.wait(forwarding: signals)
         let wall = MonotonicMs.between(start, MonotonicClock.now())
 
         let exit = ProcessExit.fromWaitStatus(status)

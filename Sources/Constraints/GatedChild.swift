@@ -1,62 +1,50 @@
+import CLinux
 import Foundation
 import Synchronization
+public import UnixSignals
 
 /// A child started as `/bin/sh` that waits on a pipe before `exec`ing the real command, so
 /// the parent can place it (cgroup, affinity) before the command runs. The pid stays the same.
 public final class GatedChild: Sendable {
     public let pid: Int32
+    /// The pid with its start time, read while the child waits at the gate: what a later
+    /// InferLab checks before it kills a child this process left (pids are reused).
+    public let identity: ProcessIdentity?
     private let gate: Atomic<Int32>
 
     private init(pid: Int32, gate: Int32) {
         self.pid = pid
+        self.identity = LinuxProcessTable().identity(of: pid)
         self.gate = Atomic(gate)
     }
 
-    /// Spawns the gated shell (the command is looked up on PATH). Signals ignored by this process
-    /// are reset to default in the child and its signal mask is empty.
-    /// With `newProcessGroup`, the child leads its own process group (so `killGroup` reaches
-    /// the workers it forks).
+    /// Spawns the gated shell (the command is looked up on PATH). The child dies with this process
+    /// (`PR_SET_PDEATHSIG` SIGKILL, armed in the child before it runs anything, and kept across its
+    /// `exec`s), so neither `kill -9` of InferLab nor the OOM killer taking it leaves it running.
+    /// Signals ignored by this process are reset to default in the child and its signal mask is
+    /// empty. With `newProcessGroup`, the child leads its own process group (so `terminateGroup`
+    /// reaches the workers it forks).
     public static func spawn(_ command: [String], newProcessGroup: Bool = false) throws -> GatedChild {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else {
+        guard inferlab_pipe_cloexec(&fds) == 0 else {
             throw ConstraintError(.spawnFailed, "pipe failed: \(String(cString: strerror(errno)))")
         }
         let (readEnd, writeEnd) = (fds[0], fds[1])
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, readEnd, 3)
-        posix_spawn_file_actions_addclose(&actions, writeEnd)
-        if readEnd != 3 { posix_spawn_file_actions_addclose(&actions, readEnd) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
-        if newProcessGroup {
-            flags |= POSIX_SPAWN_SETPGROUP
-            posix_spawnattr_setpgroup(&attributes, 0)
-        }
-        posix_spawnattr_setflags(&attributes, Int16(flags))
-
         let script = "read _ <&3 || exit 125; exec 3<&-; exec \"$@\""
         let arguments = ["/bin/sh", "-c", script, "sh"] + command
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
-        close(readEnd)
-        guard status == 0 else {
-            close(writeEnd)
-            throw ConstraintError(.spawnFailed, "cannot start /bin/sh: \(String(cString: strerror(status)))")
+        let pid = SpawnThread.shared.perform {
+            var defaults = sigset_t()
+            sigemptyset(&defaults)
+            for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            defer { for pointer in argv { free(pointer) } }
+            return inferlab_spawn("/bin/sh", &argv, environ, readEnd, newProcessGroup ? 1 : 0, SIGKILL, &defaults)
         }
-        _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
+        close(readEnd)
+        guard pid > 0 else {
+            close(writeEnd)
+            throw ConstraintError(.spawnFailed, "cannot start /bin/sh: \(String(cString: strerror(-pid)))", errno: -pid)
+        }
         return GatedChild(pid: pid, gate: writeEnd)
     }
 
@@ -86,7 +74,6 @@ public final class GatedChild: Sendable {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }
 
-    /// Waits for the child and returns its waitpid(2) status.
     /// Whether the child has ended, without reaping it (`wait()` still returns its status).
     public var hasExited: Bool {
         var info = siginfo_t()
@@ -94,6 +81,7 @@ public final class GatedChild: Sendable {
         return info.si_signo == SIGCHLD
     }
 
+    /// Waits for the child and returns its waitpid(2) status.
     public func wait() async -> Int32 {
         let pid = self.pid
         return await withCheckedContinuation { continuation in
@@ -104,26 +92,25 @@ public final class GatedChild: Sendable {
             }
         }
     }
-}
 
-/// While installed, SIGINT and SIGTERM to this process are forwarded to one child instead of
-/// killing the parent, so the parent can still collect stats and remove the cgroup.
-final class SignalForwarder {
-    private let sources: [any DispatchSourceSignal]
-
-    init(pid: Int32) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { kill(pid, number) }
-            source.resume()
-            return source
+    /// Waits for the child while every signal of `signals` sent to this process is passed on to
+    /// it instead (so this process lives on to collect stats and remove the cgroup); returns its
+    /// waitpid(2) status. Trap the signals before spawning, so none is missed in between.
+    public func wait(forwarding signals: UnixSignalsSequence) async -> Int32 {
+        let pid = self.pid
+        return await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                for await signal in signals { kill(pid, signal.rawValue) }
+                return nil
+            }
+            group.addTask { await self.wait() }
+            var status: Int32 = 0
+            for await result in group {
+                guard let result else { continue }
+                status = result
+                group.cancelAll()
+            }
+            return status
         }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

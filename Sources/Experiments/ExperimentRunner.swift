@@ -1,3 +1,4 @@
+import Constraints
 public import ExperimentFile
 public import Foundation
 import InferLabCore
@@ -46,6 +47,8 @@ public struct ExperimentRunner: Sendable {
 
     /// Runs what is left to run and writes the report; returns the outcome.
     public func run() async throws -> RunOutcome {
+        try RunLease.current.begin()  // what the trials create is recorded, for a run after a kill -9
+        defer { RunLease.current.end() }
         try spec.validate()
         let storePath = directory.appendingPathComponent("results.sqlite")
         if resume {

@@ -85,6 +85,7 @@ struct TrialExecutor: Sendable {
                         cpuWorkers: ProcessInfo.processInfo.activeProcessorCount,
                         loadPercent: Int(config.constraints.backgroundLoad.rounded())))
                 background = load
+                RunLease.current.record(load)
                 for (name, outcome) in load.outcomes { record.controls["background_\(name)"] = outcome }
             }
             if let modelPath {
@@ -103,6 +104,7 @@ struct TrialExecutor: Sendable {
             } else if wantsCgroup {
                 let controller = try Cgroups.create(name: Cgroups.uniqueName(prefix: "inferlab-trial"))
                 cgroup = controller
+                RunLease.current.record(controller)
                 if let cores = config.constraints.cpuQuota {
                     record.controls["cpu_quota"] = controller.setCPUQuota(cores: cores)
                 }
@@ -136,6 +138,7 @@ struct TrialExecutor: Sendable {
                     if let cpus { record.controls["cpus"] = CPUAffinity.apply(cpus, to: pid) }
                 }
                 launched = running
+                RunLease.current.record(running.child, role: "engine")
                 url = running.url
                 pid = running.pid
                 record.event(.engineStart, "pid \(running.pid)", trial: trial.index)

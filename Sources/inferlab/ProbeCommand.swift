@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InferLabCore
+import ServiceLifecycle
 import SystemProbe
 
 extension ProbeError: LocalizedUserError {
@@ -72,7 +73,9 @@ struct ProbeCommand: AsyncParsableCommand {
                 try printJSON(sampler.sampleOnce(), pretty: !json)
                 return
             }
-            try await stream(sampler)
+            // SIGINT / SIGTERM end the series like --duration does: what was sampled is written,
+            // the --self-cost line printed, the file closed.
+            try await untilShutdownSignal { try await stream(sampler) }
         }
     }
 
@@ -95,7 +98,7 @@ struct ProbeCommand: AsyncParsableCommand {
         // JSONL goes out in one write per batch, not one per sample: every 50 ms at most for a
         // terminal (the live table), every 250 ms when only a file or pipe reads it.
         let delivery = table ? ProbeSampler.deliveryMilliseconds : 250
-        for await batch in sampler.batches(deliveryMilliseconds: delivery) {
+        for await batch in sampler.batches(deliveryMilliseconds: delivery).cancelOnGracefulShutdown() {
             buffer.removeAll(keepingCapacity: true)
             for sample in batch {
                 try sample.appendJSON(to: &buffer)  // no Encoder pass: one line per sample at up to 100 Hz

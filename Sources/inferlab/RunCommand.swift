@@ -1,10 +1,10 @@
 import ArgumentParser
-import Dispatch
-import ExperimentFile
+import Constraints
 import ExperimentFile
 import Experiments
 import Foundation
 import InferenceCore
+import ServiceLifecycle
 
 extension RunError: LocalizedUserError {
     var userMessage: String { description }
@@ -28,11 +28,15 @@ struct RunCommand: AsyncParsableCommand {
                 throw UsageError("cannot read the experiment file \(file)")
             }
             let spec = try ExperimentSpec.parse(yaml: text)
-            try spec.validate()
             let catalog = try ModelCatalog.locate()
             if plan {
                 print(try ExperimentPlan.make(spec, repositoryRoot: catalog.root).text())
                 return
+            }
+            // First what a run killed by -9 (or the OOM killer) left: a stray engine would share
+            // the machine with this run's trials, its cgroups would stay forever.
+            if let removed = LeftoverFinder.onThisMachine().reclaim().summary {
+                FileHandle.standardError.write(Data("inferlab run: \(removed)\n".utf8))
             }
             if resume && out == nil { throw UsageError("--resume needs --out DIR, the run directory to continue") }
             let directory =
@@ -55,26 +59,18 @@ struct RunCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(
                     Data(((terminal ? "\r\u{1B}[K" : "") + line + (terminal ? "" : "\n")).utf8))
             }
-            // Ctrl-C (or SIGTERM, SIGHUP) cancels the run: the current trial's engine, cgroup and
-            // background load are torn down and the trial recorded; finished trials stay.
-            let task = Task { try await runner.run() }
-            let signals = [SIGINT, SIGTERM, SIGHUP]
-            let sources = signals.map { number in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler {
+            // Ctrl-C (or SIGTERM, SIGHUP) shuts the run down gracefully: it is cancelled, the
+            // current trial's engine, cgroup and background load are torn down and the trial
+            // recorded; finished trials stay.
+            let run = runner
+            let outcome = try await untilShutdownSignal([.sigint, .sigterm, .sighup]) {
+                try await withGracefulShutdownHandler {
+                    try await cancelWhenGracefulShutdown { try await run.run() }
+                } onGracefulShutdown: {
                     FileHandle.standardError.write(
                         Data("\ninferlab run: interrupted, tearing down the current trial...\n".utf8))
-                    task.cancel()
                 }
-                source.resume()
-                return source
             }
-            defer {
-                for source in sources { source.cancel() }
-                for number in signals { signal(number, SIG_DFL) }
-            }
-            let outcome = try await task.value
             if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print(
                 "\(outcome.completed) of \(outcome.trials) trials finished, \(outcome.failed) failed"

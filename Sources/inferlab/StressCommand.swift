@@ -1,6 +1,7 @@
 import ArgumentParser
 import Constraints
 import Foundation
+import ServiceLifecycle
 import SystemProbe
 
 struct StressCommand: AsyncParsableCommand {
@@ -27,42 +28,27 @@ struct StressCommand: AsyncParsableCommand {
                 }
                 lockBytes = bytes
             }
-            let load = try BackgroundLoad.start(
-                BackgroundLoadConfiguration(
-                    cpuWorkers: cpu, loadPercent: self.load, durationSeconds: seconds, lockMemoryBytes: lockBytes,
-                    useStressNG: !builtin))
-            if json {
-                try printJSON(load.outcomes)
-            } else {
-                for (name, outcome) in load.outcomes.sorted(by: { $0.key < $1.key }) {
-                    print("\(name): \(outcome.applied ? "applied" : "NOT applied") - \(outcome.reason)")
+            let configuration = BackgroundLoadConfiguration(
+                cpuWorkers: cpu, loadPercent: self.load, durationSeconds: seconds, lockMemoryBytes: lockBytes,
+                useStressNG: !builtin)
+            // SIGINT / SIGTERM stop the workers and release the locked memory before exiting.
+            let load = try await untilShutdownSignal {
+                let load = try BackgroundLoad.start(configuration)
+                if json {
+                    try printJSON(load.outcomes)
+                } else {
+                    for (name, outcome) in load.outcomes.sorted(by: { $0.key < $1.key }) {
+                        print("\(name): \(outcome.applied ? "applied" : "NOT applied") - \(outcome.reason)")
+                    }
                 }
+                await withGracefulShutdownHandler {
+                    await load.wait()
+                } onGracefulShutdown: {
+                    load.stop()
+                }
+                return load
             }
-            let forwarder = StopOnSignal { load.stop() }
-            await load.wait()
-            forwarder.cancel()
             if load.outcomes.values.contains(where: { !$0.applied }) { throw ExitCode(1) }
         }
-    }
-}
-
-/// Runs a handler on SIGINT / SIGTERM instead of dying, so workers and locks are released.
-final class StopOnSignal {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ handler: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
-        }
-    }
-
-    func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -94,6 +94,13 @@ final class InMemoryCgroupFileSystem: CgroupFileSystem, @unchecked Sendable {
 
     func exists(_ path: String) -> Bool { lock.withLock { directories.contains(path) || files[path] != nil } }
 
+    func children(of directory: String) -> [String] {
+        lock.withLock {
+            directories.filter { ($0 as NSString).deletingLastPathComponent == directory }
+                .map { ($0 as NSString).lastPathComponent }.sorted()
+        }
+    }
+
     private func error(_ code: Int32, _ path: String) -> ConstraintError {
         ConstraintError(.cgroupWrite, "\(path): \(String(cString: strerror(code)))", errno: code)
     }
