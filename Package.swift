@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "RunStore",
             dependencies: [
-                "InferLabCore", "InferenceCore", "SystemProbe", "LoadGen", "ExperimentFile",
+                "InferLabCore", "InferenceCore", "SystemProbe", "LoadGen", "ExperimentFile", "MetricCatalog",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

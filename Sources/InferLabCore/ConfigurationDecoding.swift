@@ -36,14 +36,17 @@ public enum ConfigurationPath {
 extension Decoder {
     /// A keyed container that refuses keys outside `allowed`, naming the first unknown one.
     public func configurationContainer(allowed: [String]) throws -> KeyedDecodingContainer<ConfigurationKey> {
-        let path = ConfigurationPath.format(codingPath)
         let container: KeyedDecodingContainer<ConfigurationKey>
         do {
             container = try self.container(keyedBy: ConfigurationKey.self)
         } catch {
-            throw ConfigurationError(
-                code: .invalidValue, field: path,
-                message: "expected a mapping of keys to values (\(allowed.joined(separator: ", ")))")
+            // A decoding error, so that a decoder trying one form after another (GRDB reads a
+            // column first as a value, then as JSON) goes on; the message is the user's.
+            throw DecodingError.typeMismatch(
+                [String: String].self,
+                DecodingError.Context(
+                    codingPath: codingPath,
+                    debugDescription: "expected a mapping of keys to values (\(allowed.joined(separator: ", ")))"))
         }
         for key in container.allKeys where !allowed.contains(key.stringValue) {
             let field = ConfigurationPath.format(codingPath + [key])

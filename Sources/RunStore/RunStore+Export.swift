@@ -1,5 +1,6 @@
 import GRDB
 import Foundation
+import MetricCatalog
 
 /// The output formats of `inferlab bench export`.
 public enum ExportFormat: String, Sendable, CaseIterable, Codable {
@@ -8,8 +9,16 @@ public enum ExportFormat: String, Sendable, CaseIterable, Codable {
 }
 
 extension RunStore {
-    /// The tables `export` accepts.
-    public static let exportableTables = ["runs", "requests", "events"]
+    /// The tables `export` accepts: a bench run's, and an experiment run's (`probe_samples` as one
+    /// column per catalogue metric read from a sample).
+    public static let exportableTables = [
+        "runs", "requests", "events", "trials", "probe_samples", "engine_steps", "constraint_outcomes", "run_events",
+    ]
+
+    /// The probe metrics of the catalogue: the columns of an exported `probe_samples`.
+    static var sampleMetrics: [Metric] {
+        MetricCatalog.all.filter { if case .probe = $0.reading { true } else { false } }
+    }
 
     /// Writes every row of `table` (optionally of one run) as CSV (header line first) or JSONL.
     /// Returns the number of rows written.
@@ -21,6 +30,7 @@ extension RunStore {
             throw RunStoreError(
                 .badArgument, "unknown table '\(table)'; use one of \(Self.exportableTables.joined(separator: ", "))")
         }
+        if table == "probe_samples" { return try exportSamples(format: format, to: write) }
         let sql: String
         var arguments = StatementArguments()
         switch (table, runId) {
@@ -31,7 +41,8 @@ extension RunStore {
                 "SELECT events.* FROM events JOIN requests ON requests.id = events.request_id WHERE requests.run_id = ? ORDER BY events.request_id, events.idx"
             arguments = [id]
         case ("events", nil): sql = "SELECT * FROM events ORDER BY request_id, idx"
-        default: sql = "SELECT * FROM \(table) ORDER BY id"
+        case ("runs", nil), ("requests", nil): sql = "SELECT * FROM \(table) ORDER BY id"
+        default: sql = "SELECT * FROM \(table) ORDER BY rowid"
         }
         let finalArguments = arguments
         let lines: [String] = try read { db in
@@ -55,6 +66,36 @@ extension RunStore {
             return format == .csv ? lines.count - 1 : lines.count
         } catch {
             throw RunStoreError(.export, "export of \(table) failed: \(error)", cause: error)
+        }
+    }
+
+    /// Every probe sample as `trial_idx`, `t_ns` and a column per catalogue metric (named as the
+    /// catalogue names it, empty where a sample has no reading).
+    private func exportSamples(format: ExportFormat, to write: (String) throws -> Void) throws(RunStoreError) -> Int {
+        let metrics = Self.sampleMetrics
+        let records = try read { db in try ProbeSampleRecord.order(Column("trial_idx"), Column("t_ns")).fetchAll(db) }
+        do {
+            if format == .csv {
+                try write((["trial_idx", "t_ns"] + metrics.map(\.name)).map(Self.csvField).joined(separator: ",") + "\n")
+            }
+            for record in records {
+                let values = metrics.map { metric in metric.series([record.sample]).first?.value }
+                switch format {
+                case .csv:
+                    let cells = ["\(record.trialIndex)", "\(record.tNs)"] + values.map { $0.map { String($0) } ?? "" }
+                    try write(cells.joined(separator: ",") + "\n")
+                case .jsonl:
+                    let fields =
+                        ["\"trial_idx\":\(record.trialIndex)", "\"t_ns\":\(record.tNs)"]
+                        + zip(metrics, values).compactMap { metric, value in
+                            value.flatMap { $0.isFinite ? "\(Self.jsonString(metric.name)):\($0)" : nil }
+                        }
+                    try write("{" + fields.joined(separator: ",") + "}\n")
+                }
+            }
+            return records.count
+        } catch {
+            throw RunStoreError(.export, "export of probe_samples failed: \(error)", cause: error)
         }
     }
 

@@ -225,7 +225,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         @Option(help: "Results file.") var db = BenchCommand.defaultStore
         @Option(help: "csv or jsonl.") var format = "csv"
-        @Option(help: "runs, requests or events.") var table = "requests"
+        @Option(help: "\(RunStore.exportableTables.joined(separator: ", ")).") var table = "requests"
         @Option(help: "Only this run id.") var run: Int64?
         @Option(help: "Output file (default: standard output).") var output: String?
 
@@ -235,7 +235,7 @@ struct BenchCommand: AsyncParsableCommand {
                     throw UsageError("--format must be csv or jsonl (got '\(format)')")
                 }
                 guard FileManager.default.fileExists(atPath: db) else {
-                    throw UsageError("no results file at \(db); run `inferlab bench` first or pass --db")
+                    throw UsageError("no results file at \(db); run `inferlab bench` first or pass --db (an experiment's results.sqlite too)")
                 }
                 let store = try RunStore(path: db)
                 var handle = FileHandle.standardOutput

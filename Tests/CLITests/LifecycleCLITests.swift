@@ -107,14 +107,16 @@ struct RunLifecycleCLITests {
     static let longSpec = """
         name: lifecycle-long
         engine: {kind: inferlab, model: smollm2-135m, threads: 1, ctx: 512}
-        workload: {api: chat, scenario: closed, concurrency: 1, requests: 200, warmup: 0, max_tokens: 64}
+        workload: {api: chat, corpus: data/prompts.jsonl, scenario: closed, concurrency: 1, requests: 200, warmup: 0,
+                   max_tokens: 64}
         constraints: {cpu_quota: 1.5}
         repetitions: 1
         """
     static let shortSpec = """
         name: lifecycle-short
         engine: {kind: inferlab, model: smollm2-135m, threads: 1, ctx: 512}
-        workload: {api: chat, scenario: closed, concurrency: 1, requests: 1, warmup: 0, max_tokens: 4}
+        workload: {api: chat, corpus: data/prompts.jsonl, scenario: closed, concurrency: 1, requests: 1, warmup: 0,
+                   max_tokens: 4}
         repetitions: 1
         """
 
