@@ -16,12 +16,8 @@ final class EngineLoop {
     private let batch: Batch
     private var waiting: [EngineJob] = []
     private var running: [ActiveSequence] = []
-    private var freeSequenceIds: [Int32]
-    private var cache: PrefixCache
-    /// With a KV stream per sequence the prefix cache's entries are the idle streams: a finished
-    /// sequence's id keeps its cells and tokens until a request sharing a prefix takes it in
-    /// place (as llama-server's slots do) or the id is needed for another request.
-    private var reusesIdleStreams: Bool { cache.enabled && !context.options.unifiedKV }
+    /// Sequence ids and prefix-cache entries; the loop applies the KV operations it returns.
+    private var slots: SequenceSlots
     private var steps: UInt64 = 0
     /// Sequences still prefilling, in the order they get prompt tokens.
     private var prompts: PromptQueue<Int32>
@@ -41,8 +37,10 @@ final class EngineLoop {
         self.published = published
         policy = SchedulerPolicy(configuration: configuration.scheduler, maxBatchTokens: context.options.batchSize)
         batch = Batch(capacity: context.options.batchSize)
-        freeSequenceIds = (0..<Int32(configuration.sequenceIds)).reversed()
-        cache = PrefixCache(minTokens: configuration.prefixCacheMinTokens, enabled: configuration.prefixCache)
+        slots = SequenceSlots(
+            sequenceIds: configuration.sequenceIds, unifiedKV: context.options.unifiedKV,
+            prefixCache: configuration.prefixCache, prefixCacheMinTokens: configuration.prefixCacheMinTokens,
+            contextLength: context.contextLength, sequenceContextLength: context.sequenceContextLength)
         prompts = PromptQueue(quantum: policy.promptQuantum)
         stepTargetSeconds = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
         self.stepLog = stepLog
@@ -74,16 +72,9 @@ final class EngineLoop {
 
     // MARK: Admission
 
-    private var reservedCells: Int {
-        guard context.options.unifiedKV else { return 0 }
-        return running.reduce(0) { $0 + $1.reservedCells } + cache.cells
-    }
-
-    /// Cells a request reserves in a unified cache. With a stream per sequence each admitted
-    /// sequence owns its stream, so the sequence slot is the only reservation.
+    /// Cells a job reserves in a unified cache (0 with a stream per sequence).
     private func reservation(_ job: EngineJob) -> Int {
-        guard context.options.unifiedKV else { return 0 }
-        return min(job.request.promptTokens.count + job.request.maxTokens, context.sequenceContextLength)
+        slots.reservation(promptTokens: job.request.promptTokens.count, maxTokens: job.request.maxTokens)
     }
 
     /// Admits what the policy allows; returns when to look again if it is waiting for a window.
@@ -94,7 +85,7 @@ final class EngineLoop {
             let items = waiting.prefix(policy.configuration.concurrency).map {
                 WaitingItem(arrival: $0.arrival, cells: reservation($0))
             }
-            let free = context.contextLength - reservedCells
+            let free = slots.freeCells
             switch policy.admission(waiting: Array(items), running: running.count, freeCells: free, now: now) {
             case .admit(let count):
                 for job in waiting.prefix(count) { start(job, now: now) }
@@ -104,11 +95,10 @@ final class EngineLoop {
                 return time
             case .none:
                 // Make room by evicting cached prefixes when the head does not fit.
-                if let head = items.first, head.cells > free, running.count < policy.configuration.concurrency,
-                    !policy.runsToCompletion || running.isEmpty, let evicted = cache.evictLeastRecent()
+                if let head = items.first, running.count < policy.configuration.concurrency,
+                    !policy.runsToCompletion || running.isEmpty, let eviction = slots.makeRoom(for: head.cells)
                 {
-                    context.removeSequence(evicted)
-                    freeSequenceIds.append(evicted)
+                    apply([eviction])
                     continue
                 }
                 return nil
@@ -117,65 +107,28 @@ final class EngineLoop {
     }
 
     private func start(_ job: EngineJob, now: UInt64) {
-        let id: Int32
-        var cached = 0
-        if reusesIdleStreams {
-            (id, cached) = takeStream(for: job.request.promptTokens)
-        } else {
-            if freeSequenceIds.isEmpty, let evicted = cache.evictLeastRecent() {
-                context.removeSequence(evicted)
-                freeSequenceIds.append(evicted)
-            }
-            // The smallest free id, so running ids stay consecutive (see `step()`).
-            id = freeSequenceIds.min()!
-            freeSequenceIds.removeAll { $0 == id }
-            if let hit = cache.longestPrefix(of: job.request.promptTokens) {
-                // Keep at least one prompt token to evaluate: its logits give the first token.
-                cached = min(hit.length, job.request.promptTokens.count - 1)
-                context.copySequence(hit.sequence, to: id, length: Int32(cached))
-            }
-        }
+        let slot = slots.assign(
+            prompt: job.request.promptTokens, maxTokens: job.request.maxTokens,
+            running: running.map { ($0.sequence, $0.history) })
+        apply(slot.actions)
         let sequence = ActiveSequence(
-            job: job, sequence: id, cachedTokens: cached, admitted: now, reservedCells: reservation(job),
+            job: job, sequence: slot.sequence, cachedTokens: slot.cachedTokens, admitted: now,
             vocabularySize: model.vocabularySize)
         // Kept in sequence-id order: the order of the batch (see `step`).
-        running.insert(sequence, at: running.firstIndex { $0.sequence > id } ?? running.endIndex)
-        prompts.add(id)
-        job.continuation.yield(.admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: cached))
+        running.insert(sequence, at: running.firstIndex { $0.sequence > slot.sequence } ?? running.endIndex)
+        prompts.add(slot.sequence)
+        job.continuation.yield(
+            .admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: slot.cachedTokens))
     }
 
-    /// A free sequence id for `prompt` and the prompt tokens its stream already holds. The best
-    /// shared prefix (at least `prefixCacheMinTokens`) wins: an idle stream's is used in place;
-    /// a running sequence's is copied into a free stream (copy-on-use). Without a hit the least
-    /// recently used idle stream is cleared and taken.
-    private func takeStream(for prompt: [Int32]) -> (id: Int32, cached: Int) {
-        let idle = cache.longestPrefix(of: prompt)
-        var busy: (sequence: Int32, length: Int)?
-        for sequence in running {
-            let length = PrefixCache.commonPrefixLength(sequence.history, prompt)
-            if length >= cache.minTokens, length > max(idle?.length ?? 0, busy?.length ?? 0) {
-                busy = (sequence.sequence, length)
+    private func apply(_ actions: [SlotAction]) {
+        for action in actions {
+            switch action {
+            case .remove(let sequence): context.removeSequence(sequence)
+            case .truncate(let sequence, let position): context.truncateSequence(sequence, from: position)
+            case .copy(let source, let target, let length): context.copySequence(source, to: target, length: length)
             }
         }
-        // Keep at least one prompt token to evaluate: its logits give the first token.
-        let usable = { (length: Int) in min(length, prompt.count - 1) }
-        if busy == nil, let idle {
-            freeSequenceIds.removeAll { $0 == idle.sequence }
-            cache.remove(sequence: idle.sequence)
-            let cached = usable(idle.length)
-            context.truncateSequence(idle.sequence, from: Int32(cached))
-            return (idle.sequence, cached)
-        }
-        // A free stream that holds nothing (the smallest id, so running ids stay consecutive,
-        // see `step()`), else the least recently used idle one.
-        let id = freeSequenceIds.filter { !cache.contains(sequence: $0) }.min() ?? cache.evictLeastRecent()!
-        freeSequenceIds.removeAll { $0 == id }
-        cache.remove(sequence: id)
-        context.removeSequence(id)
-        guard let busy else { return (id, 0) }
-        let cached = usable(busy.length)
-        context.copySequence(busy.sequence, to: id, length: Int32(cached))
-        return (id, cached)
     }
 
     // MARK: One step
@@ -190,10 +143,11 @@ final class EngineLoop {
         prompts.headTook(chunks.first ?? 0)
         for (sequence, chunk) in zip(prefilling, chunks) { sequence.chunk = chunk }
         // The batch holds each sequence's tokens in sequence-id order (`running` is kept in that
-        // order, see `start`). With a KV stream per sequence llama.cpp splits a batch into
-        // micro-batches of sequences with consecutive ids in batch order (`split_equal`): out of
-        // order, every decode token would be a micro-batch of its own, and a step would read the
-        // weights once per sequence instead of once.
+        // order, see `start`; `SequenceSlots` hands out the smallest free id, so the ids are
+        // consecutive). With a KV stream per sequence llama.cpp splits a batch into micro-batches
+        // of sequences with consecutive ids in batch order (`split_equal`): out of order, every
+        // decode token would be a micro-batch of its own, and a step would read the weights once
+        // per sequence instead of once.
         var participants: [ActiveSequence] = []
         let stepStart = MonotonicClock.now()
         for sequence in running where sequence.isDecoding || sequence.chunk > 0 {
@@ -269,33 +223,15 @@ final class EngineLoop {
         running.removeAll { $0 === sequence }
         prompts.remove(sequence.sequence)
         if let error {
-            context.removeSequence(sequence.sequence)
-            freeSequenceIds.append(sequence.sequence)
+            apply(slots.release(sequence.sequence))
             sequence.job.continuation.finish(throwing: error)
             return
         }
         let trailing = sequence.stopMatcher.flush() + (sequence.finishReason == .stop ? "" : sequence.decoder.flush())
         sequence.job.continuation.yield(.finished(sequence.summary(trailingText: trailing)))
         sequence.job.continuation.finish()
-        retire(sequence)
-    }
-
-    /// Frees a finished sequence's cells, or keeps them as a prefix-cache entry.
-    private func retire(_ sequence: ActiveSequence) {
-        if reusesIdleStreams {
-            // The stream keeps its cells until the id is taken again.
-            cache.insert(sequence: sequence.sequence, tokens: sequence.history)
-            freeSequenceIds.append(sequence.sequence)
-        } else if cache.enabled, sequence.history.count >= cache.minTokens {
-            for redundant in cache.entriesCovered(by: sequence.history) {
-                context.removeSequence(redundant)
-                freeSequenceIds.append(redundant)
-            }
-            cache.insert(sequence: sequence.sequence, tokens: sequence.history)
-        } else {
-            context.removeSequence(sequence.sequence)
-            freeSequenceIds.append(sequence.sequence)
-        }
+        // The cells stay as a prefix-cache entry or are freed.
+        apply(slots.finish(sequence.sequence, tokens: sequence.history))
     }
 
     private func dropCancelled(_ keys: Set<UInt64>) {
@@ -307,8 +243,7 @@ final class EngineLoop {
         for sequence in running where keys.contains(sequence.job.key) {
             running.removeAll { $0 === sequence }
             prompts.remove(sequence.sequence)
-            context.removeSequence(sequence.sequence)
-            freeSequenceIds.append(sequence.sequence)
+            apply(slots.release(sequence.sequence))
             sequence.job.continuation.finish(throwing: CancellationError())
         }
     }
@@ -325,13 +260,9 @@ final class EngineLoop {
         snapshot.queuedPromptTokens = waiting.reduce(0) { $0 + $1.request.promptTokens.count }
         snapshot.running = running.count
         snapshot.prefilling = running.filter { !$0.isDecoding }.count
-        // Cached tokens are shared cells in a unified cache (counted in `cache.cells`), and the
-        // sequence's own cells with a stream per sequence.
-        let shared = !reusesIdleStreams
-        snapshot.cellsUsed =
-            running.reduce(0) { $0 + $1.history.count - (shared ? $1.cachedTokens : 0) } + cache.cells
+        snapshot.cellsUsed = slots.cellsUsed(running: running.map { ($0.history.count, $0.cachedTokens) })
         snapshot.cellsTotal = context.contextLength
-        snapshot.cachedPrefixes = cache.count
+        snapshot.cachedPrefixes = slots.cachedPrefixes
         snapshot.steps = steps
         published.value = snapshot
     }
@@ -343,7 +274,6 @@ final class ActiveSequence {
     let sequence: Int32
     let cachedTokens: Int
     let admitted: UInt64
-    let reservedCells: Int
     let sampler: Sampler
     /// Tokens whose KV cells this sequence holds, in position order.
     var history: [Int32]
@@ -359,13 +289,11 @@ final class ActiveSequence {
     var firstToken: UInt64 = 0
     var lastTokenTime: UInt64 = 0
 
-    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, reservedCells: Int, vocabularySize: Int)
-    {
+    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, vocabularySize: Int) {
         self.job = job
         self.sequence = sequence
         self.cachedTokens = cachedTokens
         self.admitted = admitted
-        self.reservedCells = reservedCells
         sampler = Sampler(job.request.sampling, vocabularySize: vocabularySize)
         history = Array(job.request.promptTokens.prefix(cachedTokens))
         stopMatcher = StopMatcher(stops: job.request.stop)

@@ -1,8 +1,9 @@
 /// Bookkeeping of finished sequences kept in the KV cache for their prompt prefixes.
 ///
-/// Pure: it tracks which sequence id holds which tokens and their recency; the engine loop
-/// does the KV operations. A hit shares cells with the new sequence (`llama_memory_seq_cp` on a
-/// unified cache shares rather than copies), so reuse costs no memory until the sequences diverge.
+/// Pure: it tracks which sequence id holds which tokens and their recency; `SequenceSlots`
+/// decides the KV operations and the engine loop does them. A hit shares cells with the new
+/// sequence (`llama_memory_seq_cp` on a unified cache shares rather than copies), so reuse costs
+/// no memory until the sequences diverge.
 struct PrefixCache {
     struct Entry {
         var sequence: Int32
