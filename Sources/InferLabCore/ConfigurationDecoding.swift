@@ -39,9 +39,9 @@ extension Decoder {
         let container: KeyedDecodingContainer<ConfigurationKey>
         do {
             container = try self.container(keyedBy: ConfigurationKey.self)
-        } catch {
-            // A decoding error, so that a decoder trying one form after another (GRDB reads a
-            // column first as a value, then as JSON) goes on; the message is the user's.
+        } catch is DecodingError {
+            // The user's message; other errors pass through untouched, since a decoder may try one
+            // form after another on them (GRDB reads a column as a value, then as JSON).
             throw DecodingError.typeMismatch(
                 [String: String].self,
                 DecodingError.Context(

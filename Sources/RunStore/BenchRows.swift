@@ -90,7 +90,7 @@ public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistable
         case tpotMs, e2eMs, decodeTokensPerS, promptTokens, promptTokensSource, completionTokens
         case completionTokensSource, contentEvents, status, errorClass, errorMessage, finishReason
         case serverPredictedPerSecond
-        case serverTimings = "server_timings_json"
+        case serverTimings = "serverTimingsJson"  // the column server_timings_json, through the snake-case strategy
     }
 
     public init(

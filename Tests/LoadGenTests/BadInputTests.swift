@@ -112,7 +112,7 @@ struct BadInputTests {
                 try c.validate()
                 return "valid"
             } catch {
-                return error.message
+                return error.description
             }
         }
         #expect(field { _ in } == "valid")
@@ -120,7 +120,7 @@ struct BadInputTests {
         #expect(field { $0.rate = -1 }.hasPrefix("rate:"))
         #expect(field { $0.scenario = .poisson }.hasPrefix("rate:"))
         #expect(field { $0.url = "localhost:8080" }.hasPrefix("url:"))
-        #expect(field { $0.requests = nil }.hasPrefix("requests:"))
+        #expect(field { $0.scenario = .offline; $0.requests = nil }.hasPrefix("requests:"))
         #expect(field { $0.scenario = .sweep }.hasPrefix("sweep:"))
         #expect(
             field {
@@ -128,7 +128,8 @@ struct BadInputTests {
             }.hasPrefix("sweep:"))
         #expect(field { $0.maxTokens = 0 }.hasPrefix("max_tokens:"))
         #expect(field { $0.burstiness = 0 }.hasPrefix("burstiness:"))
-        #expect(field { $0.warmupRequests = -1 }.hasPrefix("warmup_requests:"))
+        #expect(field { $0.warmupRequests = -1 }.hasPrefix("warmup:"))
+        #expect(field { $0.topP = 0 }.hasPrefix("top_p:"))
     }
 
     @Test("an empty corpus is refused before any request")

@@ -1,4 +1,4 @@
-import LlamaEngine
+import InferenceCore
 import Testing
 
 @Suite("Sequence slots and the prefix cache, without a model")
