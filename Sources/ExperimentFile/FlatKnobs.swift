@@ -17,7 +17,9 @@ public enum FlatKnobs {
     }
 
     /// `block` decoded again with `overrides` (key, text) applied over its knobs.
-    public static func applying<Block: Codable>(_ overrides: [(key: String, text: String)], to block: Block) throws -> Block {
+    public static func applying<Block: Codable>(_ overrides: [(key: String, text: String)], to block: Block) throws
+        -> Block
+    {
         var pairs = try pairs(block)
         for (key, text) in overrides {
             if let index = pairs.firstIndex(where: { $0.key == key }) {

@@ -93,7 +93,8 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
                 message: "missing required field")
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
             return ConfigurationError(
-                code: .invalidValue, field: ConfigurationPath.format(context.codingPath), message: context.debugDescription,
+                code: .invalidValue, field: ConfigurationPath.format(context.codingPath),
+                message: context.debugDescription,
                 cause: String(describing: error))
         @unknown default:
             return ConfigurationError(code: .invalidValue, field: "", message: String(describing: error))

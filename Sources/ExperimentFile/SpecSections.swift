@@ -178,7 +178,6 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
         self.comparisons = comparisons
     }
 
-
     enum CodingKeys: String, CodingKey, CaseIterable {
         case app, mechanism, control, comparisons
     }
@@ -209,14 +208,16 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
 
     public func validate(path: String = "evidence") throws {
         for (name, values) in [("app", app), ("mechanism", mechanism), ("control", control)] where values.isEmpty {
-            throw ConfigurationError(code: .invalidValue, field: "\(path).\(name)", message: "expected at least one metric name")
+            throw ConfigurationError(
+                code: .invalidValue, field: "\(path).\(name)", message: "expected at least one metric name")
         }
         for (index, metric) in app.enumerated() where MetricCatalog.appMetric(metric) == nil {
             throw ConfigurationError.invalid(
                 "\(path).app[\(index)]", expected: "an app metric, \(Self.appMetricsExpected)", got: metric)
         }
         for (index, comparison) in comparisons.enumerated() {
-            for (position, metric) in (comparison.mechanism ?? []).enumerated() where MetricCatalog.osMetric(metric) == nil {
+            for (position, metric) in (comparison.mechanism ?? []).enumerated()
+            where MetricCatalog.osMetric(metric) == nil {
                 throw ConfigurationError.invalid(
                     "\(path).comparisons[\(index)].mechanism[\(position)]", expected: Self.osMetricExpected,
                     got: metric)
@@ -251,7 +252,9 @@ public struct EvidenceSpec: Sendable, Codable, Equatable {
 
 enum SpecRange {
     static func check(_ value: Int, _ field: String, _ range: ClosedRange<Int>, _ expected: String) throws {
-        guard range.contains(value) else { throw ConfigurationError.invalid(field, expected: expected, got: "\(value)") }
+        guard range.contains(value) else {
+            throw ConfigurationError.invalid(field, expected: expected, got: "\(value)")
+        }
     }
 
     static func check(_ value: Double, _ field: String, _ range: ClosedRange<Double>, _ expected: String) throws {

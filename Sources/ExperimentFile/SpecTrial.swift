@@ -113,7 +113,9 @@ struct WorkloadBlock: Decodable {
         let c = try decoder.configurationContainer(allowed: BenchConfiguration.keys)
         configuration = try BenchConfiguration(reading: c)
         let defaults = BenchConfiguration()
-        for (key, set) in [("url", configuration.url != defaults.url), ("model", configuration.model != defaults.model)]
+        for (key, set) in [
+            ("url", configuration.url != defaults.url), ("model", configuration.model != defaults.model),
+        ]
         where set {
             throw ConfigurationError(
                 code: .conflict, field: c.path(key), message: "is set by the runner for each trial (not in a file)")

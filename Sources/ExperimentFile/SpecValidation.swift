@@ -17,7 +17,8 @@ extension ExperimentSpec {
         try system?.validate()
         try evidence?.validate()
         if !(1...100).contains(repetitions) {
-            throw ConfigurationError.invalid("repetitions", expected: "a repetition count from 1 to 100", got: "\(repetitions)")
+            throw ConfigurationError.invalid(
+                "repetitions", expected: "a repetition count from 1 to 100", got: "\(repetitions)")
         }
         try validateVariants()
         try validateSweeps()
@@ -58,7 +59,8 @@ extension ExperimentSpec {
         let swept = Set(matrix.entries.map(\.variable))
         for (index, variant) in variants.enumerated() {
             if variant.name.isEmpty {
-                throw ConfigurationError.invalid("variants[\(index)].name", expected: "a non-empty name", got: variant.name)
+                throw ConfigurationError.invalid(
+                    "variants[\(index)].name", expected: "a non-empty name", got: variant.name)
             }
             if !names.insert(variant.name).inserted {
                 throw ConfigurationError(
@@ -81,7 +83,8 @@ extension ExperimentSpec {
         var places: [(fields: [String: String], settings: [Setting])] = []
         for entry in matrix.entries {
             for (index, value) in entry.values.enumerated() {
-                places.append(([entry.variable: "matrix.\(entry.variable)[\(index)]"], [Setting(entry.variable, value)]))
+                places.append(
+                    ([entry.variable: "matrix.\(entry.variable)[\(index)]"], [Setting(entry.variable, value)]))
             }
         }
         for (index, variant) in variants.enumerated() {

@@ -66,7 +66,8 @@ public struct ExperimentRunner: Sendable {
         let trials = spec.trials()
         let finished = try store.endedTrials()
         let modelPaths = Set(
-            trials.compactMap { try? DerivedModels.path(model: $0.config.engine.server.model, quantization: .original) })
+            trials.compactMap { try? DerivedModels.path(model: $0.config.engine.server.model, quantization: .original) }
+        )
         try recordStart(store, modelPaths: Array(modelPaths))
 
         var preparation: SystemPreparation?

@@ -153,7 +153,9 @@ public enum RunReport {
         }
         // Degradation curve when one numeric variable is swept.
         let numeric = byLevel.compactMap { entry -> DegradationChart.Level? in
-            guard entry.value[0].settings.count == 1, let x = Double(entry.value[0].settings[0].value) else { return nil }
+            guard entry.value[0].settings.count == 1, let x = Double(entry.value[0].settings[0].value) else {
+                return nil
+            }
             let p99s = entry.value.filter(\.succeeded).compactMap { Statistics.percentile($0.ttft, 99) }
             guard let mean = Statistics.mean(p99s) else { return nil }
             return DegradationChart.Level(
@@ -223,8 +225,10 @@ public enum RunReport {
                 guard let (metric, statistic) = MetricCatalog.appMetric(app) else { continue }
                 // A distribution pools its values over the repetitions; a per-trial figure has one
                 // value per repetition, compared by its mean.
-                let before = statistic == nil ? baseline.compactMap { $0.value(metric) } : baseline.flatMap { $0.values(metric) }
-                let after = statistic == nil ? treated.compactMap { $0.value(metric) } : treated.flatMap { $0.values(metric) }
+                let before =
+                    statistic == nil ? baseline.compactMap { $0.value(metric) } : baseline.flatMap { $0.values(metric) }
+                let after =
+                    statistic == nil ? treated.compactMap { $0.value(metric) } : treated.flatMap { $0.values(metric) }
                 let samples = AppMetricSamples(
                     name: "\(app) (\(baseline[0].label) → \(treated[0].label))", unit: metric.unit,
                     statistic: statistic ?? .mean, before: before, after: after)

@@ -319,7 +319,8 @@ struct TrialExecutor: Sendable {
         }
         do {
             try store.save(
-                row, outcomes: outcomes, samples: record.samples.map { ProbeSampleRecord(trialIndex: index, sample: $0) },
+                row, outcomes: outcomes,
+                samples: record.samples.map { ProbeSampleRecord(trialIndex: index, sample: $0) },
                 steps: Self.steps(record.stepLog).map { EngineStepRecord(trialIndex: index, step: $0) },
                 events: record.events)
         } catch {

@@ -53,7 +53,8 @@ extension Decoder {
             throw ConfigurationError(
                 code: .unknownField, field: field,
                 message:
-                    "unknown key \(ConfigurationError.quoted(key.stringValue)); known keys: \(allowed.joined(separator: ", "))")
+                    "unknown key \(ConfigurationError.quoted(key.stringValue)); known keys: \(allowed.joined(separator: ", "))"
+            )
         }
         return container
     }

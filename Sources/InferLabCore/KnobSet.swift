@@ -1,4 +1,3 @@
-
 /// A configuration struct whose knobs live in one flat mapping shared with its neighbours: the
 /// keys of `inferlab serve --config FILE`, of an experiment's `engine:` block and of a matrix
 /// variable are the same words as the `serve` flags (`batch_tokens` is `--batch-tokens`).

@@ -150,14 +150,16 @@ public struct BenchConfiguration: KnobSet, Equatable {
         rate = try c.double("rate")
         burstiness = try c.double("burstiness") ?? burstiness
         maxConcurrency = try c.int("max_concurrency")
-        sweep = try c.scalarList("sweep").map { texts in
-            try texts.enumerated().map { index, text in
-                guard let value = ScalarText.double(text) else {
-                    throw ConfigurationError.invalid("\(c.path("sweep"))[\(index)]", expected: "a number", got: text)
+        sweep =
+            try c.scalarList("sweep").map { texts in
+                try texts.enumerated().map { index, text in
+                    guard let value = ScalarText.double(text) else {
+                        throw ConfigurationError.invalid(
+                            "\(c.path("sweep"))[\(index)]", expected: "a number", got: text)
+                    }
+                    return value
                 }
-                return value
-            }
-        } ?? sweep
+            } ?? sweep
         sweepMode = try c.choice("sweep_mode", SweepMode.self) ?? sweepMode
         requests = try c.int("requests")
         durationSeconds = try c.double("duration_s")

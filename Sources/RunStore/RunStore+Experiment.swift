@@ -70,9 +70,10 @@ extension RunStore {
         steps: [EngineStepRecord], events: [RunEventRecord]
     ) throws(RunStoreError) {
         try write { db in
-            for table in [ProbeSampleRecord.databaseTableName, EngineStepRecord.databaseTableName,
-                ConstraintOutcomeRecord.databaseTableName]
-            {
+            for table in [
+                ProbeSampleRecord.databaseTableName, EngineStepRecord.databaseTableName,
+                ConstraintOutcomeRecord.databaseTableName,
+            ] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE trial_idx = ?", arguments: [trial.index])
             }
             _ = try TrialRecord.deleteOne(db, key: trial.index)

@@ -76,7 +76,8 @@ extension RunStore {
         let records = try read { db in try ProbeSampleRecord.order(Column("trial_idx"), Column("t_ns")).fetchAll(db) }
         do {
             if format == .csv {
-                try write((["trial_idx", "t_ns"] + metrics.map(\.name)).map(Self.csvField).joined(separator: ",") + "\n")
+                try write(
+                    (["trial_idx", "t_ns"] + metrics.map(\.name)).map(Self.csvField).joined(separator: ",") + "\n")
             }
             for record in records {
                 let values = metrics.map { metric in metric.series([record.sample]).first?.value }

@@ -49,13 +49,20 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Sweep values, comma-separated (e.g. 1,2,4).") var sweep: String?
         @Option(help: "What sweep values are (default: \(defaults.sweepMode.rawValue)).")
         var sweepMode: BenchConfiguration.SweepMode?
-        @Option(help: "Measured requests per window (default: \(BenchConfiguration.defaultRequests) unless --duration).")
+        @Option(
+            help: "Measured requests per window (default: \(BenchConfiguration.defaultRequests) unless --duration).")
         var requests: Int?
         @Option(help: "Length of each measured window (e.g. 30, 30s, 2m).") var duration: String?
-        @Option(help: "Warm-up before measuring, never counted: K requests or a duration like 10s (default: \(defaults.warmupRequests)).")
+        @Option(
+            help:
+                "Warm-up before measuring, never counted: K requests or a duration like 10s (default: \(defaults.warmupRequests))."
+        )
         var warmup: String?
         @Option(help: "Override each prompt's max_tokens.") var maxTokens: Int?
-        @Option(help: "How tokens are picked (default: \(defaults.sampler.rawValue); --temperature T > 0 implies temperature).")
+        @Option(
+            help:
+                "How tokens are picked (default: \(defaults.sampler.rawValue); --temperature T > 0 implies temperature)."
+        )
         var sampler: BenchConfiguration.Sampler?
         @Option(help: "Temperature of the non-greedy samplers; 0 = greedy (default: \(defaults.temperature)).")
         var temperature: Double?
@@ -235,7 +242,9 @@ struct BenchCommand: AsyncParsableCommand {
                     throw UsageError("--format must be csv or jsonl (got '\(format)')")
                 }
                 guard FileManager.default.fileExists(atPath: db) else {
-                    throw UsageError("no results file at \(db); run `inferlab bench` first or pass --db (an experiment's results.sqlite too)")
+                    throw UsageError(
+                        "no results file at \(db); run `inferlab bench` first or pass --db (an experiment's results.sqlite too)"
+                    )
                 }
                 let store = try RunStore(path: db)
                 var handle = FileHandle.standardOutput

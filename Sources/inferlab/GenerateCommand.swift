@@ -22,7 +22,8 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "The prompt text.") var prompt: String
     @Flag(help: "Apply the model's chat template to the prompt as a user message.") var chat = false
     @Option(help: "Tokens to generate (default: \(defaults.maxTokens)).") var maxTokens: Int?
-    @Option(help: "Threads for decoding and prompt processing (default: \(defaults.context.threads)).") var threads: Int?
+    @Option(help: "Threads for decoding and prompt processing (default: \(defaults.context.threads)).") var threads:
+        Int?
     @Option(help: "Context length in tokens (default: \(defaults.context.contextLength)).") var ctx: Int?
     @Option(help: "Prompt tokens per llama_decode call (default: \(defaults.context.batchSize)).") var batch: Int?
     @Option(help: "How the model file is loaded (default: \(defaults.modelOptions.loadMode.rawValue)).")

@@ -19,7 +19,10 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The experiment file (YAML), e.g. experiments/quickstart.yaml.") var file: String
     @Option(help: "Run directory (default: results/<name>-<timestamp>/).") var out: String?
     @Flag(help: "Continue the run in --out, skipping trials that already ended.") var resume = false
-    @Flag(help: "Validate the file and print every trial with its resolved configuration and an estimated time; run nothing.")
+    @Flag(
+        help:
+            "Validate the file and print every trial with its resolved configuration and an estimated time; run nothing."
+    )
     var plan = false
 
     func run() async throws {

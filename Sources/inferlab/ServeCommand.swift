@@ -37,12 +37,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Model name clients send and /v1/models shows (default: the model name).") var alias: String?
     @Option(help: "Address to bind (default: \(defaults.host)).") var host: String?
     @Option(help: "TCP port, 0 picks a free one (default: \(defaults.port)).") var port: Int?
-    @Option(help: "Batching policy (default: \(defaults.engine.scheduler.kind.rawValue)).") var scheduler: SchedulerKind?
-    @Option(help: "Sequences decoding at once, the batch of static/dynamic (default: \(defaults.engine.scheduler.maxSequences)).")
+    @Option(help: "Batching policy (default: \(defaults.engine.scheduler.kind.rawValue)).") var scheduler:
+        SchedulerKind?
+    @Option(
+        help:
+            "Sequences decoding at once, the batch of static/dynamic (default: \(defaults.engine.scheduler.maxSequences))."
+    )
     var maxSeqs: Int?
     @Option(help: "Token budget of one continuous step (default: \(defaults.engine.scheduler.batchTokens)).")
     var batchTokens: Int?
-    @Option(help: "Batch window of static/dynamic, in ms (default: \(defaults.engine.scheduler.batchWaitMilliseconds)).")
+    @Option(
+        help: "Batch window of static/dynamic, in ms (default: \(defaults.engine.scheduler.batchWaitMilliseconds)).")
     var batchWaitMs: Int?
     @Option(
         help:

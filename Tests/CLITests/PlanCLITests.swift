@@ -14,13 +14,18 @@ import TestSupport
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("experiment quickstart: 4 level(s) x 2 repetition(s) = 8 trial(s), estimated") == true)
+        #expect(
+            lines.first?.hasPrefix("experiment quickstart: 4 level(s) x 2 repetition(s) = 8 trial(s), estimated")
+                == true)
         #expect(lines.filter { $0.hasPrefix("trial ") }.count == 8)
         #expect(lines.contains { $0.hasPrefix("trial 4/8: level 3 repetition 1: scheduler=single concurrency=4") })
         // The resolved knobs: the recipe's own, the swept ones, and the engine's defaults.
         let engines = lines.filter { $0.hasPrefix("  engine: ") }
         #expect(engines.count == 8)
-        #expect(engines.allSatisfy { $0.contains("ctx=2048") && $0.contains("max_seqs=4") && $0.contains("batch_tokens=512") })
+        #expect(
+            engines.allSatisfy {
+                $0.contains("ctx=2048") && $0.contains("max_seqs=4") && $0.contains("batch_tokens=512")
+            })
         #expect(engines[2].contains("scheduler=single") && engines[0].contains("scheduler=continuous"))
         #expect(lines.filter { $0.hasPrefix("  workload: ") }.allSatisfy { $0.contains("max_tokens=32") })
         #expect(!FileManager.default.fileExists(atPath: out.path), "--plan starts nothing")
@@ -28,9 +33,12 @@ import TestSupport
 
     @Test func aBadFileIsAUsageErrorNamingTheField() throws {
         let file = TestPaths.temporaryDirectory("plan-bad").appendingPathComponent("bad.yaml")
-        try "name: bad\nengine: {kind: inferlab, batch_tokens: lots}\n".write(to: file, atomically: true, encoding: .utf8)
+        try "name: bad\nengine: {kind: inferlab, batch_tokens: lots}\n".write(
+            to: file, atomically: true, encoding: .utf8)
         let result = try runInferLab(["run", file.path, "--plan"])
         #expect(result.status == 2)
-        #expect(result.stderr.hasPrefix("error: engine.batch_tokens: expected an integer, got \"lots\""), "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("error: engine.batch_tokens: expected an integer, got \"lots\""), "\(result.stderr)"
+        )
     }
 }

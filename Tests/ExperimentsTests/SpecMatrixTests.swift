@@ -37,7 +37,8 @@ enum JSONDecoderForTests {
                 "scheduler=single concurrency=1", "scheduler=single concurrency=4",
             ])
         #expect(
-            trials[3].config.engine.server.engine.scheduler.kind == .single && trials[3].config.workload.concurrency == 4)
+            trials[3].config.engine.server.engine.scheduler.kind == .single
+                && trials[3].config.workload.concurrency == 4)
         #expect(trials[0].config.workload.concurrency == 1)
     }
 
@@ -69,7 +70,8 @@ enum JSONDecoderForTests {
     }
 
     @Test func settingsApplyThroughTheBlocksOwnDecoders() throws {
-        let base = TrialConfig(engine: EngineSpec(kind: .inferlab), workload: BenchConfiguration(), constraints: ConstraintSpec())
+        let base = TrialConfig(
+            engine: EngineSpec(kind: .inferlab), workload: BenchConfiguration(), constraints: ConstraintSpec())
         let applied = try base.applying([
             Setting("memory_max", "1.5G"), Setting("cpu_quota", "none"), Setting("sampler", "top_k"),
             Setting("quantization", "q4_k_m"), Setting("prefix_cache", "on"), Setting("cpus", "0, 1"),

@@ -66,7 +66,10 @@ import Testing
         ),
         ("engine: {model: smollm2-135m}", "engine.kind: missing required field"),
         ("engine: {kind: inferlab, threads: 0}", "engine.threads: threads must be at least 1 (got 0)"),
-        ("engine: {kind: inferlab, max_seqs: 4, batch_tokens: 4}", "engine.batch_tokens: batch_tokens must exceed max_seqs"),
+        (
+            "engine: {kind: inferlab, max_seqs: 4, batch_tokens: 4}",
+            "engine.batch_tokens: batch_tokens must exceed max_seqs"
+        ),
         ("matrix:\n  step_target_ms: [250, -1]", "matrix.step_target_ms[1]: step_target_ms must be >= 0"),
         ("engine: {kind: llama-server, batch_tokens: 256}", "engine.batch_tokens: only applies to kind inferlab"),
         ("engine: {kind: inferlab, port: 9000}", "engine.port: is set by the runner for each trial"),

@@ -9,7 +9,8 @@ import Testing
 
 /// The report's table of the OS side per level, from probe samples.
 @Suite struct SystemTableTests {
-    static func trial(level: Int, label: String, status: TrialStatus = .ok, samples: [ProbeSample]) -> RunData.TrialRow {
+    static func trial(level: Int, label: String, status: TrialStatus = .ok, samples: [ProbeSample]) -> RunData.TrialRow
+    {
         var row = RunData.TrialRow(index: level, level: level, repetition: 1, label: label, status: status)
         row.samples = samples
         return row
@@ -31,7 +32,9 @@ import Testing
                     $0.rssBytes = 100 * mib; $0.majflt = 5; $0.cpuCores = 1; $0.fileResidentFraction = 1
                     $0.cgThrottledUsec = 10
                 },
-                Self.sample(0.1) { $0.majflt = 5; $0.cpuCores = 2 },  // between slow readings: no RSS
+                Self.sample(0.1) {
+                    $0.majflt = 5; $0.cpuCores = 2
+                },  // between slow readings: no RSS
                 Self.sample(0.2) {
                     $0.rssBytes = 120 * mib; $0.majflt = 7; $0.cpuCores = 1.5; $0.fileResidentFraction = 0.9
                     $0.cgThrottledUsec = 10
@@ -40,7 +43,9 @@ import Testing
         let limited = Self.trial(
             level: 1, label: "memory_max=128M",
             samples: [
-                Self.sample(0) { $0.rssBytes = 90 * mib; $0.majflt = 10; $0.cpuCores = 0.5; $0.cgThrottledUsec = 0 },
+                Self.sample(0) {
+                    $0.rssBytes = 90 * mib; $0.majflt = 10; $0.cpuCores = 0.5; $0.cgThrottledUsec = 0
+                },
                 Self.sample(0.1) {
                     $0.rssBytes = 95 * mib; $0.majflt = 410; $0.cpuCores = 0.5; $0.cgThrottledUsec = 2_500_000
                 },

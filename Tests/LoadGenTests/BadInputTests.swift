@@ -120,7 +120,10 @@ struct BadInputTests {
         #expect(field { $0.rate = -1 }.hasPrefix("rate:"))
         #expect(field { $0.scenario = .poisson }.hasPrefix("rate:"))
         #expect(field { $0.url = "localhost:8080" }.hasPrefix("url:"))
-        #expect(field { $0.scenario = .offline; $0.requests = nil }.hasPrefix("requests:"))
+        #expect(
+            field {
+                $0.scenario = .offline; $0.requests = nil
+            }.hasPrefix("requests:"))
         #expect(field { $0.scenario = .sweep }.hasPrefix("sweep:"))
         #expect(
             field {

@@ -95,7 +95,10 @@ struct RunStoreTests {
         }
         let run = try RunStore(path: path).readRun()
         let trial = try #require(run.trials.first)
-        #expect(trial.record.settings == [Setting("cpu_quota", "0.5"), Setting("prefix_cache", "on"), Setting("memory_max", "none")])
+        #expect(
+            trial.record.settings == [
+                Setting("cpu_quota", "0.5"), Setting("prefix_cache", "on"), Setting("memory_max", "none"),
+            ])
         #expect(trial.record.config.constraints.cpuQuota == 0.5)
         #expect(trial.record.config.engine.server.engine.prefixCache)
         #expect(trial.record.cgroup?.throttledMicroseconds == 1234)
