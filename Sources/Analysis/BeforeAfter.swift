@@ -2,8 +2,8 @@ public import InferLabCore
 
 /// A before/after comparison of one app-level metric (e.g. TTFT in ms of every request).
 public struct BeforeAfter: Sendable, Codable, Equatable {
-    public var before: SampleSummary
-    public var after: SampleSummary
+    public var before: PercentileSummary
+    public var after: PercentileSummary
     /// Mann-Whitney U of before against after.
     public var test: MannWhitneyResult
     /// Bootstrap interval of median(after) - median(before).
@@ -12,7 +12,7 @@ public struct BeforeAfter: Sendable, Codable, Equatable {
     public var p99Difference: ConfidenceInterval
 
     public init(
-        before: SampleSummary, after: SampleSummary, test: MannWhitneyResult, medianDifference: ConfidenceInterval,
+        before: PercentileSummary, after: PercentileSummary, test: MannWhitneyResult, medianDifference: ConfidenceInterval,
         p99Difference: ConfidenceInterval
     ) {
         self.before = before
@@ -39,7 +39,7 @@ public struct BeforeAfter: Sendable, Codable, Equatable {
         before: [Double], after: [Double], level: Double = 0.95, resamples: Int = Bootstrap.defaultResamples,
         seed: UInt64 = Bootstrap.defaultSeed
     ) -> BeforeAfter? {
-        guard let sb = SampleSummary.of(before), let sa = SampleSummary.of(after),
+        guard let sb = PercentileSummary.of(before), let sa = PercentileSummary.of(after),
             let test = MannWhitney.test(before, after),
             let median = Bootstrap.differenceOfPercentile(
                 before: before, after: after, p: 50, level: level, resamples: resamples, seed: seed),

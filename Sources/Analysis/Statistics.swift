@@ -1,4 +1,4 @@
-public import InferLabCore
+import InferLabCore
 
 /// Descriptive statistics on plain `[Double]` samples, with no I/O.
 ///
@@ -52,50 +52,3 @@ public enum Statistics {
     }
 }
 
-/// The order statistics of one sample that every table in a report shows.
-public struct SampleSummary: Sendable, Codable, Equatable {
-    public var count: Int
-    public var min: Double
-    public var p50: Double
-    public var p90: Double
-    public var p95: Double
-    public var p99: Double
-    public var max: Double
-    public var mean: Double
-
-    public init(
-        count: Int, min: Double, p50: Double, p90: Double, p95: Double, p99: Double, max: Double, mean: Double
-    ) {
-        self.count = count
-        self.min = min
-        self.p50 = p50
-        self.p90 = p90
-        self.p95 = p95
-        self.p99 = p99
-        self.max = max
-        self.mean = mean
-    }
-
-    /// The summary of an unsorted sample, or `nil` when it is empty.
-    public static func of(_ values: [Double]) -> SampleSummary? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        func p(_ q: Double) -> Double { Statistics.percentile(sorted: sorted, q)! }
-        return SampleSummary(
-            count: sorted.count, min: sorted[0], p50: p(50), p90: p(90), p95: p(95), p99: p(99),
-            max: sorted[sorted.count - 1], mean: Statistics.mean(sorted)!)
-    }
-
-    /// The value of a named statistic (`p50`, `p90`, `p95`, `p99`, `max`, `min`, `mean`).
-    public func value(of statistic: SummaryStatistic) -> Double {
-        switch statistic {
-        case .min: min
-        case .p50: p50
-        case .p90: p90
-        case .p95: p95
-        case .p99: p99
-        case .max: max
-        case .mean: mean
-        }
-    }
-}

@@ -44,7 +44,7 @@ public enum RunComparison {
 
     /// A level's figure of one compared metric.
     static func value(_ level: LevelSummary, _ metric: Metric, _ statistic: SummaryStatistic?) -> Double? {
-        let summary: SampleSummary? =
+        let summary: PercentileSummary? =
             switch metric {
             case .ttft: level.ttft
             case .itl: level.itl

@@ -37,9 +37,9 @@ public enum RunReport {
                     trials: trials.count,
                     failedTrials: trials.filter { !$0.succeeded }.count,
                     requests: trials.reduce(0) { $0 + $1.requests },
-                    errors: errors.values.reduce(0, +), ttft: SampleSummary.of(ok.flatMap(\.ttft)),
-                    itl: SampleSummary.of(ok.flatMap(\.itl)), tpot: SampleSummary.of(ok.flatMap(\.tpot)),
-                    e2e: SampleSummary.of(ok.flatMap(\.e2e)), tokensPerSecond: Statistics.mean(tokens),
+                    errors: errors.values.reduce(0, +), ttft: PercentileSummary.of(ok.flatMap(\.ttft)),
+                    itl: PercentileSummary.of(ok.flatMap(\.itl)), tpot: PercentileSummary.of(ok.flatMap(\.tpot)),
+                    e2e: PercentileSummary.of(ok.flatMap(\.e2e)), tokensPerSecond: Statistics.mean(tokens),
                     p99CV: ttftP99s.count > 1 ? Statistics.coefficientOfVariation(ttftP99s) : nil,
                     errorsByClass: errors.sorted { $0.key < $1.key }.map { KeyValue($0.key, "\($0.value)") }))
         }

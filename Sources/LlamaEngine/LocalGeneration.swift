@@ -1,6 +1,6 @@
 public import InferenceCore
 import Foundation
-import InferLabCore
+public import InferLabCore
 
 /// The local baseline runner: one prompt, one model, one stream, every token timed.
 public struct LocalGeneration: Sendable {
@@ -84,7 +84,7 @@ public struct LocalGeneration: Sendable {
             prefillTokensPerSecond: summary.prefillMilliseconds > 0
                 ? Double(tokens.count) / (summary.prefillMilliseconds / 1000) : 0,
             decodeTokensPerSecond: summary.decodeTokensPerSecond,
-            tokenLatency: Percentile.summary(gaps).map(TokenLatency.init),
+            tokenLatency: PercentileSummary.of(gaps),
             peakRSSBytes: Self.peakResidentBytes(), finishReason: summary.finishReason.rawValue, tokenTimes: times,
             text: output)
     }
@@ -94,21 +94,6 @@ public struct LocalGeneration: Sendable {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return UInt64(usage.ru_maxrss) * 1024
-    }
-}
-
-/// Per-token latency percentiles (gaps between consecutive tokens), in milliseconds.
-public struct TokenLatency: Sendable, Codable, Equatable {
-    public var p50: Double
-    public var p95: Double
-    public var p99: Double
-    public var max: Double
-
-    init(_ summary: LatencySummary) {
-        p50 = summary.p50
-        p95 = summary.p95
-        p99 = summary.p99
-        max = summary.max
     }
 }
 
@@ -123,8 +108,8 @@ public struct GenerationReport: Sendable, Codable {
     public var timeToFirstTokenMilliseconds: Double
     public var prefillTokensPerSecond: Double
     public var decodeTokensPerSecond: Double
-    /// `nil` with fewer than two tokens.
-    public var tokenLatency: TokenLatency?
+    /// Per-token latency (gaps between consecutive tokens) in ms; `nil` with fewer than two tokens.
+    public var tokenLatency: PercentileSummary?
     public var peakRSSBytes: UInt64
     public var finishReason: String
     /// Monotonic sampling time of each generated token (ns).

@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 
 extension BenchSummary {
     /// The summary as a plain-text table, as `inferlab bench` prints it.
@@ -11,7 +12,7 @@ extension BenchSummary {
             : ""
         lines.append("requests: \(requests.completed) completed, \(requests.failed) failed\(failedText)")
         lines.append(pad("metric (ms)", 24) + ["p50", "p90", "p95", "p99", "max"].map { lpad($0, 10) }.joined())
-        let rows: [(String, LatencyPercentiles)] = [
+        let rows: [(String, PercentileSummary)] = [
             ("TTFT", ttftMs), ("ITL", itlMs), ("TPOT", tpotMs), ("E2E", e2eMs), ("client lag", lagMs),
             ("E2E from t_sched", e2eFromScheduledMs),
         ]

@@ -1,21 +1,13 @@
 import Histogram
+public import InferLabCore
 
-/// Percentiles of one latency metric in ms, from an HdrHistogram at microsecond resolution with
-/// three significant digits (values within 0.1 %).
-public struct LatencyPercentiles: Sendable, Codable, Equatable {
-    public var p50: Double
-    public var p90: Double
-    public var p95: Double
-    public var p99: Double
-    public var max: Double
-    public var mean: Double
-    /// Number of values (0: every field is 0).
-    public var count: Int
-
-    /// Summarises values in ms (negative values count as 0).
-    public init(milliseconds values: [Double]) {
+extension PercentileSummary {
+    /// Percentiles of latencies in ms from an HdrHistogram at microsecond resolution with three
+    /// significant digits (values within 0.1 %), the bench's choice for samples of every token
+    /// gap of a run; `empty` for no values (negative values count as 0).
+    public init(histogramOfMilliseconds values: [Double]) {
         guard !values.isEmpty else {
-            p50 = 0; p90 = 0; p95 = 0; p99 = 0; max = 0; mean = 0; count = 0
+            self = .empty
             return
         }
         var histogram = Histogram<UInt64>(highestTrackableValue: 86_400_000_000, numberOfSignificantValueDigits: .three)
@@ -24,13 +16,11 @@ public struct LatencyPercentiles: Sendable, Codable, Equatable {
             _ = histogram.record(UInt64(Swift.max(0, (value * 1000).rounded())))
         }
         func ms(_ us: UInt64) -> Double { Double(us) / 1000 }
-        p50 = ms(histogram.valueAtPercentile(50))
-        p90 = ms(histogram.valueAtPercentile(90))
-        p95 = ms(histogram.valueAtPercentile(95))
-        p99 = ms(histogram.valueAtPercentile(99))
-        max = ms(histogram.max)
-        mean = values.reduce(0, +) / Double(values.count)
-        count = values.count
+        self.init(
+            count: values.count, min: ms(histogram.min), p50: ms(histogram.valueAtPercentile(50)),
+            p90: ms(histogram.valueAtPercentile(90)), p95: ms(histogram.valueAtPercentile(95)),
+            p99: ms(histogram.valueAtPercentile(99)), max: ms(histogram.max),
+            mean: values.reduce(0, +) / Double(values.count))
     }
 }
 
@@ -43,14 +33,14 @@ public struct BenchSummary: Sendable, Codable, Equatable {
     }
 
     public var requests: RequestCounts
-    public var ttftMs: LatencyPercentiles
-    public var itlMs: LatencyPercentiles
-    public var tpotMs: LatencyPercentiles
-    public var e2eMs: LatencyPercentiles
+    public var ttftMs: PercentileSummary
+    public var itlMs: PercentileSummary
+    public var tpotMs: PercentileSummary
+    public var e2eMs: PercentileSummary
     /// Client lag `t_send - t_sched`.
-    public var lagMs: LatencyPercentiles
+    public var lagMs: PercentileSummary
     /// E2E from `t_sched` (what an open-loop user waits, coordinated omission included).
-    public var e2eFromScheduledMs: LatencyPercentiles
+    public var e2eFromScheduledMs: PercentileSummary
     public var outputTokens: Int
     public var outputTokensPerS: Double
     public var requestsPerS: Double
@@ -93,12 +83,12 @@ public struct BenchSummary: Sendable, Codable, Equatable {
     ) {
         let ok = records.filter(\.succeeded)
         requests = RequestCounts(completed: ok.count, failed: records.count - ok.count, total: records.count)
-        ttftMs = LatencyPercentiles(milliseconds: ok.compactMap(\.ttftMs))
-        itlMs = LatencyPercentiles(milliseconds: ok.flatMap(\.interTokenLatenciesMs))
-        tpotMs = LatencyPercentiles(milliseconds: ok.compactMap(\.tpotMs))
-        e2eMs = LatencyPercentiles(milliseconds: ok.compactMap(\.e2eMs))
-        lagMs = LatencyPercentiles(milliseconds: records.map(\.lagMs))
-        e2eFromScheduledMs = LatencyPercentiles(milliseconds: ok.compactMap(\.e2eFromScheduledMs))
+        ttftMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.ttftMs))
+        itlMs = PercentileSummary(histogramOfMilliseconds: ok.flatMap(\.interTokenLatenciesMs))
+        tpotMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.tpotMs))
+        e2eMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.e2eMs))
+        lagMs = PercentileSummary(histogramOfMilliseconds: records.map(\.lagMs))
+        e2eFromScheduledMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.e2eFromScheduledMs))
         outputTokens = ok.reduce(0) { $0 + $1.outputTokens }
         let seconds = windowEnd > windowStart ? Double(windowEnd - windowStart) / 1e9 : 0
         durationS = seconds

@@ -1,4 +1,5 @@
 public import Analysis
+public import InferLabCore
 
 /// Everything a report shows, as plain values. The runner fills it from the results database;
 /// `HTMLReport` and `MarkdownSummary` turn it into files.
@@ -94,10 +95,10 @@ public struct LevelSummary: Sendable, Codable, Equatable {
     public var requests: Int
     public var errors: Int
     /// Latencies in milliseconds over all requests of the level.
-    public var ttft: SampleSummary?
-    public var itl: SampleSummary?
-    public var tpot: SampleSummary?
-    public var e2e: SampleSummary?
+    public var ttft: PercentileSummary?
+    public var itl: PercentileSummary?
+    public var tpot: PercentileSummary?
+    public var e2e: PercentileSummary?
     /// Output tokens per second (mean over repetitions).
     public var tokensPerSecond: Double?
     /// CV of TTFT p99 across repetitions, as a fraction.
@@ -107,7 +108,7 @@ public struct LevelSummary: Sendable, Codable, Equatable {
 
     public init(
         label: String, settings: [KeyValue] = [], trials: Int, failedTrials: Int = 0, requests: Int, errors: Int = 0,
-        ttft: SampleSummary? = nil, itl: SampleSummary? = nil, tpot: SampleSummary? = nil, e2e: SampleSummary? = nil,
+        ttft: PercentileSummary? = nil, itl: PercentileSummary? = nil, tpot: PercentileSummary? = nil, e2e: PercentileSummary? = nil,
         tokensPerSecond: Double? = nil, p99CV: Double? = nil, errorsByClass: [KeyValue] = []
     ) {
         self.label = label

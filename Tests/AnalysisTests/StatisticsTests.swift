@@ -23,7 +23,7 @@ import Testing
         #expect(Statistics.percentile(values, 0) == 1)
         #expect(Statistics.percentile([3, 1, 2], 50) == 2)
         #expect(Statistics.percentile([], 50) == nil)
-        let summary = try #require(SampleSummary.of([4, 1, 3, 2]))
+        let summary = try #require(PercentileSummary.of([4, 1, 3, 2]))
         #expect(summary.count == 4 && summary.min == 1 && summary.max == 4 && summary.mean == 2.5)
         #expect(summary.p50 == 2)  // rank ceil(0.5 * 4) = 2
         #expect(summary.p95 == 4)

@@ -29,9 +29,9 @@ enum ReportFixtures {
                 LevelSummary(
                     label: "cpu_quota=\(quota)", settings: [KeyValue("cpu_quota", quota)], trials: 3,
                     failedTrials: index == 3 ? 1 : 0, requests: 96, errors: index == 3 ? 2 : 0,
-                    ttft: SampleSummary.of(ttft), itl: SampleSummary.of(itl),
-                    tpot: SampleSummary.of(itl.map { $0 * 1.01 }),
-                    e2e: SampleSummary.of(e2e), tokensPerSecond: 105 / factor,
+                    ttft: PercentileSummary.of(ttft), itl: PercentileSummary.of(itl),
+                    tpot: PercentileSummary.of(itl.map { $0 * 1.01 }),
+                    e2e: PercentileSummary.of(e2e), tokensPerSecond: 105 / factor,
                     p99CV: Statistics.coefficientOfVariation([1, 1.05, 0.97].map { $0 * factor }),
                     errorsByClass: index == 3 ? [KeyValue("timeout", "2")] : []))
         }

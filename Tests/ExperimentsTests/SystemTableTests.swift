@@ -1,4 +1,5 @@
 import Analysis
+import InferLabCore
 import ExperimentFile
 import Reporting
 import RunStore
@@ -133,7 +134,7 @@ import Testing
         LevelSummary(
             label: "scheduler=\(scheduler) concurrency=\(concurrency)",
             settings: [KeyValue("scheduler", scheduler), KeyValue("concurrency", "\(concurrency)")], trials: 2,
-            requests: 10, ttft: SampleSummary.of([ttft]), itl: SampleSummary.of([itl]), tokensPerSecond: tokens)
+            requests: 10, ttft: PercentileSummary.of([ttft]), itl: PercentileSummary.of([itl]), tokensPerSecond: tokens)
     }
 
     @Test func eachWorkloadNamesTheBestSchedulerForEachMetric() {
