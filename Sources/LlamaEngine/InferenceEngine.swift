@@ -79,22 +79,11 @@ public final class InferenceEngine: Sendable {
         return stream
     }
 
-    /// Checks a request against the sampling rules and the context size.
+    /// Checks a request against the sampling rules and the context size: the prompt plus
+    /// `max_tokens` must fit in one sequence's context. This is the one check of it: the server
+    /// calls it (through `GenerationBackend`) before it answers, and `generate` before it queues.
     public func validate(_ request: GenerationRequest) throws(EngineError) {
-        try request.sampling.validate()
-        guard request.maxTokens >= 1 else {
-            throw EngineError(
-                .invalidParameter, "max_tokens must be at least 1 (got \(request.maxTokens))", parameter: "max_tokens")
-        }
-        guard !request.promptTokens.isEmpty else {
-            throw EngineError(.invalidParameter, "the prompt is empty", parameter: "prompt")
-        }
-        guard request.promptTokens.count < sequenceContextLength else {
-            throw EngineError(
-                .promptTooLong,
-                "the prompt has \(request.promptTokens.count) tokens but the context holds \(sequenceContextLength) "
-                    + "per sequence; shorten the prompt or raise --ctx", parameter: "prompt")
-        }
+        try request.validate(sequenceContextLength: sequenceContextLength)
     }
 
     /// Stops the loop: queued and running requests end with a `shuttingDown` error. Waits for the
@@ -102,6 +91,28 @@ public final class InferenceEngine: Sendable {
     public func shutdown() {
         guard inbox.stop() else { return }
         stopped.wait()
+    }
+}
+
+extension GenerationRequest {
+    /// The rule behind `InferenceEngine.validate`, for a sequence of `sequenceContextLength` cells
+    /// (a pure function, so fakes of the engine apply the same rule).
+    public func validate(sequenceContextLength: Int) throws(EngineError) {
+        try sampling.validate()
+        guard maxTokens >= 1 else {
+            throw EngineError(
+                .invalidParameter, "max_tokens must be at least 1 (got \(maxTokens))", parameter: "max_tokens")
+        }
+        guard !promptTokens.isEmpty else {
+            throw EngineError(.invalidParameter, "the prompt is empty", parameter: "prompt")
+        }
+        guard promptTokens.count + maxTokens <= sequenceContextLength else {
+            throw EngineError(
+                .promptTooLong,
+                "this request needs \(promptTokens.count + maxTokens) tokens of context (n_prompt_tokens "
+                    + "\(promptTokens.count) + max_tokens \(maxTokens)) but n_ctx is \(sequenceContextLength) per "
+                    + "sequence; shorten the prompt or lower max_tokens", parameter: "prompt")
+        }
     }
 }
 
