@@ -13,7 +13,9 @@ extension CompletionHandler {
     /// writes a heartbeat comment every 50 ms, so a client that went away is noticed (the write
     /// fails) while the request is queued or prefilling, and its sequence is given up. From the
     /// first token on this task reads the engine's stream itself: no relay, no hop per token
-    /// beyond the engine's own.
+    /// beyond the engine's own. (Measured on the 2-core test machine, a token handed over from
+    /// another thread: 3.4 µs read directly, 8.5 µs through a relay task and an `AsyncStream`,
+    /// 10.4 µs through `merge` with an `AsyncTimerSequence`.)
     func stream(_ events: Events, reply: Reply, scope: RequestScope) -> Response {
         let metrics = self.metrics
         return Response(

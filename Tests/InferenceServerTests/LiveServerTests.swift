@@ -106,7 +106,9 @@ struct LiveServerTests {
         let long = #"{"prompt":"Tell me a long story.","max_tokens":1000,"temperature":0,"ignore_eos":true}"#
         let running = Task { try await server.post("/v1/completions", long) }
         defer { running.cancel() }
-        try await Task.sleep(for: .milliseconds(200))
+        for _ in 0..<100 where try await server.metric("inferlab_running_sequences") != 1 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let queued = Self.chat("Say hello.", maxTokens: 8, stream: true)
         let curl = try runProcess(
             "/usr/bin/curl",
