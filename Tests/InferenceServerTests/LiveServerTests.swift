@@ -105,7 +105,11 @@ struct LiveServerTests {
         try await server.waitReady()
         let long = #"{"prompt":"Tell me a long story.","max_tokens":1000,"temperature":0,"ignore_eos":true}"#
         let running = Task { try await server.post("/v1/completions", long) }
-        defer { running.cancel() }
+        defer {
+            // The task holds the server; stop it here so the long request does not outlive the test.
+            server.terminate(SIGKILL)
+            running.cancel()
+        }
         for _ in 0..<100 where try await server.metric("inferlab_running_sequences") != 1 {
             try await Task.sleep(for: .milliseconds(50))
         }
