@@ -27,6 +27,28 @@ public struct GenerationRequest: Sendable {
     }
 }
 
+extension GenerationRequest {
+    /// The one check of a request against the engine (`InferenceEngine.validate`), for a sequence of `sequenceContextLength` cells
+    /// (a pure function, so fakes of the engine apply the same rule).
+    public func validate(sequenceContextLength: Int) throws(EngineError) {
+        try sampling.validate()
+        guard maxTokens >= 1 else {
+            throw EngineError(
+                .invalidParameter, "max_tokens must be at least 1 (got \(maxTokens))", parameter: "max_tokens")
+        }
+        guard !promptTokens.isEmpty else {
+            throw EngineError(.invalidParameter, "the prompt is empty", parameter: "prompt")
+        }
+        guard promptTokens.count + maxTokens <= sequenceContextLength else {
+            throw EngineError(
+                .promptTooLong,
+                "this request needs \(promptTokens.count + maxTokens) tokens of context (n_prompt_tokens "
+                    + "\(promptTokens.count) + max_tokens \(maxTokens)) but n_ctx is \(sequenceContextLength) per "
+                    + "sequence; shorten the prompt or lower max_tokens", parameter: "prompt")
+        }
+    }
+}
+
 /// Why generation ended.
 public enum FinishReason: String, Sendable, Codable {
     /// End-of-generation token or a stop string.

@@ -10,6 +10,10 @@ public protocol GenerationBackend: Sendable {
     var snapshot: EngineSnapshot { get }
     func tokenize(_ text: String) throws -> [Int32]
     func applyChatTemplate(_ messages: [ChatMessage]) throws -> String
+    /// Whether the engine can run `request`: the one check that prompt plus `max_tokens` fits in a
+    /// sequence's context. The server calls it before answering, so the error is a status, not an
+    /// event in a stream already begun.
+    func validate(_ request: GenerationRequest) throws(EngineError)
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
     func shutdown()
 }
@@ -28,6 +32,7 @@ public struct LlamaGenerationBackend: GenerationBackend {
     public var snapshot: EngineSnapshot { engine.snapshot }
     public func tokenize(_ text: String) throws -> [Int32] { try model.tokenize(text) }
     public func applyChatTemplate(_ messages: [ChatMessage]) throws -> String { try model.applyChatTemplate(messages) }
+    public func validate(_ request: GenerationRequest) throws(EngineError) { try engine.validate(request) }
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
         engine.generate(request)
     }

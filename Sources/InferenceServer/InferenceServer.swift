@@ -21,91 +21,50 @@ public struct InferenceServer: Sendable {
         self.logger = logger
         state = ServerState()
         admission = Admission(
-            limits: .init(maxQueue: configuration.maxQueue, maxQueuedTokens: configuration.maxQueuedTokens))
+            limits: .init(
+                concurrency: configuration.engine.scheduler.concurrency, maxQueue: configuration.maxQueue,
+                maxQueuedTokens: configuration.maxQueuedTokens))
         metrics = ServerMetrics()
     }
 
     /// The router with every route; tests drive it in-process.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<InferenceRequestContext> {
+        let router = Router(context: InferenceRequestContext.self)
         let handler = CompletionHandler(
             configuration: configuration, state: state, admission: admission, metrics: metrics, logger: logger)
         let state = self.state
         let metrics = self.metrics
         let admission = self.admission
-        let configuration = self.configuration
+        let modelName = configuration.servedModelName
 
-        router.get("/health") { _, _ -> Response in
+        router.get("/health") { _, _ in
             let name = state.name
-            let status: HTTPResponse.Status = name == "ok" ? .ok : .serviceUnavailable
-            return Self.json(status: status, ["status": name])
+            return EditedResponse(status: name == "ok" ? .ok : .serviceUnavailable, response: WireHealth(status: name))
         }
-        router.get("/metrics") { _, _ -> Response in
+        router.get("/metrics") { _, _ in
             let snapshot: EngineSnapshot
             switch state.current {
             case .ready(let backend), .draining(let backend): snapshot = backend.snapshot
             default: snapshot = EngineSnapshot()
             }
-            let text = metrics.render(snapshot: snapshot, admissionQueued: admission.queued)
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            return EditedResponse(
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                response: metrics.render(snapshot: snapshot, admissionWaiting: admission.waiting))
         }
-        router.get("/v1/models") { request, _ -> Response in
-            if let denied = Self.authorize(request, configuration) { return denied }
-            let model: [String: Any] = [
-                "id": configuration.servedModelName, "object": "model", "owned_by": "inferlab",
-                "created": Int(Date().timeIntervalSince1970),
-            ]
-            let data = try JSONSerialization.data(withJSONObject: ["object": "list", "data": [model]])
-            return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(data: data)))
+
+        let api = router.group()
+        if let key = configuration.apiKey { api.add(middleware: APIKeyMiddleware(key: key)) }
+        api.get("/v1/models") { _, _ in
+            WireModelList(data: [.init(id: modelName, created: Int(Date().timeIntervalSince1970))])
         }
         for (path, flavor) in [
             ("/v1/chat/completions", WireFlavor.chat), ("/v1/completions", .completion), ("/generate", .generate),
         ] {
-            router.post(RouterPath(stringLiteral: path)) { request, _ -> Response in
-                if let denied = Self.authorize(request, configuration) { return denied }
-                var request = request
-                let body: ByteBuffer
-                do {
-                    body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-                } catch {
-                    metrics.request(status: 413)
-                    return Self.error(
-                        APIError(
-                            .contentTooLarge, "the request body exceeds \(configuration.maxBodyBytes) bytes",
-                            code: "body_too_large"))
-                }
-                return await handler.handle(flavor, body: body)
+            api.post(RouterPath(stringLiteral: path)) { request, context in
+                try await handler.respond(to: request, context: context, flavor)
             }
         }
         return router
-    }
-
-    static func authorize(_ request: Request, _ configuration: ServerConfiguration) -> Response? {
-        guard let key = configuration.apiKey else { return nil }
-        if request.headers[.authorization] == "Bearer \(key)" { return nil }
-        let present = request.headers[.authorization] != nil
-        return error(
-            APIError(
-                .unauthorized, present ? "incorrect API key" : "missing API key: send Authorization: Bearer <key>",
-                type: "invalid_request_error", code: "invalid_api_key"))
-    }
-
-    static func error(_ error: APIError) -> Response {
-        let data = (try? JSONEncoder().encode(error.body)) ?? Data()
-        return Response(
-            status: error.status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(data: data)))
-    }
-
-    static func json(status: HTTPResponse.Status, _ value: [String: String]) -> Response {
-        let data = (try? JSONEncoder().encode(value)) ?? Data()
-        return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data))
-        )
     }
 
     /// Runs the server until SIGTERM/SIGINT: binds first (so `/health` answers 503 while the

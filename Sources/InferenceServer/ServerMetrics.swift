@@ -105,8 +105,8 @@ final class ServerMetrics: Sendable {
     }
 
     /// The exposition text, with engine gauges refreshed from `snapshot`.
-    func render(snapshot: EngineSnapshot, admissionQueued: Int) -> String {
-        queueDepth.set(Double(max(snapshot.waiting, admissionQueued)))
+    func render(snapshot: EngineSnapshot, admissionWaiting: Int) -> String {
+        queueDepth.set(Double(max(snapshot.waiting, admissionWaiting)))
         running.set(Double(snapshot.running))
         cellsUsed.set(Double(snapshot.cellsUsed))
         cellsTotal.set(Double(snapshot.cellsTotal))

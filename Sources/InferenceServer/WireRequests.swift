@@ -53,26 +53,66 @@ struct WireSampling: Decodable {
     }
 
     /// Checks the fields and converts them; names the offending field in the error.
-    func parameters() throws(APIError) -> (SamplingParameters, requestedMaxTokens: Int?, stop: [String]) {
-        if let n, n != 1 { throw .invalid("only n = 1 is supported (got \(n))", param: "n") }
+    func parameters() throws -> (SamplingParameters, requestedMaxTokens: Int?, stop: [String]) {
+        if let n, n != 1 { throw APIError.invalid("only n = 1 is supported (got \(n))", param: "n") }
         let requested = maxCompletionTokens ?? maxTokens
         if let requested, requested < 1 {
-            throw .invalid(
+            throw APIError.invalid(
                 "max_tokens must be at least 1 (got \(requested))",
                 param: maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens")
         }
         let stops = stop?.values ?? []
-        if stops.count > 4 { throw .invalid("at most 4 stop sequences are supported", param: "stop") }
+        if stops.count > 4 { throw APIError.invalid("at most 4 stop sequences are supported", param: "stop") }
         var sampling = SamplingParameters(
             temperature: temperature ?? 0, topK: topK ?? 0, topP: topP ?? 1, minP: minP ?? 0,
             repetitionPenalty: repetitionPenalty ?? 1)
         if let seed { sampling.seed = UInt32(truncatingIfNeeded: seed) }
-        do {
-            try sampling.validate()
-        } catch {
-            throw APIError(error)
-        }
+        try sampling.validate()
         return (sampling, requested, stops)
+    }
+}
+
+/// A request of any of the three endpoints, decoded and checked field by field, before
+/// tokenization. Whether it fits in the context is the engine's check (`GenerationBackend.validate`).
+struct WireRequest {
+    enum Prompt {
+        case chat([ChatMessage])
+        case text(String)
+    }
+
+    var prompt: Prompt
+    var sampling: SamplingParameters
+    /// `max_completion_tokens` or `max_tokens`; the server picks a default when absent.
+    var requestedMaxTokens: Int?
+    var stop: [String]
+    var ignoreEOS: Bool
+    var stream: Bool
+    var includeUsage: Bool
+
+    /// Decodes `body` as `flavor` says. `model`, when sent to an OpenAI endpoint, must be `servedModel`.
+    init(_ flavor: WireFlavor, body: Data, servedModel: String) throws {
+        let model: String?
+        let wire: WireSampling
+        switch flavor {
+        case .chat:
+            let request = try decodeBody(ChatCompletionRequest.self, from: body)
+            prompt = .chat(try request.validatedMessages())
+            (model, wire) = (request.model, request.sampling)
+        case .completion, .generate:
+            let request = try decodeBody(CompletionRequest.self, from: body)
+            guard !request.prompt.isEmpty else { throw APIError.invalid("prompt must not be empty", param: "prompt") }
+            prompt = .text(request.prompt)
+            (model, wire) = (request.model, request.sampling)
+        }
+        if let model, flavor != .generate, model != servedModel {
+            throw APIError(
+                .notFound, "the model '\(model)' does not exist; this server serves '\(servedModel)'", param: "model",
+                code: "model_not_found")
+        }
+        (sampling, requestedMaxTokens, stop) = try wire.parameters()
+        ignoreEOS = wire.ignoreEOS ?? false
+        stream = wire.stream ?? false
+        includeUsage = wire.streamOptions?.includeUsage ?? false
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import InferenceCore
 
 /// The `timings` object on every final chunk and non-streamed response, so a client can split
@@ -96,7 +97,7 @@ struct WireChoice: Encodable {
 }
 
 /// A chunk or a full response of the OpenAI endpoints.
-struct WireCompletion: Encodable {
+struct WireCompletion: ResponseEncodable {
     var id: String
     var object: String
     var created: Int
@@ -107,7 +108,7 @@ struct WireCompletion: Encodable {
 }
 
 /// `/generate` bodies: streamed `{"text": piece}` events, then one with the totals.
-struct WireGenerate: Encodable {
+struct WireGenerate: ResponseEncodable {
     var text: String
     var finishReason: String?
     var usage: WireUsage?
@@ -123,4 +124,27 @@ struct WireGenerate: Encodable {
 extension FinishReason {
     /// On the wire the context limit is reported as `length`, as OpenAI does.
     var wire: String { self == .stop ? "stop" : "length" }
+}
+
+/// `GET /health`: `{"status": "ok"}` (or `loading`, `draining`, `failed` with a 503).
+struct WireHealth: ResponseEncodable {
+    var status: String
+}
+
+/// `GET /v1/models`: the one served model.
+struct WireModelList: ResponseEncodable {
+    struct Model: Encodable {
+        var id: String
+        var object = "model"
+        var ownedBy = "inferlab"
+        var created: Int
+
+        enum CodingKeys: String, CodingKey {
+            case id, object, created
+            case ownedBy = "owned_by"
+        }
+    }
+
+    var object = "list"
+    var data: [Model]
 }

@@ -81,22 +81,11 @@ public final class InferenceEngine: Sendable {
         return stream
     }
 
-    /// Checks a request against the sampling rules and the context size.
+    /// Checks a request against the sampling rules and the context size: the prompt plus
+    /// `max_tokens` must fit in one sequence's context. This is the one check of it: the server
+    /// calls it (through `GenerationBackend`) before it answers, and `generate` before it queues.
     public func validate(_ request: GenerationRequest) throws(EngineError) {
-        try request.sampling.validate()
-        guard request.maxTokens >= 1 else {
-            throw EngineError(
-                .invalidParameter, "max_tokens must be at least 1 (got \(request.maxTokens))", parameter: "max_tokens")
-        }
-        guard !request.promptTokens.isEmpty else {
-            throw EngineError(.invalidParameter, "the prompt is empty", parameter: "prompt")
-        }
-        guard request.promptTokens.count < sequenceContextLength else {
-            throw EngineError(
-                .promptTooLong,
-                "the prompt has \(request.promptTokens.count) tokens but the context holds \(sequenceContextLength) "
-                    + "per sequence; shorten the prompt or raise --ctx", parameter: "prompt")
-        }
+        try request.validate(sequenceContextLength: sequenceContextLength)
     }
 
     /// Stops the loop: queued and running requests end with a `shuttingDown` error. Waits for the

@@ -46,18 +46,12 @@ public struct LocalGeneration: Sendable {
         configuration.scheduler = SchedulerConfiguration(kind: .single, maxSequences: 1, batchTokens: context.batchSize)
         let engine = try InferenceEngine(model: loaded, configuration: configuration)
         defer { engine.shutdown() }
-        guard tokens.count + maxTokens <= engine.sequenceContextLength else {
-            throw EngineError(
-                .promptTooLong,
-                "the prompt has \(tokens.count) tokens and --max-tokens is \(maxTokens), but the context holds "
-                    + "\(engine.sequenceContextLength) (n_prompt_tokens + max_tokens > n_ctx); shorten the prompt or raise --ctx",
-                parameter: "prompt")
-        }
+        var request = GenerationRequest(id: "generate", promptTokens: tokens, maxTokens: maxTokens, sampling: sampling)
+        request.ignoreEndOfGeneration = ignoreEndOfGeneration
+        try engine.validate(request)  // the one check: prompt + max_tokens within the context
         if warmup {
             for try await _ in engine.generate(GenerationRequest(id: "warmup", promptTokens: tokens, maxTokens: 1)) {}
         }
-        var request = GenerationRequest(id: "generate", promptTokens: tokens, maxTokens: maxTokens, sampling: sampling)
-        request.ignoreEndOfGeneration = ignoreEndOfGeneration
         var times: [UInt64] = []
         var output = ""
         var summary: GenerationSummary?

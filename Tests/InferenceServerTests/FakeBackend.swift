@@ -12,15 +12,23 @@ final class FakeBackend: GenerationBackend, Sendable {
     let admissionDelay: Duration
     private let state = Mutex(EngineSnapshot())
     private let started = Mutex(0)
+    private let gate: Gate?
 
-    init(contextLength: Int = 256, tokenDelay: Duration = .zero, admissionDelay: Duration = .zero) {
+    /// `holding`: every request waits, before the engine would admit it, until `release()`.
+    init(
+        contextLength: Int = 256, tokenDelay: Duration = .zero, admissionDelay: Duration = .zero, holding: Bool = false
+    ) {
         sequenceContextLength = contextLength
         self.tokenDelay = tokenDelay
         self.admissionDelay = admissionDelay
+        gate = holding ? Gate() : nil
     }
 
     var snapshot: EngineSnapshot { state.withLock { $0 } }
     var requestsStarted: Int { started.withLock { $0 } }
+
+    /// Lets every held request, and every later one, go on.
+    func release() { gate?.open() }
 
     /// One token per byte-pair of text, so lengths are predictable.
     func tokenize(_ text: String) throws -> [Int32] {
@@ -31,13 +39,20 @@ final class FakeBackend: GenerationBackend, Sendable {
         messages.map { "<\($0.role)>\($0.content)" }.joined() + "<assistant>"
     }
 
+    /// The engine's own rule.
+    func validate(_ request: GenerationRequest) throws(EngineError) {
+        try request.validate(sequenceContextLength: sequenceContextLength)
+    }
+
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
         started.withLock { $0 += 1 }
         let delay = tokenDelay
         let admissionDelay = self.admissionDelay
+        let gate = self.gate
         return AsyncThrowingStream { continuation in
             let task = Task {
                 let arrival = request.arrival ?? MonotonicClock.now()
+                await gate?.wait()
                 if admissionDelay > .zero { try await Task.sleep(for: admissionDelay) }
                 let admitted = MonotonicClock.now()
                 continuation.yield(.admitted(queueMilliseconds: 0, cachedTokens: 0))
@@ -64,4 +79,45 @@ final class FakeBackend: GenerationBackend, Sendable {
     }
 
     func shutdown() {}
+}
+
+/// Closed until `open()`; then every waiter, and every later one, goes on.
+private final class Gate: Sendable {
+    private struct State {
+        var open = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let proceed = state.withLock { state in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+extension FakeBackend {
+    /// Waits up to `timeout` until `count` requests have reached the backend.
+    func waitUntilStarted(_ count: Int, timeout: Duration = .seconds(5)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while requestsStarted < count {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
 }

@@ -54,6 +54,22 @@ struct LiveServerTests {
         #expect(sequential.allSatisfy { !$0.isEmpty })
     }
 
+    /// Regression (issue 15): `--max-seqs 4 --max-queue 2` answered one of four simultaneous
+    /// requests with 429 "the queue is full" although four sequences were free.
+    @Test func fourSimultaneousRequestsToFourSequencesAllGet200() async throws {
+        let server = try LiveServer([
+            "--scheduler", "continuous", "--max-seqs", "4", "--max-queue", "2", "--ctx", "4096",
+        ])
+        try await server.waitReady()
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for prompt in Self.prompts.prefix(4) {
+                group.addTask { try await server.post("/v1/chat/completions", Self.chat(prompt, maxTokens: 16)).0 }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == [200, 200, 200, 200])
+    }
+
     @Test func aDisconnectMidStreamFreesItsCells() async throws {
         let server = try LiveServer(["--scheduler", "continuous", "--ctx", "4096", "--max-seqs", "2"])
         try await server.waitReady()
@@ -80,6 +96,41 @@ struct LiveServerTests {
         #expect(cancelled == 1, "the disconnect was counted")
         #expect(used == 0, "the cancelled sequence's cells were freed")
         #expect(try await server.metric("inferlab_running_sequences") == 0)
+    }
+
+    /// A streamed request queued behind a long one hears only heartbeats; when its client leaves,
+    /// the failed heartbeat cancels it while it is still queued.
+    @Test func aClientThatLeavesWhileQueuedIsNoticed() async throws {
+        let server = try LiveServer(["--scheduler", "continuous", "--ctx", "4096", "--max-seqs", "1"])
+        try await server.waitReady()
+        let long = #"{"prompt":"Tell me a long story.","max_tokens":1000,"temperature":0,"ignore_eos":true}"#
+        let running = Task { try await server.post("/v1/completions", long) }
+        defer {
+            // The task holds the server; stop it here so the long request does not outlive the test.
+            server.terminate(SIGKILL)
+            running.cancel()
+        }
+        for _ in 0..<100 where try await server.metric("inferlab_running_sequences") != 1 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let queued = Self.chat("Say hello.", maxTokens: 8, stream: true)
+        let curl = try runProcess(
+            "/usr/bin/curl",
+            [
+                "-sN", "--max-time", "0.5", "-H", "Content-Type: application/json", "-d", queued,
+                server.base + "/v1/chat/completions",
+            ])
+        #expect(curl.status == 28, "curl timed out while queued (exit 28), got \(curl.status)")
+        #expect(curl.stdout.hasPrefix(": waiting"))
+        #expect(!curl.stdout.contains("data:"), "no token while queued")
+        var cancelled = 0.0
+        for _ in 0..<40 {
+            cancelled = try await server.metric("inferlab_cancellations_total") ?? 0
+            if cancelled >= 1 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(cancelled == 1, "the queued request was dropped when its client left")
+        #expect(try await server.metric("inferlab_running_sequences") == 1, "the long request still runs")
     }
 
     /// `ignore_eos` (llama-server's and vLLM's extension) makes every answer exactly max_tokens long.

@@ -170,9 +170,14 @@ struct RouterTests {
     }
 
     @Test func aFullQueueGets429WithRetryAfter() async throws {
-        // The fake keeps each request queued for 300 ms before admitting it.
+        // The fake keeps each request queued for 300 ms before admitting it; one sequence and a
+        // queue of 2 take three requests at once.
         let backend = FakeBackend(contextLength: 4096, admissionDelay: .milliseconds(300))
-        let (server, _) = server({ $0.maxQueue = 2 }, backend: backend)
+        let (server, _) = server(
+            {
+                $0.engine.scheduler.maxSequences = 1
+                $0.maxQueue = 2
+            }, backend: backend)
         let app = Application(router: server.router())
         try await app.test(.router) { client in
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
@@ -185,10 +190,101 @@ struct RouterTests {
             }
             #expect(statuses.contains(.ok))
             let rejected = statuses.filter { $0 == .tooManyRequests }
-            #expect(!rejected.isEmpty, "some of 6 concurrent requests exceed a queue of 2: \(statuses)")
+            #expect(rejected.count == 3, "6 concurrent requests to 1 sequence and a queue of 2: \(statuses)")
             let response = try await post(client, "/v1/completions", #"{"prompt":"x y","max_tokens":1}"#)
             #expect(response.status == .ok, "places are released after requests finish")
         }
+    }
+
+    /// Regression: `--max-seqs 4 --max-queue 2` refused one of four simultaneous requests although
+    /// four sequences were free: it counted requests on their way to the engine as queued.
+    @Test func fourSimultaneousRequestsToFourSequencesAreAllServed() async throws {
+        let backend = FakeBackend(contextLength: 4096, holding: true)
+        let (server, _) = server(Self.fourSequencesQueueOfTwo, backend: backend)
+        let app = Application(router: server.router())
+        try await app.test(.router) { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await post(client, "/v1/completions", #"{"prompt":"hello","max_tokens":2}"#).status
+                    }
+                }
+                let held = await backend.waitUntilStarted(4)
+                backend.release()
+                #expect(held, "all four reached the engine before any was admitted")
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == [.ok, .ok, .ok, .ok])
+        }
+    }
+
+    @Test func theSeventhConcurrentRequestGets429WhileSixAreHeld() async throws {
+        let backend = FakeBackend(contextLength: 4096, holding: true)
+        let (server, _) = server(Self.fourSequencesQueueOfTwo, backend: backend)
+        let app = Application(router: server.router())
+        try await app.test(.router) { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        try await post(client, "/v1/completions", #"{"prompt":"hello","max_tokens":2}"#).status
+                    }
+                }
+                #expect(await backend.waitUntilStarted(6), "four running and two waiting")
+                let seventh = try await post(client, "/v1/completions", #"{"prompt":"hello","max_tokens":2}"#)
+                backend.release()
+                #expect(seventh.status == .tooManyRequests)
+                #expect(seventh.headers[.retryAfter] == "1")
+                let error = try #require(try json(String(buffer: seventh.body))["error"] as? [String: Any])
+                #expect(error["code"] as? String == "queue_full")
+                #expect(error["type"] as? String == "rate_limit_error")
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == [HTTPResponse.Status](repeating: .ok, count: 6))
+            #expect(backend.requestsStarted == 6, "the refused request never reached the engine")
+        }
+    }
+
+    /// With one sequence and no queue, a place not given back would refuse every later request.
+    @Test func everyWayARequestEndsGivesItsPlaceBack() async throws {
+        let (server, _) = server {
+            $0.engine.scheduler.maxSequences = 1
+            $0.maxQueue = 0
+        }
+        let app = Application(router: server.router())
+        try await app.test(.router) { client in
+            let endings = [
+                #"{"prompt":"hello","max_tokens":2}"#,
+                #"{"prompt":"hello","max_tokens":2,"stream":true}"#,
+                #"{"prompt":"hello","max_tokens":255}"#,
+                #"{"prompt":"hello","max_tokens":2,"stream":true}"#,
+            ]
+            var statuses: [HTTPResponse.Status] = []
+            for body in endings { statuses.append(try await post(client, "/v1/completions", body).status) }
+            #expect(statuses == [.ok, .ok, .badRequest, .ok])
+            let last = try await post(client, "/v1/completions", #"{"prompt":"hello","max_tokens":2}"#)
+            #expect(last.status == .ok)
+        }
+    }
+
+    /// While a request waits for its first token its stream carries `: waiting` comments (every
+    /// 50 ms), then the events as usual.
+    @Test func aStreamWaitingForItsFirstTokenSendsHeartbeats() async throws {
+        let (server, _) = server(backend: FakeBackend(admissionDelay: .milliseconds(300)))
+        let app = Application(router: server.router())
+        try await app.test(.router) { client in
+            let response = try await post(
+                client, "/v1/completions", #"{"prompt":"hello","max_tokens":3,"stream":true}"#)
+            let sse = try StrictSSE(String(buffer: response.body))
+            #expect(sse.comments >= 3, "\(sse.comments) heartbeats in 300 ms")
+            #expect(sse.done)
+            let text = sse.events.compactMap { ($0["choices"] as? [[String: Any]])?.first?["text"] as? String }
+            #expect(text.joined() == "w0 w1 w2 ")
+        }
+    }
+
+    static func fourSequencesQueueOfTwo(_ configuration: inout ServerConfiguration) {
+        configuration.engine.scheduler.maxSequences = 4
+        configuration.maxQueue = 2
     }
 
     @Test func healthIs503WhileLoadingAndDraining() async throws {

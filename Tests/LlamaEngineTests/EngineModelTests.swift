@@ -329,18 +329,25 @@ struct EngineModelTests {
         #expect(hits >= 4, "cached tokens: \(results.map(\.1))")
     }
 
-    @Test func contextLimitEndsWithContextLimit() async throws {
+    /// Prompt plus max_tokens must fit in a sequence's context; the engine refuses, before
+    /// queueing, a request that could only end at the context limit.
+    @Test func aRequestBeyondTheContextIsRefused() async throws {
         let model = try SharedModel.require()
         var configuration = EngineConfiguration(context: ContextOptions(contextLength: 64, threads: 2))
         configuration.scheduler = SchedulerConfiguration(kind: .single, maxSequences: 1, batchTokens: 64)
         let engine = try InferenceEngine(model: model, configuration: configuration)
         defer { engine.shutdown() }
         let tokens = try model.tokenize("Count: 1 2 3 4 5 6 7 8 9 10 11 12")
-        let result = try await collect(engine, GenerationRequest(id: "x", promptTokens: tokens, maxTokens: 500))
-        if result.summary.finishReason != .stop {
-            #expect(result.summary.finishReason == .contextLimit)
-            #expect(tokens.count + result.summary.completionTokens <= engine.sequenceContextLength + 1)
+        do {
+            _ = try await collect(engine, GenerationRequest(id: "x", promptTokens: tokens, maxTokens: 500))
+            Issue.record("a request beyond the context was accepted")
+        } catch let error as EngineError {
+            #expect(error.code == .promptTooLong)
+            #expect(error.message.contains("n_prompt_tokens \(tokens.count) + max_tokens 500"))
         }
+        let fits = GenerationRequest(
+            id: "y", promptTokens: tokens, maxTokens: engine.sequenceContextLength - tokens.count)
+        #expect(try await collect(engine, fits).summary.completionTokens <= fits.maxTokens)
     }
 
     @Test func invalidRequestsAreRejectedBeforeQueueing() async throws {
