@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "InferenceServer",
             dependencies: [
-                "InferenceCore", "LlamaEngine",
+                "InferenceCore", "LlamaEngine", "MetricCatalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

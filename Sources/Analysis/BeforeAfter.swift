@@ -12,7 +12,8 @@ public struct BeforeAfter: Sendable, Codable, Equatable {
     public var p99Difference: ConfidenceInterval
 
     public init(
-        before: PercentileSummary, after: PercentileSummary, test: MannWhitneyResult, medianDifference: ConfidenceInterval,
+        before: PercentileSummary, after: PercentileSummary, test: MannWhitneyResult,
+        medianDifference: ConfidenceInterval,
         p99Difference: ConfidenceInterval
     ) {
         self.before = before

@@ -51,4 +51,3 @@ public enum Statistics {
         percentile(values, 50)
     }
 }
-

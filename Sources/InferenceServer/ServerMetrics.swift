@@ -1,4 +1,5 @@
 import InferenceCore
+import MetricCatalog
 import Prometheus
 
 /// The server's Prometheus metrics, in a registry of its own (the library never bootstraps a
@@ -31,50 +32,45 @@ final class ServerMetrics: Sendable {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
     ]
 
-    private static var requestsByStatus: MetricNameDescriptor {
-        named("inferlab_requests_total", help: "Finished requests by HTTP status")
-    }
-    private static var rejectionsByReason: MetricNameDescriptor {
-        named("inferlab_rejections_total", help: "Requests refused at admission")
-    }
+    private static var requestsByStatus: MetricNameDescriptor { descriptor(.serverRequests) }
+    private static var rejectionsByReason: MetricNameDescriptor { descriptor(.serverRejections) }
 
-    /// A descriptor for the whole metric name (the registry joins its non-empty parts with `_`).
-    private static func named(_ name: String, help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    /// The descriptor of a catalogue metric's exposition series: its whole name (the registry
+    /// joins a descriptor's non-empty parts with `_`) and its help text, from the catalogue.
+    private static func descriptor(_ metric: Metric) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: metric.reading.exposition ?? metric.name, unitName: "", helpText: metric.help)
     }
 
     init() {
         queueDepth = registry.makeGauge(
-            descriptor: Self.named("inferlab_queue_depth", help: "Requests waiting for admission"))
+            descriptor: Self.descriptor(.serverQueueDepth))
         running = registry.makeGauge(
-            descriptor: Self.named("inferlab_running_sequences", help: "Sequences prefilling or decoding"))
-        cellsUsed = registry.makeGauge(descriptor: Self.named("inferlab_kv_cells_used", help: "KV cells holding data"))
+            descriptor: Self.descriptor(.serverRunningSequences))
+        cellsUsed = registry.makeGauge(descriptor: Self.descriptor(.serverKVCellsUsed))
         cellsTotal = registry.makeGauge(
-            descriptor: Self.named("inferlab_kv_cells_total", help: "KV cells in the context"))
+            descriptor: Self.descriptor(.serverKVCellsTotal))
         cachedPrefixes = registry.makeGauge(
-            descriptor: Self.named("inferlab_prefix_cache_entries", help: "Prefix-cache entries"))
+            descriptor: Self.descriptor(.serverPrefixCacheEntries))
         promptTokens = registry.makeCounter(
-            descriptor: Self.named("inferlab_prompt_tokens_total", help: "Prompt tokens of admitted requests"))
+            descriptor: Self.descriptor(.serverPromptTokens))
         completionTokens = registry.makeCounter(
-            descriptor: Self.named("inferlab_completion_tokens_total", help: "Generated tokens"))
+            descriptor: Self.descriptor(.serverCompletionTokens))
         cancellations = registry.makeCounter(
-            descriptor: Self.named(
-                "inferlab_cancellations_total", help: "Requests dropped because the client went away"))
+            descriptor: Self.descriptor(.serverCancellations))
         prefixHits = registry.makeCounter(
-            descriptor: Self.named("inferlab_prefix_cache_hits_total", help: "Requests reusing a cached prefix"))
+            descriptor: Self.descriptor(.serverPrefixCacheHits))
         prefixCachedTokens = registry.makeCounter(
-            descriptor: Self.named(
-                "inferlab_prefix_cache_tokens_total", help: "Prompt tokens served from the prefix cache"))
+            descriptor: Self.descriptor(.serverPrefixCacheTokens))
         ttft = registry.makeDurationHistogram(
-            descriptor: Self.named("inferlab_ttft_seconds", help: "Arrival to first token"),
+            descriptor: Self.descriptor(.serverTTFT),
             buckets: Self.latencyBuckets)
         itl = registry.makeDurationHistogram(
-            descriptor: Self.named("inferlab_itl_seconds", help: "Gap between consecutive tokens"),
+            descriptor: Self.descriptor(.serverITL),
             buckets: Self.tokenBuckets)
         e2e = registry.makeDurationHistogram(
-            descriptor: Self.named("inferlab_e2e_seconds", help: "Arrival to last token"), buckets: Self.latencyBuckets)
+            descriptor: Self.descriptor(.serverE2E), buckets: Self.latencyBuckets)
         queueTime = registry.makeDurationHistogram(
-            descriptor: Self.named("inferlab_queue_seconds", help: "Arrival to admission"), buckets: Self.latencyBuckets
+            descriptor: Self.descriptor(.serverQueueTime), buckets: Self.latencyBuckets
         )
     }
 

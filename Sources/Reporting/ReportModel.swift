@@ -108,7 +108,8 @@ public struct LevelSummary: Sendable, Codable, Equatable {
 
     public init(
         label: String, settings: [KeyValue] = [], trials: Int, failedTrials: Int = 0, requests: Int, errors: Int = 0,
-        ttft: PercentileSummary? = nil, itl: PercentileSummary? = nil, tpot: PercentileSummary? = nil, e2e: PercentileSummary? = nil,
+        ttft: PercentileSummary? = nil, itl: PercentileSummary? = nil, tpot: PercentileSummary? = nil,
+        e2e: PercentileSummary? = nil,
         tokensPerSecond: Double? = nil, p99CV: Double? = nil, errorsByClass: [KeyValue] = []
     ) {
         self.label = label
