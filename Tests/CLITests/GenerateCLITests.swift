@@ -47,7 +47,7 @@ struct GenerateCLITests {
         (["--prompt", "hi", "--temperature=-1"], "temperature must be >= 0"),
         (["--prompt", "hi", "--top-p", "0"], "top_p must be in (0, 1]"),
         (["--prompt", "hi", "--top-p", "1.5"], "top_p must be in (0, 1]"),
-        (["--prompt", String(repeating: "word ", count: 400), "--ctx", "64"], "but n_ctx is 64 per sequence"),
+        (["--prompt", String(repeating: "word ", count: 400), "--ctx", "64"], "max_tokens 128) but n_ctx is"),
         (["--model", "no-such-model", "--prompt", "hi"], "unknown model 'no-such-model'"),
     ])
     func badInputIsAClearErrorWithExitCode2(arguments: [String], message: String) throws {
