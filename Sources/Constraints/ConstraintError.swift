@@ -1,7 +1,9 @@
+public import InferLabCore
+
 /// An error from applying or removing a control.
 ///
 /// The code wraps a private enum so new cases can be added without breaking callers.
-public struct ConstraintError: Error, Sendable, CustomStringConvertible {
+public struct ConstraintError: InferLabError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Value: Hashable, Sendable {
@@ -44,8 +46,4 @@ public struct ConstraintError: Error, Sendable, CustomStringConvertible {
     /// Whether the error is about the user's input rather than the machine.
     public var isUsageError: Bool { code == .invalidConfiguration }
 
-    public var description: String {
-        if let cause { return "\(message) (\(cause))" }
-        return message
-    }
 }

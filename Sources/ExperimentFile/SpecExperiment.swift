@@ -79,7 +79,7 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
             throw Self.specError(error)
         } catch {
             throw ConfigurationError(
-                code: .syntax, field: "", message: "not valid YAML: \(error)", cause: String(describing: error))
+                code: .syntax, field: "", message: "not valid YAML: \(error)", cause: error)
         }
         try spec.validate()
         return spec
@@ -95,7 +95,7 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
             return ConfigurationError(
                 code: .invalidValue, field: ConfigurationPath.format(context.codingPath),
                 message: context.debugDescription,
-                cause: String(describing: error))
+                cause: error)
         @unknown default:
             return ConfigurationError(code: .invalidValue, field: "", message: String(describing: error))
         }

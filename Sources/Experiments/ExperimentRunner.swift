@@ -171,7 +171,16 @@ public struct RunOutcome: Sendable {
 }
 
 /// A run-level failure (bad directory, nothing to resume).
-public struct RunError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+public struct RunError: InferLabError {
+    public enum Code: String, Sendable, CustomStringConvertible {
+        /// A run directory that cannot hold this run, or nothing to resume.
+        case directory
+        public var description: String { rawValue }
+    }
+    public var code: Code { .directory }
+    public var message: String
+    public var cause: (any Error & Sendable)? { nil }
+    /// The user named the directory.
+    public var isUsageError: Bool { true }
+    public init(_ message: String) { self.message = message }
 }

@@ -3,7 +3,7 @@
 ///
 /// The message always starts with the field's path (`matrix.cpu_quota[2]: ...`) so the user can
 /// find it, and says what was expected and what was found.
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
+public struct ConfigurationError: InferLabError, Equatable {
     /// What kind of problem it is; compare with `ConfigurationError.Code` constants.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Hashable, Sendable {
@@ -31,17 +31,25 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equa
     /// What is wrong and what is expected.
     public var message: String
     /// The underlying error (e.g. the YAML parser's), when there is one.
-    public var cause: String?
+    public var cause: (any Error & Sendable)?
 
-    public init(code: Code, field: String, message: String, cause: String? = nil) {
+    public init(code: Code, field: String, message: String, cause: (any Error)? = nil) {
         self.code = code
         self.field = field
         self.message = message
-        self.cause = cause
+        self.cause = cause.map { $0 as? any Error & Sendable ?? ErrorCause($0) }
     }
 
+    /// The field first, so the user can find it; the message says what the parser found.
     public var description: String {
         field.isEmpty ? message : "\(field): \(message)"
+    }
+
+    /// A configuration is always the user's input.
+    public var isUsageError: Bool { true }
+
+    public static func == (a: ConfigurationError, b: ConfigurationError) -> Bool {
+        a.code == b.code && a.field == b.field && a.message == b.message
     }
 
     public static func invalid(_ field: String, expected: String, got: String) -> ConfigurationError {

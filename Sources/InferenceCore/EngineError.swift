@@ -1,8 +1,10 @@
+public import InferLabCore
+
 /// An error from the engine: a stable code, a message that says what to do, and an optional cause.
 ///
 /// The code wraps a private enum so new cases can be added without breaking callers that switch
 /// over the public static members.
-public struct EngineError: Error, Sendable, CustomStringConvertible {
+public struct EngineError: InferLabError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case modelNotFound = "model_not_found"
@@ -46,8 +48,8 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var description: String {
-        if let cause { return "\(message) (\(cause))" }
-        return message
+    /// Bad input (a model that is not there, a prompt too long, a bad parameter) rather than the machine.
+    public var isUsageError: Bool {
+        [.modelNotFound, .notGGUF, .promptTooLong, .invalidParameter, .templateFailed].contains(code)
     }
 }

@@ -154,7 +154,7 @@ public struct BenchRunner: Sendable {
         } catch let error as LoadGenError {
             throw error
         } catch {
-            throw LoadGenError(.store, "\(error)", cause: error)
+            throw LoadGenError(.store, "the run could not be recorded", cause: error)
         }
     }
 

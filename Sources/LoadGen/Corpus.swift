@@ -59,7 +59,7 @@ public struct Corpus: Sendable, Equatable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw LoadGenError(.corpus, "cannot read the corpus \(path): \(error.localizedDescription)", cause: error)
+            throw LoadGenError(.corpus, "cannot read the corpus \(path)", cause: error)
         }
         return try parse(jsonl: data, name: path)
     }
@@ -78,7 +78,7 @@ public struct Corpus: Sendable, Equatable {
                 entry = try decoder.decode(CorpusEntry.self, from: Data(line))
             } catch {
                 throw LoadGenError(
-                    .corpus, "\(name) line \(number): not a valid corpus entry (\(describe(error)))", cause: error)
+                    .corpus, "\(name) line \(number): not a valid corpus entry (\(describe(error)))")
             }
             func bad(_ why: String) -> LoadGenError { LoadGenError(.corpus, "\(name) line \(number): \(why)") }
             guard !entry.id.isEmpty else { throw bad("\"id\" is empty") }

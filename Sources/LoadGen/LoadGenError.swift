@@ -1,7 +1,9 @@
+public import InferLabCore
+
 /// A failure of the load generator as a whole (bad configuration, unreadable corpus, results
 /// file). Failures of single requests are not errors: they are ``RequestRecord`` rows with an
 /// ``ErrorClass``.
-public struct LoadGenError: Error, CustomStringConvertible, Sendable {
+public struct LoadGenError: InferLabError {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Sendable { case configuration, corpus, store, server, io }
@@ -24,16 +26,15 @@ public struct LoadGenError: Error, CustomStringConvertible, Sendable {
     /// What happened and what to do.
     public let message: String
     /// The underlying error, when there is one.
-    public let cause: (any Error)?
+    public let cause: (any Error & Sendable)?
 
     public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
-        self.cause = cause
+        self.cause = cause.map { $0 as? any Error & Sendable ?? ErrorCause($0) }
     }
 
     /// Whether the user's input caused it (exit code 2 in the CLI).
     public var isUsageError: Bool { code == .configuration || code == .corpus }
 
-    public var description: String { message }
 }

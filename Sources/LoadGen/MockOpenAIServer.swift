@@ -83,7 +83,7 @@ public final class MockOpenAIServer: Sendable {
             throw error
         } catch {
             try? await group.shutdownGracefully()
-            throw LoadGenError(.server, "cannot start the mock server on \(host):\(port): \(error)", cause: error)
+            throw LoadGenError(.server, "cannot start the mock server on \(host):\(port)", cause: error)
         }
     }
 

@@ -165,46 +165,32 @@ public struct ProbeSampleRecord: Sendable, Codable, FetchableRecord, Persistable
     }
 }
 
-/// An `engine_steps` row: one `llama_decode` step of a trial's InferLab engine (`serve --step-log`,
-/// imported after the trial; the JSONL file stays as the raw form).
+/// An `engine_steps` row: one `llama_decode` step of a trial's InferLab engine, as the engine
+/// recorded it (`serve --step-log`, imported after the trial; the JSONL file stays as the raw
+/// form). Its columns are `StepRecord`'s own coding keys, beside the trial's index.
 public struct EngineStepRecord: Sendable, Codable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "engine_steps"
     public var trialIndex: Int
-    public var startNs: Int64
-    public var durationMs: Double
-    public var decodeTokens: Int
-    public var promptTokens: Int
-    public var promptSequences: Int
-    public var running: Int
-    public var waiting: Int
+    public var step: StepRecord
 
     enum CodingKeys: String, CodingKey {
         case trialIndex = "trial_idx"
-        case startNs = "start_ns"
-        case durationMs = "duration_ms"
-        case decodeTokens = "decode_tokens"
-        case promptTokens = "prompt_tokens"
-        case promptSequences = "prompt_sequences"
-        case running, waiting
     }
 
     public init(trialIndex: Int, step: StepRecord) {
         self.trialIndex = trialIndex
-        startNs = Int64(bitPattern: step.startNanoseconds)
-        durationMs = step.durationMilliseconds
-        decodeTokens = step.decodeTokens
-        promptTokens = step.promptTokens
-        promptSequences = step.promptSequences
-        running = step.running
-        waiting = step.waiting
+        self.step = step
     }
 
-    /// The step as the engine recorded it.
-    public var step: StepRecord {
-        StepRecord(
-            startNanoseconds: UInt64(bitPattern: startNs), durationMilliseconds: durationMs,
-            decodeTokens: decodeTokens, promptTokens: promptTokens, promptSequences: promptSequences,
-            running: running, waiting: waiting)
+    public init(from decoder: any Decoder) throws {
+        trialIndex = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .trialIndex)
+        step = try StepRecord(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(trialIndex, forKey: .trialIndex)
+        try step.encode(to: encoder)
     }
 }
 

@@ -65,7 +65,7 @@ extension RunStore {
             for line in lines { try write(line + "\n") }
             return format == .csv ? lines.count - 1 : lines.count
         } catch {
-            throw RunStoreError(.export, "export of \(table) failed: \(error)", cause: error)
+            throw RunStoreError(.export, "export of \(table) failed", cause: error)
         }
     }
 
@@ -96,7 +96,7 @@ extension RunStore {
             }
             return records.count
         } catch {
-            throw RunStoreError(.export, "export of probe_samples failed: \(error)", cause: error)
+            throw RunStoreError(.export, "export of probe_samples failed", cause: error)
         }
     }
 

@@ -32,7 +32,7 @@ public final class RunStore: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
-            throw RunStoreError(.open, "cannot open the results file \(path): \(error)", cause: error)
+            throw RunStoreError(.open, "cannot open the results file \(path)", cause: error)
         }
         let migrator = RunSchema.migrator()
         let known = Set(migrator.migrations)
@@ -40,7 +40,7 @@ public final class RunStore: Sendable {
         do {
             applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
         } catch {
-            throw RunStoreError(.open, "\(path) is not an InferLab results file: \(error)", cause: error)
+            throw RunStoreError(.open, "\(path) is not an InferLab results file", cause: error)
         }
         if let unknown = applied.subtracting(known).sorted().first {
             let writer = (try? pool.read { db in try String.fetchOne(db, sql: Self.writerSQL) }) ?? nil
@@ -58,7 +58,7 @@ public final class RunStore: Sendable {
                     arguments: [InferLabVersion.current, "\(RunSchema.version)"])
             }
         } catch {
-            throw RunStoreError(.open, "cannot open the results file \(path): \(error)", cause: error)
+            throw RunStoreError(.open, "cannot open the results file \(path)", cause: error)
         }
     }
 
@@ -71,7 +71,7 @@ public final class RunStore: Sendable {
         } catch let error as RunStoreError {
             throw error
         } catch {
-            throw RunStoreError(.write, "cannot write to \(path): \(error)", cause: error)
+            throw RunStoreError(.write, "cannot write to \(path)", cause: error)
         }
     }
 
@@ -82,7 +82,7 @@ public final class RunStore: Sendable {
         } catch let error as RunStoreError {
             throw error
         } catch {
-            throw RunStoreError(.read, "cannot read \(path): \(error)", cause: error)
+            throw RunStoreError(.read, "cannot read \(path)", cause: error)
         }
     }
 }

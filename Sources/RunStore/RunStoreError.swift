@@ -1,5 +1,7 @@
+public import InferLabCore
+
 /// A failure of the results file: opening, writing, reading or exporting it.
-public struct RunStoreError: Error, CustomStringConvertible, Sendable {
+public struct RunStoreError: InferLabError {
     /// The kind of failure.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Base: String, Sendable { case open, newerSchema, write, read, export, badArgument }
@@ -24,13 +26,14 @@ public struct RunStoreError: Error, CustomStringConvertible, Sendable {
     /// What happened and what to do.
     public let message: String
     /// The underlying error, when there is one.
-    public let cause: (any Error)?
+    public let cause: (any Error & Sendable)?
 
     public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
-        self.cause = cause
+        self.cause = cause.map { $0 as? any Error & Sendable ?? ErrorCause($0) }
     }
 
-    public var description: String { message }
+    /// A bad argument (an unknown table or format) is the user's.
+    public var isUsageError: Bool { code == .badArgument }
 }

@@ -1,7 +1,9 @@
+public import InferLabCore
+
 /// An error from reading or parsing an OS interface.
 ///
 /// The code wraps a private enum so new cases can be added without breaking callers.
-public struct ProbeError: Error, Sendable, CustomStringConvertible {
+public struct ProbeError: InferLabError {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Value: Hashable, Sendable {
@@ -39,8 +41,6 @@ public struct ProbeError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var description: String {
-        if let cause { return "\(message) (\(cause))" }
-        return message
-    }
+    /// A bad flag, a process that is not there, a file that cannot be read or is not a model.
+    public var isUsageError: Bool { [.invalidConfiguration, .processNotFound, .unreadable, .notGGUF].contains(code) }
 }

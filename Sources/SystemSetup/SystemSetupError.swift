@@ -1,5 +1,7 @@
+public import InferLabCore
+
 /// An error of `inferlab system`: a code, a message saying what to do, and an optional cause.
-public struct SystemSetupError: Error, Sendable, CustomStringConvertible {
+public struct SystemSetupError: InferLabError {
     /// What kind of failure this is; cases can grow without breaking callers.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String {
@@ -51,8 +53,4 @@ public struct SystemSetupError: Error, Sendable, CustomStringConvertible {
         [.unknownProfile, .invalidProfile, .corruptState].contains(code)
     }
 
-    public var description: String {
-        if let cause { return "\(message) (\(cause))" }
-        return message
-    }
 }

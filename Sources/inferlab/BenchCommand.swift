@@ -9,15 +9,6 @@ extension BenchConfiguration.Sampler: ExpressibleByArgument {}
 extension BenchConfiguration.PromptClass: ExpressibleByArgument {}
 import RunStore
 
-extension LoadGenError: LocalizedUserError {
-    var userMessage: String { message }
-}
-
-extension RunStoreError: LocalizedUserError {
-    var userMessage: String { message }
-    var isUsageError: Bool { code == .badArgument }
-}
-
 /// `inferlab bench`: load-test any OpenAI-compatible endpoint (the default subcommand `run`),
 /// calibrate the client, export results.
 struct BenchCommand: AsyncParsableCommand {

@@ -3,10 +3,6 @@ import Constraints
 import Foundation
 import SystemProbe
 
-extension ConstraintError: LocalizedUserError {
-    var userMessage: String { description }
-}
-
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",

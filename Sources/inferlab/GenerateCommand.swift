@@ -3,13 +3,6 @@ import Foundation
 import InferenceCore
 import LlamaEngine
 
-extension EngineError: LocalizedUserError {
-    var userMessage: String { description }
-    var isUsageError: Bool {
-        [.modelNotFound, .notGGUF, .promptTooLong, .invalidParameter, .templateFailed].contains(code)
-    }
-}
-
 struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",

@@ -4,11 +4,6 @@ import InferLabCore
 import ServiceLifecycle
 import SystemProbe
 
-extension ProbeError: LocalizedUserError {
-    var userMessage: String { description }
-    var isUsageError: Bool { [.invalidConfiguration, .processNotFound, .unreadable, .notGGUF].contains(code) }
-}
-
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",

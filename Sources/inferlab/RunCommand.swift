@@ -6,11 +6,6 @@ import Foundation
 import InferenceCore
 import ServiceLifecycle
 
-extension RunError: LocalizedUserError {
-    var userMessage: String { description }
-    var isUsageError: Bool { true }
-}
-
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",

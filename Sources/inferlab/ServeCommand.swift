@@ -9,11 +9,6 @@ import Yams
 extension SchedulerKind: ExpressibleByArgument {}
 extension LoadMode: ExpressibleByArgument {}
 
-extension ConfigurationError: LocalizedUserError {
-    var userMessage: String { description }
-    var isUsageError: Bool { true }
-}
-
 /// `on` or `off`, for switches that take a value (`--prefix-cache on`).
 enum Switch: String, ExpressibleByArgument, CaseIterable {
     case on, off

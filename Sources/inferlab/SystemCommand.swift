@@ -2,10 +2,6 @@ import ArgumentParser
 import Foundation
 import SystemSetup
 
-extension SystemSetupError: LocalizedUserError {
-    var userMessage: String { description }
-}
-
 /// `inferlab system`: show, prepare and restore the machine's configuration.
 struct SystemCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InferLabCore
 
 /// Runs a command body; errors become one `error:` line on stderr and exit code 2 (bad input)
 /// or 1 (a failure at run time), never a crash or a stack trace.
@@ -8,8 +9,8 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let exit as ExitCode {
         throw exit
-    } catch let error as any LocalizedUserError {
-        FileHandle.standardError.write(Data("error: \(error.userMessage)\n".utf8))
+    } catch let error as any InferLabError {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
         throw ExitCode(error.isUsageError ? 2 : 1)
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -17,17 +18,17 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// An error that knows its message and whether it was the user's input.
-protocol LocalizedUserError: Error {
-    var userMessage: String { get }
-    var isUsageError: Bool { get }
-}
-
 /// A bad flag value found by a command itself.
-struct UsageError: LocalizedUserError {
-    var userMessage: String
+struct UsageError: InferLabError {
+    enum Code: String, Sendable, CustomStringConvertible {
+        case usage
+        var description: String { rawValue }
+    }
+    var code: Code { .usage }
+    var message: String
+    var cause: (any Error & Sendable)? { nil }
     var isUsageError: Bool { true }
-    init(_ message: String) { userMessage = message }
+    init(_ message: String) { self.message = message }
 }
 
 /// Prints a JSON-encodable value on stdout, keys sorted, pretty when asked.
