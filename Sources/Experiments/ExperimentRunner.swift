@@ -1,7 +1,7 @@
 import Constraints
 public import ExperimentFile
 public import Foundation
-import InferLabCore
+public import InferLabCore
 public import Logging
 import RunStore
 import SystemSetup

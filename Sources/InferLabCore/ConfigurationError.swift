@@ -37,7 +37,7 @@ public struct ConfigurationError: InferLabError, Equatable {
         self.code = code
         self.field = field
         self.message = message
-        self.cause = cause.map { $0 as? any Error & Sendable ?? ErrorCause($0) }
+        self.cause = cause
     }
 
     /// The field first, so the user can find it; the message says what the parser found.

@@ -20,13 +20,3 @@ extension InferLabError {
 
     public var isUsageError: Bool { false }
 }
-
-/// An underlying error kept as its text, for a cause that is not `Sendable` (a Foundation or
-/// GRDB error caught as `any Error`).
-public struct ErrorCause: Error, Sendable, CustomStringConvertible {
-    public let description: String
-
-    public init(_ error: any Error) {
-        description = String(describing: error)
-    }
-}

@@ -31,7 +31,7 @@ public struct LoadGenError: InferLabError {
     public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
-        self.cause = cause.map { $0 as? any Error & Sendable ?? ErrorCause($0) }
+        self.cause = cause
     }
 
     /// Whether the user's input caused it (exit code 2 in the CLI).

@@ -31,7 +31,7 @@ public struct RunStoreError: InferLabError {
     public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
-        self.cause = cause.map { $0 as? any Error & Sendable ?? ErrorCause($0) }
+        self.cause = cause
     }
 
     /// A bad argument (an unknown table or format) is the user's.
