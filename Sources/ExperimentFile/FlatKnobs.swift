@@ -5,10 +5,10 @@ import Yams
 /// it is written with, and decoded again with some of them replaced: how a matrix or variant
 /// setting applies to any knob of a block, through the block's own decoder and its checks.
 public enum FlatKnobs {
-    /// The block's knobs in the order it writes them, each as its text (`none` for an absent one
-    /// is not written: a knob that is not set has no text).
+    /// The block's knobs in the order it writes them, each as its text, numbers as a file writes
+    /// them (`30`, `0.8`, not YAML's `3e+1`); a knob that is not set has no text.
     public static func of(_ block: some Encodable) throws -> [(key: String, text: String)] {
-        try pairs(block).map { ($0.key, $0.value.string ?? "") }
+        try pairs(block).map { ($0.key, Setting.normalized($0.value.string ?? "")) }
     }
 
     /// The block's knobs as a lookup table.

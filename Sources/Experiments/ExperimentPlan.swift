@@ -51,11 +51,18 @@ public struct ExperimentPlan: Sendable {
             }
             entries.append(
                 Entry(
-                    trial: trial, engine: try FlatKnobs.of(config.engine), workload: try FlatKnobs.of(config.workload),
-                    constraints: try FlatKnobs.of(config.constraints),
+                    trial: trial, engine: try Self.knobs(config.engine, .engine),
+                    workload: try Self.knobs(config.workload, .workload),
+                    constraints: try Self.knobs(config.constraints, .constraints),
                     estimatedSeconds: estimate(config, prompts: prompts)))
         }
         return ExperimentPlan(spec: spec, entries: entries)
+    }
+
+    /// A block's knobs a file may set (the runner's own, such as the port, left out), and `kind`.
+    static func knobs(_ block: some Encodable, _ section: SpecSection) throws -> [(key: String, text: String)] {
+        let shown = Set(section.keys + ["kind"])
+        return try FlatKnobs.of(block).filter { shown.contains($0.key) }
     }
 
     static func meanPromptTokens(_ entries: [CorpusEntry]) -> Double {
