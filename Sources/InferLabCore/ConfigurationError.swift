@@ -62,10 +62,11 @@ public struct ConfigurationError: InferLabError, Equatable {
 }
 
 extension ConfigurationError {
-    /// The same error with its field under `path` (`max_tokens` in `workload:` is `workload.max_tokens`).
+    /// The same error with its field under `path` (`max_tokens` in `workload:` is
+    /// `workload.max_tokens`; under a file, `engine.yaml: max_tokens`, when `path` ends in `:`).
     public func under(_ path: String) -> ConfigurationError {
         var error = self
-        error.field = field.isEmpty ? path : "\(path).\(field)"
+        error.field = field.isEmpty ? path : path.hasSuffix(":") ? "\(path) \(field)" : "\(path).\(field)"
         return error
     }
 }

@@ -134,10 +134,16 @@ extension ServerConfiguration {
             if path.hasSuffix(".json") {
                 return try JSONDecoder().decode(ServerConfiguration.self, from: Data(text.utf8))
             }
-            return try YAMLDecoder().decode(ServerConfiguration.self, from: text)
+            guard let node = try Yams.compose(yaml: text) else { throw UsageError("--config \(path) is empty") }
+            return try YAMLDecoder().decode(ServerConfiguration.self, from: node)
         } catch let error as ConfigurationError {
+            throw error.under(path + ":")
+        } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, let inner = context.underlyingError as? ConfigurationError {
+                throw inner.under(path + ":")
+            }
             throw ConfigurationError(
-                code: error.code, field: error.field, message: "\(path): \(error.message)", cause: error.cause)
+                code: .invalidValue, field: path, message: "not a mapping of serve's keys", cause: error)
         } catch {
             throw UsageError("--config \(path): not a JSON or YAML mapping of serve's keys (\(error))")
         }

@@ -42,3 +42,23 @@ import TestSupport
         )
     }
 }
+
+/// `inferlab serve --config FILE`: the file's knobs are serve's flags, and a bad file is one
+/// clear line naming the file and the key, before anything binds.
+@Suite struct ServeConfigCLITests {
+    @Test(arguments: [
+        ("batch_tokens: lots\n", "batch_tokens: expected an integer, got \"lots\""),
+        ("batch_token: 256\n", "batch_token: unknown key \"batch_token\"; known keys: "),
+        ("max_seqs: 4\nbatch_tokens: 4\n", "batch_tokens must exceed max_seqs"),
+        ("- not\n- a mapping\n", "not a mapping of serve's keys"),
+    ])
+    func aBadConfigFileIsAUsageErrorNamingTheKey(text: String, expected: String) throws {
+        let file = TestPaths.temporaryDirectory("serve-config").appendingPathComponent("engine.yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let result = try runInferLab(["serve", "--config", file.path, "--port", "0"])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: "), "\(result.stderr)")
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
+        if !text.hasPrefix("max_seqs") { #expect(result.stderr.contains(file.path), "\(result.stderr)") }
+    }
+}
