@@ -55,14 +55,6 @@ public enum EvidenceCheck {
         return abs(control.after) <= thresholds.absoluteFloor
     }
 
-    /// "TTFT p99" for "ttft.p99"; other names as they are.
-    static func displayName(_ name: String) -> String {
-        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-        let known = ["ttft": "TTFT", "itl": "ITL", "tpot": "TPOT", "e2e": "E2E"]
-        guard parts.count == 2, let head = known[parts[0]] else { return name }
-        return "\(head) \(parts[1])"
-    }
-
     static func formatP(_ p: Double) -> String {
         p < 0.001 ? "p < 0.001" : "p = \(MetricUnit.number(p))"
     }
@@ -79,11 +71,11 @@ public enum EvidenceCheck {
         let figures = "\(app.unit.format(before)) -> \(app.unit.format(after)), \(formatP(pValue))"
         var appPart: String
         if !appMoved {
-            appPart = "\(displayName(app.name)) did not change significantly (\(figures))"
+            appPart = "\(app.name) did not change significantly (\(figures))"
         } else {
             let verb = after >= before ? "rose" : "fell"
             let factor = ratio.map { after >= before ? "\(MetricUnit.number($0))x" : "\(MetricUnit.number(1 / $0))x" }
-            appPart = "\(displayName(app.name)) \(verb)\(factor.map { " \($0)" } ?? "") (\(figures))"
+            appPart = "\(app.name) \(verb)\(factor.map { " \($0)" } ?? "") (\(figures))"
         }
         let mechanismVerb: String
         if mechanism.after > mechanism.before {

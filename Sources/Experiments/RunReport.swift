@@ -229,8 +229,10 @@ public enum RunReport {
                     statistic == nil ? baseline.compactMap { $0.value(metric) } : baseline.flatMap { $0.values(metric) }
                 let after =
                     statistic == nil ? treated.compactMap { $0.value(metric) } : treated.flatMap { $0.values(metric) }
+                // Named as the catalogue labels it: "TTFT p99 (none → cpu_quota=0.5)".
+                let shown = metric.label + (statistic.map { " \($0.rawValue)" } ?? "")
                 let samples = AppMetricSamples(
-                    name: "\(app) (\(baseline[0].label) → \(treated[0].label))", unit: metric.unit,
+                    name: "\(shown) (\(baseline[0].label) → \(treated[0].label))", unit: metric.unit,
                     statistic: statistic ?? .mean, before: before, after: after)
                 guard let mechanismName = (pair.mechanism ?? evidence.mechanism).first,
                     let mechanism = change(mechanismName, baseline, treated)

@@ -7,7 +7,7 @@ import Testing
     static let before = (0..<40).map { 380 + Double($0) * (32.0 / 39.0) }
     static let after = (0..<40).map { 1200 + Double($0) * (80.0 / 39.0) }
     static let app = AppMetricSamples(
-        name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: before, after: after)
+        name: "TTFT p99", unit: .milliseconds, statistic: .p99, before: before, after: after)
     static let throttled = MetricChange(
         name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 0, after: 8_200_000)
     static let flatIO = MetricChange(name: "psi.io.some_total", unit: .microseconds, before: 1000, after: 1020)
@@ -58,7 +58,7 @@ import Testing
 
     @Test func noAppChangeIsInconclusive() {
         let same = AppMetricSamples(
-            name: "itl.p99", unit: .milliseconds, statistic: .p99, before: Self.before, after: Self.before.reversed())
+            name: "ITL p99", unit: .milliseconds, statistic: .p99, before: Self.before, after: Self.before.reversed())
         let verdict = EvidenceCheck.evaluate(app: same, mechanism: Self.throttled, controls: [Self.flatIO])
         #expect(verdict.outcome == .inconclusive)
         #expect(verdict.text.hasPrefix("ITL p99 did not change significantly (412 ms -> 412 ms, p = 1)"))
@@ -67,7 +67,7 @@ import Testing
     @Test func mitigationDirectionIsFollowed() {
         // A mitigation: latency fell and throttling fell with it.
         let app = AppMetricSamples(
-            name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: Self.after, after: Self.before)
+            name: "TTFT p99", unit: .milliseconds, statistic: .p99, before: Self.after, after: Self.before)
         let mechanism = MetricChange(
             name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 8_000_000, after: 1_000_000)
         let verdict = EvidenceCheck.evaluate(app: app, mechanism: mechanism, controls: [Self.flatIO])

@@ -74,7 +74,7 @@ enum ReportFixtures {
         let before = samples(count: 96, base: 80, spread: 40, seed: 0)
         let after = samples(count: 96, base: 80 * 3.4, spread: 40 * 3.4, seed: 3)
         let verdict = EvidenceCheck.evaluate(
-            app: AppMetricSamples(name: "ttft.p99", unit: .milliseconds, statistic: .p99, before: before, after: after),
+            app: AppMetricSamples(name: "TTFT p99", unit: .milliseconds, statistic: .p99, before: before, after: after),
             mechanism: MetricChange(
                 name: "cgroup.cpu.throttled_usec", unit: .microseconds, before: 0, after: 8_200_000),
             controls: [MetricChange(name: "psi.io.some_total", unit: .microseconds, before: 10_000, after: 10_200)])
