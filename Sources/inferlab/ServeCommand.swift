@@ -139,9 +139,6 @@ extension ServerConfiguration {
         } catch let error as ConfigurationError {
             throw error.under(path + ":")
         } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, let inner = context.underlyingError as? ConfigurationError {
-                throw inner.under(path + ":")
-            }
             throw ConfigurationError(
                 code: .invalidValue, field: path, message: "not a mapping of serve's keys", cause: error)
         } catch {
