@@ -17,13 +17,14 @@ public protocol KnobSet: Codable, Sendable {
 }
 
 extension KnobSet {
-    /// Decodes from a flat mapping, refusing keys outside `keys`.
-    public init(flat decoder: any Decoder) throws {
+    /// Decodes from a flat mapping, refusing keys outside `keys` (the `Decodable` conformance of
+    /// every knob set: none synthesizes its own).
+    public init(from decoder: any Decoder) throws {
         try self.init(reading: decoder.configurationContainer(allowed: Self.keys))
     }
 
     /// Encodes as one flat mapping.
-    public func encodeFlat(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: ConfigurationKey.self)
         try write(to: &container)
     }

@@ -47,9 +47,6 @@ public struct EngineConfiguration: KnobSet, Equatable {
         try c.knob("step_log", stepLog)
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
-
     /// The tokens one `llama_decode` takes: `n_batch`, raised to the step budget when that is larger.
     public var effectiveBatchSize: Int { max(context.batchSize, scheduler.batchTokens) }
 

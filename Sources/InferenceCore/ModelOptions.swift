@@ -54,8 +54,6 @@ public struct ModelOptions: KnobSet, Equatable {
         try c.knob("load_mode", loadMode)
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
 }
 
 /// How an inference context is sized and threaded.
@@ -115,9 +113,6 @@ public struct ContextOptions: KnobSet, Equatable {
         try c.knob("batch_threads", batchThreads)
         try c.knob("kv_unified", unifiedKV)
     }
-
-    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
 
     /// Throws `invalidParameter` naming the first bad field.
     public func validate() throws(EngineError) {

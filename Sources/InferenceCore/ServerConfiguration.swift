@@ -63,9 +63,6 @@ public struct ServerConfiguration: KnobSet, Equatable {
         try c.knob("default_max_tokens", defaultMaxTokens)
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
-
     /// The name served in `/v1/models` and accepted in requests.
     public var servedModelName: String {
         if let modelAlias { return modelAlias }

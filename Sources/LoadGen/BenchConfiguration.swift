@@ -212,9 +212,6 @@ public struct BenchConfiguration: KnobSet, Equatable {
         try c.knob("system_prompt", systemPrompt)
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
-
     /// Checks every field; the error names the first bad one by its key.
     public func validate() throws(ConfigurationError) {
         func bad(_ field: String, _ why: String) -> ConfigurationError {

@@ -66,9 +66,6 @@ public struct SchedulerConfiguration: KnobSet, Equatable {
         try c.knob("step_target_ms", stepTargetMilliseconds)
     }
 
-    public init(from decoder: any Decoder) throws { try self.init(flat: decoder) }
-    public func encode(to encoder: any Encoder) throws { try encodeFlat(to: encoder) }
-
     /// Sequences that may run at once under this policy.
     public var concurrency: Int { kind == .single ? 1 : maxSequences }
 
