@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 import SystemProbe
 import Synchronization
 
@@ -147,16 +148,16 @@ public final class BackgroundLoad: Sendable {
 
     /// Burns `percent` of each 100 ms period until stopped.
     private static func burn(percent: Int, until flag: StopFlag) {
-        let period: UInt64 = 100_000_000
+        let period = Duration.milliseconds(100)
         var sink: UInt64 = 0
         while !flag.value.load(ordering: .relaxed) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let busyUntil = start + period * UInt64(percent) / 100
-            while DispatchTime.now().uptimeNanoseconds < busyUntil {
+            let start = MonotonicInstant.now()
+            let busyUntil = start + period * percent / 100
+            while MonotonicInstant.now() < busyUntil {
                 for i in 0..<1000 { sink = sink &* 6364136223846793005 &+ UInt64(i) }
             }
-            let rest = start + period - min(DispatchTime.now().uptimeNanoseconds, start + period)
-            if rest > 0 { usleep(UInt32(rest / 1000)) }
+            let rest = (start + period) - .now()
+            if rest > .zero { usleep(UInt32(rest.nanoseconds / 1000)) }
         }
         if sink == 42 { print("") }
     }

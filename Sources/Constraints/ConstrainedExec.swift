@@ -42,7 +42,7 @@ public enum ConstrainedExec {
         // Trapped before the spawn, so a Ctrl-C from now on reaches the command, not this process.
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let child = try GatedChild.spawn(options.command)
-        let start = MonotonicClock.now()
+        let start = MonotonicInstant.now()
         var moved = true
         if let cgroup {
             do {
@@ -59,7 +59,7 @@ public enum ConstrainedExec {
         child.release()
 
         let status = await child.wait(forwarding: signals)
-        let wall = MonotonicMs.between(start, MonotonicClock.now())
+        let wall = start.elapsed.milliseconds
 
         let exit = ProcessExit.fromWaitStatus(status)
         var result = ExecResult(
@@ -82,9 +82,4 @@ public enum ConstrainedExec {
         }
         return result
     }
-}
-
-/// Milliseconds between two monotonic readings.
-enum MonotonicMs {
-    static func between(_ a: UInt64, _ b: UInt64) -> Double { b >= a ? Double(b - a) / 1e6 : 0 }
 }

@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import InferLabCore
 import Synchronization
 public import UnixSignals
 
@@ -61,8 +62,8 @@ public final class GatedChild: Sendable {
     public func terminateGroup(grace: Double = 2) {
         _ = kill(-pid, SIGTERM)
         var status: Int32 = 0
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(grace * 1e9)
-        while DispatchTime.now().uptimeNanoseconds < deadline {
+        let deadline = MonotonicInstant.now() + .seconds(clamping: grace)
+        while MonotonicInstant.now() < deadline {
             let reaped = waitpid(pid, &status, WNOHANG)
             if reaped == pid || (reaped < 0 && errno == ECHILD) {
                 _ = kill(-pid, SIGKILL)  // stray workers of the group, if any

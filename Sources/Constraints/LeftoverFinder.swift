@@ -92,8 +92,8 @@ public struct LeftoverFinder: Sendable {
                 else { return nil }
                 return identity
             }
-            let deadline = MonotonicClock.now() + UInt64(killTimeoutSeconds * 1e9)
-            while killed.contains(where: processes.isRunning) && MonotonicClock.now() < deadline { usleep(20_000) }
+            let deadline = MonotonicInstant.now() + .seconds(clamping: killTimeoutSeconds)
+            while killed.contains(where: processes.isRunning) && MonotonicInstant.now() < deadline { usleep(20_000) }
             for identity in killed where processes.isRunning(identity) {
                 failures.append("pid \(identity.pid) still runs \(killTimeoutSeconds) s after SIGKILL")
             }

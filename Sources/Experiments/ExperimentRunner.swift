@@ -134,7 +134,7 @@ public struct ExperimentRunner: Sendable {
     }
 
     private func event(_ store: RunStore, _ kind: RunEventKind, detail: String) throws {
-        try store.record(RunEventRecord(trialIndex: nil, tNs: MonotonicClock.now(), kind: kind, detail: detail))
+        try store.record(RunEventRecord(trialIndex: nil, time: .now(), kind: kind, detail: detail))
     }
 
     static func json(_ value: some Encodable) -> String {

@@ -1,5 +1,6 @@
 import ExperimentFile
 import Foundation
+import InferLabCore
 import InferenceCore
 import MetricCatalog
 import RunStore
@@ -17,8 +18,8 @@ struct RunData: Sendable {
         var settings: [Setting] = []
         var status: TrialStatus = .ok
         var failure: String?
-        /// Monotonic ns at the trial's start: the origin of its timelines.
-        var startedNs: Int64 = 0
+        /// The trial's start: the origin of its timelines.
+        var started = MonotonicInstant.zero
         var tokensPerSecond: Double?
         /// Per-request metrics of the measured window (warm-up excluded by the bench).
         var ttft: [Double] = []
@@ -98,7 +99,7 @@ extension RunData.TrialRow {
         let record = stored.record
         self.init(
             index: record.index, level: record.level, repetition: record.repetition, label: record.label,
-            settings: record.settings, status: record.status, failure: record.failure, startedNs: record.startedNs,
+            settings: record.settings, status: record.status, failure: record.failure, started: record.started,
             tokensPerSecond: record.summary?.outputTokensPerS)
         self.onlineCPUs = onlineCPUs
         samples = stored.samples
@@ -114,11 +115,11 @@ extension RunData.TrialRow {
             if let value = request.tpotMs { tpot.append(value) }
             if let value = request.e2eMs {
                 e2e.append(value)
-                requestStarts.append((Double(request.sentNs - record.startedNs) / 1e9, value))
+                requestStarts.append(((request.sent - record.started).seconds, value))
             }
             let times = request.id.flatMap { stored.contentTimes[$0] } ?? []
             for (position, pair) in zip(times, times.dropFirst()).enumerated() {
-                let gap = Double(pair.1 - pair.0) / 1e6
+                let gap = (pair.1 - pair.0).milliseconds
                 itl.append(gap)
                 itlByPosition.append((position + 1, gap))
             }

@@ -132,7 +132,7 @@ public enum RunReport {
             var panels: [PointSeries] = []
             for panel in Self.timelinePanels {
                 let points = panel.metric.series(trial.samples).map {
-                    ChartPoint(x: Double(Int64(bitPattern: $0.t) - trial.startedNs) / 1e9, y: $0.value * panel.scale)
+                    ChartPoint(x: ($0.time - trial.started).seconds, y: $0.value * panel.scale)
                 }
                 if points.contains(where: { $0.y != 0 }) || panel.metric == .processRSS {
                     panels.append(PointSeries(name: panel.metric.label, unit: panel.unit, points: points))

@@ -35,7 +35,7 @@ struct TrialExecutor: Sendable {
     /// The record being built while the trial runs.
     private struct Record {
         let trial: Int
-        var started = MonotonicClock.now()
+        var started = MonotonicInstant.now()
         var pid: Int32?
         var exitStatus: Int32?
         var exitSignal: Int32?
@@ -48,7 +48,7 @@ struct TrialExecutor: Sendable {
         var stepLog: URL?
 
         mutating func event(_ kind: RunEventKind, _ detail: String, trial: Int) {
-            events.append(RunEventRecord(trialIndex: trial, tNs: MonotonicClock.now(), kind: kind, detail: detail))
+            events.append(RunEventRecord(trialIndex: trial, time: .now(), kind: kind, detail: detail))
         }
     }
 
@@ -305,7 +305,7 @@ struct TrialExecutor: Sendable {
         let index = trial.index
         var row = TrialRecord(
             trial: trial, status: outcome.status, failure: outcome.failure, benchRunId: outcome.benchRunId,
-            startedNs: Int64(bitPattern: record.started), endedNs: Int64(bitPattern: MonotonicClock.now()))
+            startedNs: record.started.column, endedNs: MonotonicInstant.now().column)
         row.enginePid = record.pid.map { Int64($0) }
         row.engineExitStatus = record.exitStatus.map { Int64($0) }
         row.engineSignal = record.exitSignal.map { Int64($0) }

@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// One generation job: immutable, handed to the engine thread.
 public struct GenerationRequest: Sendable {
     /// Caller's id, echoed in logs and events.
@@ -9,14 +11,14 @@ public struct GenerationRequest: Sendable {
     public var sampling: SamplingParameters
     /// Generation ends before any of these strings; they are not part of the output.
     public var stop: [String]
-    /// When the request arrived (monotonic ns); queue time counts from here. Defaults to submission.
-    public var arrival: UInt64?
+    /// When the request arrived; queue time counts from here. Defaults to submission.
+    public var arrival: MonotonicInstant?
     /// Keep generating past end-of-generation tokens (for benchmarks with a fixed length).
     public var ignoreEndOfGeneration = false
 
     public init(
         id: String, promptTokens: [Int32], maxTokens: Int, sampling: SamplingParameters = .greedy, stop: [String] = [],
-        arrival: UInt64? = nil
+        arrival: MonotonicInstant? = nil
     ) {
         self.id = id
         self.promptTokens = promptTokens
@@ -67,10 +69,10 @@ public struct GeneratedToken: Sendable {
     public var text: String
     /// 0 for the first generated token.
     public var index: Int
-    /// When it was sampled (monotonic ns).
-    public var time: UInt64
+    /// When it was sampled.
+    public var time: MonotonicInstant
 
-    public init(token: Int32, text: String, index: Int, time: UInt64) {
+    public init(token: Int32, text: String, index: Int, time: MonotonicInstant) {
         self.token = token
         self.text = text
         self.index = index
@@ -87,16 +89,17 @@ public struct GenerationSummary: Sendable {
     public var completionTokens: Int
     /// Held-back text released at the end (after the last token event).
     public var trailingText: String
-    public var arrival: UInt64
-    public var admitted: UInt64
+    public var arrival: MonotonicInstant
+    public var admitted: MonotonicInstant
     /// When the first batch holding this prompt started decoding.
-    public var prefillStart: UInt64
-    public var firstToken: UInt64
-    public var lastToken: UInt64
+    public var prefillStart: MonotonicInstant
+    public var firstToken: MonotonicInstant
+    public var lastToken: MonotonicInstant
 
     public init(
         finishReason: FinishReason, promptTokens: Int, cachedTokens: Int, completionTokens: Int, trailingText: String,
-        arrival: UInt64, admitted: UInt64, prefillStart: UInt64, firstToken: UInt64, lastToken: UInt64
+        arrival: MonotonicInstant, admitted: MonotonicInstant, prefillStart: MonotonicInstant,
+        firstToken: MonotonicInstant, lastToken: MonotonicInstant
     ) {
         self.finishReason = finishReason
         self.promptTokens = promptTokens
@@ -110,20 +113,20 @@ public struct GenerationSummary: Sendable {
         self.lastToken = lastToken
     }
 
-    public var queueMilliseconds: Double { Double(admitted &- arrival) / 1e6 }
-    public var prefillMilliseconds: Double { Double(firstToken &- prefillStart) / 1e6 }
+    public var queue: Duration { admitted - arrival }
+    public var prefill: Duration { firstToken - prefillStart }
     /// From the first to the last generated token.
-    public var decodeMilliseconds: Double { Double(lastToken &- firstToken) / 1e6 }
+    public var decode: Duration { lastToken - firstToken }
     /// Tokens after the first, per second of decode (0 for a single token).
     public var decodeTokensPerSecond: Double {
-        completionTokens > 1 && lastToken > firstToken ? Double(completionTokens - 1) / (decodeMilliseconds / 1000) : 0
+        completionTokens > 1 && lastToken > firstToken ? Double(completionTokens - 1) / decode.seconds : 0
     }
 }
 
 /// What the engine streams back for one request.
 public enum GenerationEvent: Sendable {
     /// Admitted from the queue; `cachedTokens` prompt tokens reused from the prefix cache.
-    case admitted(queueMilliseconds: Double, cachedTokens: Int)
+    case admitted(queue: Duration, cachedTokens: Int)
     case token(GeneratedToken)
     case finished(GenerationSummary)
 }

@@ -1,9 +1,9 @@
-import InferLabCore
+public import InferLabCore
 
 /// One `llama_decode` step of the engine loop, as `--step-log` records it.
 public struct StepRecord: Sendable, Equatable, Codable {
-    /// When the step started (monotonic ns, the clock of `inferlab bench` and `inferlab probe`).
-    public var startNanoseconds: UInt64
+    /// When the step started (the clock of `inferlab bench` and `inferlab probe`).
+    public var start: MonotonicInstant
     /// From building the batch to the last token sampled.
     public var durationMilliseconds: Double
     /// Decoding sequences (one token each).
@@ -16,7 +16,7 @@ public struct StepRecord: Sendable, Equatable, Codable {
     public var waiting: Int
 
     enum CodingKeys: String, CodingKey {
-        case startNanoseconds = "start_ns"
+        case start = "start_ns"
         case durationMilliseconds = "duration_ms"
         case decodeTokens = "decode_tokens"
         case promptTokens = "prompt_tokens"
@@ -25,10 +25,10 @@ public struct StepRecord: Sendable, Equatable, Codable {
     }
 
     public init(
-        startNanoseconds: UInt64, durationMilliseconds: Double, decodeTokens: Int, promptTokens: Int,
+        start: MonotonicInstant, durationMilliseconds: Double, decodeTokens: Int, promptTokens: Int,
         promptSequences: Int, running: Int, waiting: Int
     ) {
-        self.startNanoseconds = startNanoseconds
+        self.start = start
         self.durationMilliseconds = (durationMilliseconds * 1000).rounded() / 1000  // to the microsecond
         self.decodeTokens = decodeTokens
         self.promptTokens = promptTokens

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import InferLabCore
 import InferenceCore
 import NIOCore
 
@@ -22,7 +23,7 @@ extension CompletionHandler {
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
                 var roleSent = false
-                var previous: UInt64?
+                var previous: MonotonicInstant?
                 var finished = false
                 func send(_ buffer: ByteBuffer) async throws {
                     do {
@@ -35,7 +36,7 @@ extension CompletionHandler {
                     switch event {
                     case .admitted: scope.admitted()
                     case .token(let token):
-                        if let previous { metrics.tokenGap(nanoseconds: token.time &- previous) }
+                        if let previous { metrics.tokenGap(token.time - previous) }
                         previous = token.time
                         guard !token.text.isEmpty else { return }
                         try await send(reply.event(reply.piece(token.text, role: !roleSent)))

@@ -75,13 +75,13 @@ struct CompletionHandler: Sendable {
     private func whole(_ events: Events, reply: Reply, scope: RequestScope) async throws -> any ResponseGenerator {
         var text = ""
         var summary: GenerationSummary?
-        var previous: UInt64?
+        var previous: MonotonicInstant?
         for try await event in events {
             switch event {
             case .admitted: scope.admitted()
             case .token(let token):
                 text += token.text
-                if let previous { metrics.tokenGap(nanoseconds: token.time &- previous) }
+                if let previous { metrics.tokenGap(token.time - previous) }
                 previous = token.time
             case .finished(let finished):
                 text += finished.trailingText

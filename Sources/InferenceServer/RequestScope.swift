@@ -24,7 +24,7 @@ final class RequestScope: Sendable {
     let id: String
     let flavor: WireFlavor
     /// Monotonic nanoseconds; queue time counts from here.
-    let arrival: UInt64
+    let arrival: MonotonicInstant
     private let admission: Admission
     private let metrics: ServerMetrics
     private let logger: Logger
@@ -36,7 +36,7 @@ final class RequestScope: Sendable {
     private let state = Mutex(State())
 
     init(flavor: WireFlavor, admission: Admission, metrics: ServerMetrics, logger: Logger) {
-        arrival = MonotonicClock.now()
+        arrival = .now()
         let prefix = flavor == .chat ? "chatcmpl-" : "cmpl-"
         id = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)
         self.flavor = flavor
@@ -94,8 +94,8 @@ final class RequestScope: Sendable {
                 metadata: [
                     "id": "\(id)", "status": "200", "prompt_tokens": "\(summary.promptTokens)",
                     "cached_tokens": "\(summary.cachedTokens)", "completion_tokens": "\(summary.completionTokens)",
-                    "ttft_ms": "\(String(format: "%.1f", Double(summary.firstToken &- summary.arrival) / 1e6))",
-                    "e2e_ms": "\(String(format: "%.1f", Double(summary.lastToken &- summary.arrival) / 1e6))",
+                    "ttft_ms": "\(String(format: "%.1f", (summary.firstToken - summary.arrival).milliseconds))",
+                    "e2e_ms": "\(String(format: "%.1f", (summary.lastToken - summary.arrival).milliseconds))",
                     "finish": "\(summary.finishReason.rawValue)",
                 ])
         case .failed(let error):

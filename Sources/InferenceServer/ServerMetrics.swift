@@ -1,3 +1,4 @@
+import InferLabCore
 import InferenceCore
 import MetricCatalog
 import Prometheus
@@ -84,7 +85,7 @@ final class ServerMetrics: Sendable {
 
     func cancellation() { cancellations.increment() }
 
-    func tokenGap(nanoseconds: UInt64) { itl.recordNanoseconds(Int64(nanoseconds)) }
+    func tokenGap(_ gap: Duration) { itl.record(gap) }
 
     func finished(_ summary: GenerationSummary) {
         promptTokens.increment(by: Int64(summary.promptTokens))
@@ -93,10 +94,10 @@ final class ServerMetrics: Sendable {
             prefixHits.increment()
             prefixCachedTokens.increment(by: Int64(summary.cachedTokens))
         }
-        queueTime.recordNanoseconds(Int64(summary.admitted &- summary.arrival))
+        queueTime.record(summary.queue)
         if summary.completionTokens > 0 {
-            ttft.recordNanoseconds(Int64(summary.firstToken &- summary.arrival))
-            e2e.recordNanoseconds(Int64(summary.lastToken &- summary.arrival))
+            ttft.record(summary.firstToken - summary.arrival)
+            e2e.record(summary.lastToken - summary.arrival)
         }
     }
 

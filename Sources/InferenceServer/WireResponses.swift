@@ -24,12 +24,12 @@ struct WireTimings: Encodable {
     }
 
     init(_ summary: GenerationSummary) {
-        queueMs = summary.queueMilliseconds
+        queueMs = summary.queue.milliseconds
         promptN = summary.promptTokens - summary.cachedTokens
         cacheN = summary.cachedTokens
-        promptMs = summary.prefillMilliseconds
+        promptMs = summary.prefill.milliseconds
         predictedN = summary.completionTokens
-        predictedMs = summary.decodeMilliseconds
+        predictedMs = summary.decode.milliseconds
         predictedPerSecond = summary.decodeTokensPerSecond
     }
 }

@@ -47,7 +47,7 @@ final class EngineLoop {
     }
 
     func run() {
-        var deadline: UInt64?
+        var deadline: MonotonicInstant?
         while true {
             let idle = running.isEmpty
             let taken = inbox.take(idle: idle, deadline: deadline)
@@ -78,9 +78,9 @@ final class EngineLoop {
     }
 
     /// Admits what the policy allows; returns when to look again if it is waiting for a window.
-    private func admit() -> UInt64? {
+    private func admit() -> MonotonicInstant? {
         guard !waiting.isEmpty else { return nil }
-        let now = MonotonicClock.now()
+        let now = MonotonicInstant.now()
         while true {
             let items = waiting.prefix(policy.configuration.concurrency).map {
                 WaitingItem(arrival: $0.arrival, cells: reservation($0))
@@ -106,7 +106,7 @@ final class EngineLoop {
         }
     }
 
-    private func start(_ job: EngineJob, now: UInt64) {
+    private func start(_ job: EngineJob, now: MonotonicInstant) {
         let slot = slots.assign(
             prompt: job.request.promptTokens, maxTokens: job.request.maxTokens,
             running: running.map { ($0.sequence, $0.history) })
@@ -118,7 +118,7 @@ final class EngineLoop {
         running.insert(sequence, at: running.firstIndex { $0.sequence > slot.sequence } ?? running.endIndex)
         prompts.add(slot.sequence)
         job.continuation.yield(
-            .admitted(queueMilliseconds: Double(now &- job.arrival) / 1e6, cachedTokens: slot.cachedTokens))
+            .admitted(queue: now - job.arrival, cachedTokens: slot.cachedTokens))
     }
 
     private func apply(_ actions: [SlotAction]) {
@@ -149,7 +149,7 @@ final class EngineLoop {
         // decode token would be a micro-batch of its own, and a step would read the weights once
         // per sequence instead of once.
         var participants: [ActiveSequence] = []
-        let stepStart = MonotonicClock.now()
+        let stepStart = MonotonicInstant.now()
         for sequence in running where sequence.isDecoding || sequence.chunk > 0 {
             participants.append(sequence)
             guard !sequence.isDecoding else {
@@ -161,7 +161,7 @@ final class EngineLoop {
             }
             let chunk = sequence.chunk
             sequence.chunk = 0
-            if sequence.prefillStart == 0 { sequence.prefillStart = stepStart }
+            if sequence.prefillStart == .zero { sequence.prefillStart = stepStart }
             let prompt = sequence.job.request.promptTokens
             let end = sequence.history.count + chunk
             for position in sequence.history.count..<end {
@@ -186,8 +186,8 @@ final class EngineLoop {
             guard let index = sequence.outputIndex else { continue }
             sequence.outputIndex = nil
             let token = sequence.sampler.sample(context, outputIndex: index)
-            let now = MonotonicClock.now()
-            if sequence.firstToken == 0 { sequence.firstToken = now }
+            let now = MonotonicInstant.now()
+            if sequence.firstToken == .zero { sequence.firstToken = now }
             sequence.lastTokenTime = now
             if !sequence.job.request.ignoreEndOfGeneration, model.isEndOfGeneration(token) {
                 sequence.finishReason = .stop
@@ -207,11 +207,11 @@ final class EngineLoop {
                 sequence.finishReason = .contextLimit
             }
         }
-        let seconds = Double(MonotonicClock.now() &- stepStart) / 1e9
+        let seconds = stepStart.elapsed.seconds
         stepCost.observe(tokens: batch.count, seconds: seconds)
         stepLog?.append(
             StepRecord(
-                startNanoseconds: stepStart, durationMilliseconds: seconds * 1000, decodeTokens: decoding.count,
+                start: stepStart, durationMilliseconds: seconds * 1000, decodeTokens: decoding.count,
                 promptTokens: batch.count - decoding.count, promptSequences: chunks.count { $0 > 0 },
                 running: running.count, waiting: waiting.count))
         for sequence in running where sequence.finishReason != nil { finish(sequence, error: nil) }
@@ -273,7 +273,7 @@ final class ActiveSequence {
     let job: EngineJob
     let sequence: Int32
     let cachedTokens: Int
-    let admitted: UInt64
+    let admitted: MonotonicInstant
     let sampler: Sampler
     /// Tokens whose KV cells this sequence holds, in position order.
     var history: [Int32]
@@ -285,11 +285,11 @@ final class ActiveSequence {
     /// Prompt tokens this step gives the sequence (set by the step's budget, then used).
     var chunk = 0
     var finishReason: FinishReason?
-    var prefillStart: UInt64 = 0
-    var firstToken: UInt64 = 0
-    var lastTokenTime: UInt64 = 0
+    var prefillStart = MonotonicInstant.zero
+    var firstToken = MonotonicInstant.zero
+    var lastTokenTime = MonotonicInstant.zero
 
-    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: UInt64, vocabularySize: Int) {
+    init(job: EngineJob, sequence: Int32, cachedTokens: Int, admitted: MonotonicInstant, vocabularySize: Int) {
         self.job = job
         self.sequence = sequence
         self.cachedTokens = cachedTokens
@@ -308,6 +308,7 @@ final class ActiveSequence {
             finishReason: finishReason ?? .stop, promptTokens: job.request.promptTokens.count,
             cachedTokens: cachedTokens,
             completionTokens: generated, trailingText: trailingText, arrival: job.arrival, admitted: admitted,
-            prefillStart: prefillStart == 0 ? admitted : prefillStart, firstToken: firstToken, lastToken: lastTokenTime)
+            prefillStart: prefillStart == .zero ? admitted : prefillStart, firstToken: firstToken,
+            lastToken: lastTokenTime)
     }
 }

@@ -76,7 +76,7 @@ public final class InferenceEngine: Sendable {
         continuation.onTermination = { termination in
             if case .cancelled = termination { inbox.cancel(key) }
         }
-        let arrival = request.arrival ?? MonotonicClock.now()
+        let arrival = request.arrival ?? .now()
         inbox.submit(EngineJob(key: key, request: request, arrival: arrival, continuation: continuation))
         return stream
     }
@@ -100,7 +100,7 @@ public final class InferenceEngine: Sendable {
 struct EngineJob: Sendable {
     let key: UInt64
     let request: GenerationRequest
-    let arrival: UInt64
+    let arrival: MonotonicInstant
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
 }
 
@@ -141,14 +141,16 @@ final class EngineInbox: @unchecked Sendable {
     }
 
     /// Takes what arrived. When `idle`, first waits for something to arrive (until `deadline`).
-    func take(idle: Bool, deadline: UInt64?) -> (arrivals: [EngineJob], cancelled: Set<UInt64>, stopping: Bool) {
+    func take(idle: Bool, deadline: MonotonicInstant?) -> (
+        arrivals: [EngineJob], cancelled: Set<UInt64>, stopping: Bool
+    ) {
         condition.lock()
         defer { condition.unlock() }
         if idle && arrivals.isEmpty && cancelled.isEmpty && !stopping {
             if let deadline {
-                let now = MonotonicClock.now()
+                let now = MonotonicInstant.now()
                 if deadline > now {
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: (deadline - now).seconds))
                 }
             } else {
                 condition.wait()

@@ -28,14 +28,14 @@ public final class LlamaModel: @unchecked Sendable {
         case .mlock: params.load_mode = LLAMA_LOAD_MODE_MMAP_MLOCK
         case .noMmap: params.load_mode = LLAMA_LOAD_MODE_NONE
         }
-        let start = MonotonicClock.now()
+        let start = MonotonicInstant.now()
         guard let model = llama_model_load_from_file(path, params) else {
             throw EngineError(
                 .modelLoadFailed,
                 "llama.cpp could not load \(path); the file may be truncated or of an unsupported "
                     + "architecture (run with INFERLAB_LLAMA_LOG=1 to see why)")
         }
-        loadMilliseconds = MonotonicClock.milliseconds(from: start, to: MonotonicClock.now())
+        loadMilliseconds = start.elapsed.milliseconds
         pointer = model
         vocab = llama_model_get_vocab(model)
         self.path = path

@@ -52,7 +52,7 @@ public struct LocalGeneration: Sendable {
         if warmup {
             for try await _ in engine.generate(GenerationRequest(id: "warmup", promptTokens: tokens, maxTokens: 1)) {}
         }
-        var times: [UInt64] = []
+        var times: [MonotonicInstant] = []
         var output = ""
         var summary: GenerationSummary?
         for try await event in engine.generate(request) {
@@ -69,14 +69,13 @@ public struct LocalGeneration: Sendable {
             }
         }
         guard let summary else { throw EngineError(.decodeFailed, "generation ended without a summary") }
-        let gaps = zip(times.dropFirst(), times).map { Double($0 &- $1) / 1e6 }
+        let gaps = zip(times.dropFirst(), times).map { ($0 - $1).milliseconds }
         return GenerationReport(
             model: loaded.metadata.name, modelPath: path, loadMilliseconds: loaded.loadMilliseconds,
             promptTokens: tokens.count, completionTokens: summary.completionTokens,
-            prefillMilliseconds: summary.prefillMilliseconds,
-            timeToFirstTokenMilliseconds: Double(summary.firstToken &- summary.arrival) / 1e6,
-            prefillTokensPerSecond: summary.prefillMilliseconds > 0
-                ? Double(tokens.count) / (summary.prefillMilliseconds / 1000) : 0,
+            prefillMilliseconds: summary.prefill.milliseconds,
+            timeToFirstTokenMilliseconds: (summary.firstToken - summary.arrival).milliseconds,
+            prefillTokensPerSecond: summary.prefill > .zero ? Double(tokens.count) / summary.prefill.seconds : 0,
             decodeTokensPerSecond: summary.decodeTokensPerSecond,
             tokenLatency: PercentileSummary.of(gaps),
             peakRSSBytes: Self.peakResidentBytes(), finishReason: summary.finishReason.rawValue, tokenTimes: times,
@@ -106,8 +105,8 @@ public struct GenerationReport: Sendable, Codable {
     public var tokenLatency: PercentileSummary?
     public var peakRSSBytes: UInt64
     public var finishReason: String
-    /// Monotonic sampling time of each generated token (ns).
-    public var tokenTimes: [UInt64]
+    /// Sampling time of each generated token (written as monotonic ns).
+    public var tokenTimes: [MonotonicInstant]
     public var text: String
 
     enum CodingKeys: String, CodingKey {

@@ -32,10 +32,8 @@ public struct ArrivalProcess: Sendable {
         return gamma(shape: burstiness) / (burstiness * rate)
     }
 
-    /// The next gap in nanoseconds.
-    public mutating func nextIntervalNanoseconds() -> UInt64 {
-        UInt64((nextInterval() * 1e9).rounded())
-    }
+    /// The next gap, to the nanosecond.
+    public mutating func nextGap() -> Duration { .seconds(clamping: nextInterval()) }
 
     /// Marsaglia-Tsang for shape >= 1, with the U^(1/k) boost below 1. Scale 1.
     private mutating func gamma(shape: Double) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 import Synchronization
 
 /// Progress of a run, as the progress line shows it.
@@ -24,8 +25,8 @@ public struct BenchProgress: Sendable, Equatable {
 final class ProgressTracker: Sendable {
     private struct State {
         var progress = BenchProgress(done: 0, total: nil, errors: 0, tokensPerSecond: 0)
-        var lastReport: UInt64 = 0
-        var rateWindowStart: UInt64 = 0
+        var lastReport = MonotonicInstant.zero
+        var rateWindowStart = MonotonicInstant.zero
         var rateWindowTokens = 0
     }
 
@@ -34,7 +35,7 @@ final class ProgressTracker: Sendable {
 
     init(report: (@Sendable (BenchProgress) -> Void)?) { self.report = report }
 
-    func startWindow(total: Int?, now: UInt64) {
+    func startWindow(total: Int?, now: MonotonicInstant) {
         state.withLock {
             $0.progress.done = 0
             $0.progress.total = total
@@ -43,19 +44,19 @@ final class ProgressTracker: Sendable {
         }
     }
 
-    func finished(_ record: RequestRecord, now: UInt64) {
+    func finished(_ record: RequestRecord, now: MonotonicInstant) {
         guard let report else { return }
         let snapshot: BenchProgress? = state.withLock { s in
             s.progress.done += 1
             if !record.succeeded { s.progress.errors += 1 }
             s.rateWindowTokens += record.succeeded ? record.outputTokens : 0
-            let elapsed = Double(now &- s.rateWindowStart) / 1e9
+            let elapsed = (now - s.rateWindowStart).seconds
             if elapsed >= 1 {
                 s.progress.tokensPerSecond = Double(s.rateWindowTokens) / elapsed
                 s.rateWindowStart = now
                 s.rateWindowTokens = 0
             }
-            guard now &- s.lastReport >= 100_000_000 || s.progress.done == s.progress.total else { return nil }
+            guard now - s.lastReport >= .milliseconds(100) || s.progress.done == s.progress.total else { return nil }
             s.lastReport = now
             return s.progress
         }

@@ -101,18 +101,18 @@ public struct BenchRunner: Sendable {
             _ = await driver.run(
                 step: -1, pattern: .closed(concurrency: users),
                 requests: configuration.warmupRequests > 0 ? configuration.warmupRequests : nil,
-                durationNs: configuration.warmupSeconds > 0 ? UInt64(configuration.warmupSeconds * 1e9) : nil)
+                duration: configuration.warmupSeconds > 0 ? .seconds(clamping: configuration.warmupSeconds) : nil)
             logger.debug("warm-up done")
         }
 
         var steps: [BenchResult.Step] = []
         var all: [RequestRecord] = []
-        var firstStart: UInt64?
-        var lastEnd: UInt64 = 0
+        var firstStart: MonotonicInstant?
+        var lastEnd = MonotonicInstant.zero
         for (index, plan) in stepPlans().enumerated() {
             let window = await driver.run(
                 step: index, pattern: plan.pattern, requests: configuration.effectiveRequests,
-                durationNs: configuration.durationSeconds.map { UInt64($0 * 1e9) })
+                duration: configuration.durationSeconds.map { .seconds(clamping: $0) })
             let summary = BenchSummary(
                 records: window.records, windowStart: window.start, windowEnd: window.end, slo: configuration.slo,
                 peakInFlight: window.peakInFlight)
@@ -130,7 +130,7 @@ public struct BenchRunner: Sendable {
             steps.count == 1
             ? steps[0].summary
             : BenchSummary(
-                records: all, windowStart: firstStart ?? 0, windowEnd: lastEnd, slo: configuration.slo,
+                records: all, windowStart: firstStart ?? lastEnd, windowEnd: lastEnd, slo: configuration.slo,
                 peakInFlight: steps.map(\.summary.peakInFlight).max() ?? 0)
         if let recorder {
             try recording { try recorder.store.finished(overall, run: recorder.run) }

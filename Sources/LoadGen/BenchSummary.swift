@@ -78,7 +78,8 @@ public struct BenchSummary: Sendable, Codable, Equatable {
     /// Throughput and goodput divide by that wall time; failed requests count in `failed` and
     /// `errors` and in nothing else.
     public init(
-        records: [RequestRecord], windowStart: UInt64, windowEnd: UInt64, slo: ServiceLevelObjectives,
+        records: [RequestRecord], windowStart: MonotonicInstant, windowEnd: MonotonicInstant,
+        slo: ServiceLevelObjectives,
         peakInFlight: Int = 0
     ) {
         let ok = records.filter(\.succeeded)
@@ -90,7 +91,7 @@ public struct BenchSummary: Sendable, Codable, Equatable {
         lagMs = PercentileSummary(histogramOfMilliseconds: records.map(\.lagMs))
         e2eFromScheduledMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.e2eFromScheduledMs))
         outputTokens = ok.reduce(0) { $0 + $1.outputTokens }
-        let seconds = windowEnd > windowStart ? Double(windowEnd - windowStart) / 1e9 : 0
+        let seconds = max(0, (windowEnd - windowStart).seconds)
         durationS = seconds
         outputTokensPerS = seconds > 0 ? Double(outputTokens) / seconds : 0
         requestsPerS = seconds > 0 ? Double(ok.count) / seconds : 0

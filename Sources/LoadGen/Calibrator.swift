@@ -84,9 +84,9 @@ public struct Calibrator: Sendable {
         let corpus = Corpus(entries: [CorpusEntry(id: "calibrate", prompt: "calibrate", maxTokens: 1, class: "short")])
 
         // 1. Timing error.
-        let interval = UInt64(o.intervalMs * 1e6)
+        let interval = Duration.seconds(clamping: o.intervalMs / 1000)
         let timingServer = try await MockOpenAIServer.start(
-            behavior: .init(tokens: o.timingTokens, intervalNanoseconds: interval))
+            behavior: .init(tokens: o.timingTokens, interval: interval))
         var configuration = BenchConfiguration()
         configuration.url = timingServer.url
         configuration.requests = o.timingStreams
@@ -97,18 +97,18 @@ public struct Calibrator: Sendable {
         var configuredErrors: [Double] = []
         var clientErrors: [Double] = []
         for (record, serverTimes) in zip(timing.records, sent) where record.succeeded {
-            let received = record.events.filter { $0.kind == .content }.map(\.t)
+            let received = record.events.filter { $0.kind == .content }.map(\.time)
             guard received.count == serverTimes.count else { continue }
             for i in 1..<received.count {
-                let measured = Double(received[i] - received[i - 1])
-                configuredErrors.append(abs(measured - Double(interval)) / 1e6)
-                clientErrors.append(abs(measured - Double(serverTimes[i] &- serverTimes[i - 1])) / 1e6)
+                let measured = received[i] - received[i - 1]
+                configuredErrors.append(abs((measured - interval).milliseconds))
+                clientErrors.append(abs((measured - (serverTimes[i] - serverTimes[i - 1])).milliseconds))
             }
         }
 
         // 2. Event rate.
         let burstServer = try await MockOpenAIServer.start(
-            behavior: .init(tokens: o.rateTokens, intervalNanoseconds: 0))
+            behavior: .init(tokens: o.rateTokens, interval: .zero))
         configuration.url = burstServer.url
         configuration.concurrency = o.rateStreams
         configuration.requests = o.rateStreams
@@ -119,7 +119,7 @@ public struct Calibrator: Sendable {
         let eventRate = burst.summary.durationS > 0 ? Double(events) / burst.summary.durationS : 0
 
         // 3. Request rate.
-        let shortServer = try await MockOpenAIServer.start(behavior: .init(tokens: 1, intervalNanoseconds: 0))
+        let shortServer = try await MockOpenAIServer.start(behavior: .init(tokens: 1, interval: .zero))
         configuration.url = shortServer.url
         configuration.concurrency = o.rateConcurrency
         configuration.requests = o.rateRequests

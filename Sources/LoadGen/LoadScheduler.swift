@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// When to send the requests of one measured window: a pure state machine on a clock it is
 /// given, so it is tested with a fake clock and driven by ``BenchRunner`` with the real one.
 ///
@@ -19,9 +21,9 @@ public struct LoadScheduler: Sendable {
     /// What the driver does next.
     public enum Action: Equatable, Sendable {
         /// Send request number `index` (0-based in this window); `scheduledAt` is `t_sched`.
-        case send(index: Int, scheduledAt: UInt64)
+        case send(index: Int, scheduledAt: MonotonicInstant)
         /// Sleep until this time, then ask again.
-        case sleep(until: UInt64)
+        case sleep(until: MonotonicInstant)
         /// Wait until one request in flight finishes, call ``requestFinished()``, ask again.
         case awaitCompletion
         /// The window is over: nothing in flight, nothing more to send.
@@ -29,32 +31,32 @@ public struct LoadScheduler: Sendable {
     }
 
     public let pattern: Pattern
-    /// The window's start (`MonotonicClock` ns).
-    public let start: UInt64
+    /// The window's start.
+    public let start: MonotonicInstant
     /// The most requests to send, if bounded.
     public let requestLimit: Int?
     /// No request is sent at or after this time, if bounded.
-    public let end: UInt64?
+    public let end: MonotonicInstant?
     /// Requests sent and not yet finished.
     public private(set) var inFlight = 0
     /// Requests sent so far.
     public private(set) var sent = 0
     /// The largest `inFlight` seen.
     public private(set) var peakInFlight = 0
-    private var nextArrival: UInt64
+    private var nextArrival: MonotonicInstant
     private var arrivals: ArrivalProcess?
 
-    /// A window starting at `start`, bounded by `requests`, `durationNanoseconds`, or both
-    /// (whichever ends first). One of them must be given.
-    public init(pattern: Pattern, start: UInt64, requests: Int?, durationNanoseconds: UInt64?) {
-        precondition(requests != nil || durationNanoseconds != nil, "a window needs a request count or a duration")
+    /// A window starting at `start`, bounded by `requests`, `duration`, or both (whichever ends
+    /// first). One of them must be given.
+    public init(pattern: Pattern, start: MonotonicInstant, requests: Int?, duration: Duration?) {
+        precondition(requests != nil || duration != nil, "a window needs a request count or a duration")
         self.pattern = pattern
         self.start = start
         requestLimit = requests
-        end = durationNanoseconds.map { start &+ $0 }
+        end = duration.map { start + $0 }
         nextArrival = start
         if case .open(var process, _) = pattern {
-            nextArrival = start &+ process.nextIntervalNanoseconds()
+            nextArrival = start + process.nextGap()
             arrivals = process
         }
     }
@@ -62,7 +64,7 @@ public struct LoadScheduler: Sendable {
     private var budgetLeft: Bool { requestLimit.map { sent < $0 } ?? true }
 
     /// The next step at time `now`.
-    public mutating func nextAction(now: UInt64) -> Action {
+    public mutating func nextAction(now: MonotonicInstant) -> Action {
         switch pattern {
         case .closed(let concurrency):
             guard budgetLeft, end.map({ now < $0 }) ?? true else { return drain() }
@@ -77,7 +79,7 @@ public struct LoadScheduler: Sendable {
             if now < nextArrival { return .sleep(until: nextArrival) }
             if let cap, inFlight >= cap { return .awaitCompletion }
             let scheduled = nextArrival
-            nextArrival &+= arrivals!.nextIntervalNanoseconds()
+            nextArrival += arrivals!.nextGap()
             return send(scheduledAt: scheduled)
         }
     }
@@ -88,7 +90,7 @@ public struct LoadScheduler: Sendable {
         inFlight -= 1
     }
 
-    private mutating func send(scheduledAt: UInt64) -> Action {
+    private mutating func send(scheduledAt: MonotonicInstant) -> Action {
         let index = sent
         sent += 1
         inFlight += 1

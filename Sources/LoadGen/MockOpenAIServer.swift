@@ -1,5 +1,5 @@
 import Foundation
-import InferLabCore
+public import InferLabCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -29,18 +29,18 @@ public final class MockOpenAIServer: Sendable {
 
         /// Tokens per response. The default is 16.
         public var tokens: Int = 16
-        /// Gap between tokens in ns; 0 streams as fast as the socket takes them. The default is 1 ms.
-        public var intervalNanoseconds: UInt64 = 1_000_000
+        /// Gap between tokens; zero streams as fast as the socket takes them. The default is 1 ms.
+        public var interval: Duration = .milliseconds(1)
         /// Events written per flush when the interval is 0. The default is 32.
         public var eventsPerWrite: Int = 32
         /// The default is `.normal`.
         public var mode: Mode = .normal
 
         public init(
-            tokens: Int = 16, intervalNanoseconds: UInt64 = 1_000_000, eventsPerWrite: Int = 32, mode: Mode = .normal
+            tokens: Int = 16, interval: Duration = .milliseconds(1), eventsPerWrite: Int = 32, mode: Mode = .normal
         ) {
             self.tokens = tokens
-            self.intervalNanoseconds = intervalNanoseconds
+            self.interval = interval
             self.eventsPerWrite = eventsPerWrite
             self.mode = mode
         }
@@ -103,15 +103,15 @@ public final class MockOpenAIServer: Sendable {
     }
 
     /// The send times (ns) of the tokens of every finished stream, in stream completion order.
-    public func sendTimes() -> [[UInt64]] { log.all() }
+    public func sendTimes() -> [[MonotonicInstant]] { log.all() }
 
     /// Forgets the logged send times.
     public func resetSendTimes() { log.reset() }
 }
 
 final class SendLog: Sendable {
-    private let streams = Mutex<[[UInt64]]>([])
-    func append(_ times: [UInt64]) { streams.withLock { $0.append(times) } }
-    func all() -> [[UInt64]] { streams.withLock { $0 } }
+    private let streams = Mutex<[[MonotonicInstant]]>([])
+    func append(_ times: [MonotonicInstant]) { streams.withLock { $0.append(times) } }
+    func all() -> [[MonotonicInstant]] { streams.withLock { $0 } }
     func reset() { streams.withLock { $0.removeAll() } }
 }

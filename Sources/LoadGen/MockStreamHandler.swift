@@ -77,7 +77,7 @@ final class MockStreamHandler: ChannelInboundHandler {
         context.writeAndFlush(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         let token = ByteBuffer(string: MockEvents.content(chat: chat))
-        var times: [UInt64] = []
+        var times: [MonotonicInstant] = []
         times.reserveCapacity(behavior.tokens)
         let start = NIODeadline.now()
         let loop = context.eventLoop.assumeIsolated()
@@ -106,8 +106,8 @@ final class MockStreamHandler: ChannelInboundHandler {
                 finish(context, chat: chat, tokens: behavior.tokens, times: times, usage: true)
                 return
             }
-            if behavior.intervalNanoseconds == 0 {
-                let now = MonotonicClock.now()
+            if behavior.interval <= .zero {
+                let now = MonotonicInstant.now()
                 var i = index
                 let end = min(index + max(1, behavior.eventsPerWrite), behavior.tokens)
                 while i < end {
@@ -119,20 +119,22 @@ final class MockStreamHandler: ChannelInboundHandler {
                 loop.execute { step(end) }
                 return
             }
-            let now = MonotonicClock.now()
+            let now = MonotonicInstant.now()
             guard emit(index) else { return }
             times.append(now)
             context.flush()
-            let next = start + .nanoseconds(Int64(behavior.intervalNanoseconds) * Int64(index + 2))
+            let next = start + .nanoseconds(behavior.interval.nanoseconds * Int64(index + 2))
             loop.scheduleTask(deadline: next) { step(index + 1) }
         }
-        loop.scheduleTask(deadline: start + .nanoseconds(Int64(behavior.intervalNanoseconds))) { step(0) }
+        loop.scheduleTask(deadline: start + .nanoseconds(behavior.interval.nanoseconds)) { step(0) }
     }
 
-    private func finish(_ context: ChannelHandlerContext, chat: Bool, tokens: Int, times: [UInt64], usage: Bool) {
+    private func finish(
+        _ context: ChannelHandlerContext, chat: Bool, tokens: Int, times: [MonotonicInstant], usage: Bool
+    ) {
         var tail = MockEvents.finish(chat: chat)
         if usage {
-            let ms = times.count > 1 ? Double(times[times.count - 1] - times[0]) / 1e6 : 0
+            let ms = times.count > 1 ? (times[times.count - 1] - times[0]).milliseconds : 0
             tail += MockEvents.usage(tokens: tokens, predictedMs: ms)
         }
         tail += "data: [DONE]\n\n"

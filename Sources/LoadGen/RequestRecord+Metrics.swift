@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// The metric formulas of DESIGN.md ("Metric definitions"), on one request's events.
 /// Times are ms; every value is nil when undefined (see docs/metrics.md).
 extension RequestRecord {
@@ -5,37 +7,37 @@ extension RequestRecord {
     public var contentEventCount: Int { events.reduce(0) { $0 + ($1.kind == .content ? 1 : 0) } }
 
     /// Time of the first content event.
-    public var firstContentNs: UInt64? { events.first { $0.kind == .content }?.t }
+    public var firstContent: MonotonicInstant? { events.first { $0.kind == .content }?.time }
     /// Time of the last content event.
-    public var lastContentNs: UInt64? { events.last { $0.kind == .content }?.t }
+    public var lastContent: MonotonicInstant? { events.last { $0.kind == .content }?.time }
     /// Time of the last event of any kind (usually `[DONE]`).
-    public var lastEventNs: UInt64? { events.last?.t }
+    public var lastEvent: MonotonicInstant? { events.last?.time }
 
     /// Client lag: `t_send - t_sched`.
-    public var lagMs: Double { ms(scheduledNs, sentNs) }
+    public var lagMs: Double { (sent - scheduled).milliseconds }
 
     /// TTFT = first content event - `t_send`.
-    public var ttftMs: Double? { firstContentNs.map { ms(sentNs, $0) } }
+    public var ttftMs: Double? { firstContent.map { ($0 - sent).milliseconds } }
 
     /// E2E = last event (or `[DONE]`) - `t_send`; only for successful requests.
     public var e2eMs: Double? {
-        guard succeeded, let last = lastEventNs else { return nil }
-        return ms(sentNs, last)
+        guard succeeded, let last = lastEvent else { return nil }
+        return (last - sent).milliseconds
     }
 
     /// E2E counted from `t_sched` (open-loop latency including client lag).
     public var e2eFromScheduledMs: Double? {
-        guard succeeded, let last = lastEventNs else { return nil }
-        return ms(scheduledNs, last)
+        guard succeeded, let last = lastEvent else { return nil }
+        return (last - scheduled).milliseconds
     }
 
     /// ITL: every gap between consecutive content events.
     public var interTokenLatenciesMs: [Double] {
         var gaps: [Double] = []
-        var previous: UInt64?
+        var previous: MonotonicInstant?
         for event in events where event.kind == .content {
-            if let previous { gaps.append(ms(previous, event.t)) }
-            previous = event.t
+            if let previous { gaps.append((event.time - previous).milliseconds) }
+            previous = event.time
         }
         return gaps
     }
@@ -59,8 +61,8 @@ extension RequestRecord {
     /// The figure compared with the server's `timings.predicted_per_second`.
     public var clientDecodeTokensPerSecond: Double? {
         let n = contentEventCount
-        guard succeeded, n > 1, let first = firstContentNs, let last = lastContentNs, last > first else { return nil }
-        return Double(n - 1) / (Double(last - first) / 1e9)
+        guard succeeded, n > 1, let first = firstContent, let last = lastContent, last > first else { return nil }
+        return Double(n - 1) / (last - first).seconds
     }
 
     /// Whether it succeeded and met every objective of `slo`.
@@ -74,9 +76,5 @@ extension RequestRecord {
             guard let e2e = e2eMs, e2e <= bound else { return false }
         }
         return true
-    }
-
-    private func ms(_ from: UInt64, _ to: UInt64) -> Double {
-        to >= from ? Double(to - from) / 1e6 : -Double(from - to) / 1e6
     }
 }

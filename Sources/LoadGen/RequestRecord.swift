@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// Why a request failed. Every failed request keeps its row with one of these.
 public enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
     /// The connection could not be made.
@@ -34,14 +36,14 @@ public struct StreamEvent: Sendable, Codable, Equatable {
         case content, usage, done, error, other
     }
 
-    /// `MonotonicClock` ns when the event was complete in the client.
-    public var t: UInt64
+    /// When the event was complete in the client.
+    public var time: MonotonicInstant
     public var kind: Kind
     /// Bytes of the event's data.
     public var bytes: Int
 
-    public init(t: UInt64, kind: Kind, bytes: Int = 0) {
-        self.t = t
+    public init(time: MonotonicInstant, kind: Kind, bytes: Int = 0) {
+        self.time = time
         self.kind = kind
         self.bytes = bytes
     }
@@ -57,11 +59,11 @@ public struct RequestRecord: Sendable, Codable, Equatable {
     public var corpusId: String
     public var lengthClass: String
     /// `t_sched`: when the scenario meant to send it.
-    public var scheduledNs: UInt64
+    public var scheduled: MonotonicInstant
     /// `t_send`: when the client started sending it.
-    public var sentNs: UInt64
+    public var sent: MonotonicInstant
     /// When the client finished with it (last byte, or the error).
-    public var finishedNs: UInt64
+    public var finished: MonotonicInstant
     /// Every event, in arrival order.
     public var events: [StreamEvent] = []
     /// HTTP status, when a response head arrived.
@@ -77,14 +79,16 @@ public struct RequestRecord: Sendable, Codable, Equatable {
     /// `timings`, when the server sent it.
     public var timings: ServerTimings?
 
-    public init(step: Int, seq: Int, corpusId: String, lengthClass: String, scheduledNs: UInt64, sentNs: UInt64) {
+    public init(
+        step: Int, seq: Int, corpusId: String, lengthClass: String, scheduled: MonotonicInstant, sent: MonotonicInstant
+    ) {
         self.step = step
         self.seq = seq
         self.corpusId = corpusId
         self.lengthClass = lengthClass
-        self.scheduledNs = scheduledNs
-        self.sentNs = sentNs
-        finishedNs = sentNs
+        self.scheduled = scheduled
+        self.sent = sent
+        finished = sent
     }
 
     /// Whether it completed without error.

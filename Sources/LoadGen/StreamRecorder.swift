@@ -5,7 +5,7 @@ import NIOHTTP1
 import Synchronization
 
 /// The response delegate of one request: parses the SSE bytes on the event loop as they are
-/// read and stamps each event with `MonotonicClock.now()` at that read.
+/// read and stamps each event with `MonotonicInstant.now()` at that read.
 final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
     typealias Response = RequestRecord
 
@@ -48,7 +48,7 @@ final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<RequestRecord>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        let now = MonotonicClock.now()
+        let now = MonotonicInstant.now()
         state.withLock { s in
             if s.record.errorClass == .httpStatus {
                 if s.errorBody.count < 300 { s.errorBody += buffer.readableBytesView.prefix(300 - s.errorBody.count) }
@@ -70,7 +70,7 @@ final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
     func didReceiveError(task: HTTPClient.Task<RequestRecord>, _ error: any Error) {}
 
     func didFinishRequest(task: HTTPClient.Task<RequestRecord>) throws -> RequestRecord {
-        let now = MonotonicClock.now()
+        let now = MonotonicInstant.now()
         return state.withLock { s in
             if s.record.errorClass == .httpStatus, !s.errorBody.isEmpty {
                 s.record.errorMessage =
@@ -89,7 +89,7 @@ final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
                     }
                 }
             }
-            s.record.finishedNs = now
+            s.record.finished = now
             return s.record
         }
     }

@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Sends one request and records every event with its `MonotonicClock` receipt time.
+/// Sends one request and records every event with its monotonic receipt time.
 ///
 /// Never throws for a failed request: the returned record carries the error class. The SSE
 /// bytes are parsed as they arrive; an event's time is the arrival of the read that completed it.
@@ -22,15 +22,16 @@ struct StreamingClient: Sendable {
         baseURL = url
     }
 
-    /// Sends `entry`, marking `t_sched` = `scheduledNs`.
+    /// Sends `entry`, marking `t_sched` = `scheduled`.
     ///
     /// The response is parsed on the event loop as bytes arrive (``StreamRecorder``), so each
     /// event's timestamp is the socket read that completed it, not when a task got to run.
-    func send(_ entry: CorpusEntry, body: Data, step: Int, seq: Int, scheduledNs: UInt64) async -> RequestRecord {
-        let sent = MonotonicClock.now()
+    func send(_ entry: CorpusEntry, body: Data, step: Int, seq: Int, scheduled: MonotonicInstant) async -> RequestRecord
+    {
+        let sent = MonotonicInstant.now()
         let record = RequestRecord(
-            step: step, seq: seq, corpusId: entry.id, lengthClass: entry.class ?? "", scheduledNs: scheduledNs,
-            sentNs: sent)
+            step: step, seq: seq, corpusId: entry.id, lengthClass: entry.class ?? "", scheduled: scheduled,
+            sent: sent)
         let request: HTTPClient.Request
         do {
             var headers = HTTPHeaders()
@@ -64,7 +65,7 @@ struct StreamingClient: Sendable {
     private func attemptSend(_ request: HTTPClient.Request, record: RequestRecord) async -> RequestRecord {
         let recorder = StreamRecorder(record: record, stream: configuration.stream)
         let task = http.execute(request: request, delegate: recorder)
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.timeoutSeconds * 1e9))
+        let timeout = TimeAmount.nanoseconds(Duration.seconds(clamping: configuration.timeoutSeconds).nanoseconds)
         let timer = task.futureResult.eventLoop.scheduleTask(in: timeout) {
             recorder.markTimedOut()
             task.cancel()
@@ -93,7 +94,7 @@ struct StreamingClient: Sendable {
                     : Self.classify(error, gotResponse: failed.status != nil)
                 fail(&failed, errorClass, message)
             }
-            failed.finishedNs = MonotonicClock.now()
+            failed.finished = .now()
             return failed
         }
     }
@@ -103,7 +104,7 @@ struct StreamingClient: Sendable {
             record.errorClass = errorClass
             record.errorMessage = message
         }
-        record.finishedNs = MonotonicClock.now()
+        record.finished = .now()
     }
 
     /// Maps a thrown error to its class and a message.
@@ -149,14 +150,14 @@ struct StreamState {
     var parser = SSEParser()
     var sawDone = false
 
-    mutating func handle(_ event: SSEParser.Event, at t: UInt64, into record: inout RequestRecord) {
+    mutating func handle(_ event: SSEParser.Event, at time: MonotonicInstant, into record: inout RequestRecord) {
         if event.isDone {
             sawDone = true
-            record.events.append(StreamEvent(t: t, kind: .done, bytes: event.data.count))
+            record.events.append(StreamEvent(time: time, kind: .done, bytes: event.data.count))
             return
         }
         guard let chunk = StreamChunk.decode(event.data) else {
-            record.events.append(StreamEvent(t: t, kind: .error, bytes: event.data.count))
+            record.events.append(StreamEvent(time: time, kind: .error, bytes: event.data.count))
             record.errorClass = .malformedStream
             record.errorMessage = "event \(record.events.count) is not JSON: \(event.text.prefix(120))"
             return
@@ -173,7 +174,7 @@ struct StreamState {
         } else {
             kind = .other
         }
-        record.events.append(StreamEvent(t: t, kind: kind, bytes: event.data.count))
+        record.events.append(StreamEvent(time: time, kind: kind, bytes: event.data.count))
         if let reason = chunk.finishReason { record.finishReason = reason }
         if let usage = chunk.usage {
             record.usagePromptTokens = usage.promptTokens ?? record.usagePromptTokens

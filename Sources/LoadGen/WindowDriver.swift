@@ -5,8 +5,8 @@ import InferLabCore
 struct WindowDriver: Sendable {
     struct Window {
         var records: [RequestRecord]
-        var start: UInt64
-        var end: UInt64
+        var start: MonotonicInstant
+        var end: MonotonicInstant
         var peakInFlight: Int
     }
 
@@ -24,10 +24,9 @@ struct WindowDriver: Sendable {
         self.tracker = tracker
     }
 
-    mutating func run(step: Int, pattern: LoadScheduler.Pattern, requests: Int?, durationNs: UInt64?) async -> Window {
-        let start = MonotonicClock.now()
-        var scheduler = LoadScheduler(
-            pattern: pattern, start: start, requests: requests, durationNanoseconds: durationNs)
+    mutating func run(step: Int, pattern: LoadScheduler.Pattern, requests: Int?, duration: Duration?) async -> Window {
+        let start = MonotonicInstant.now()
+        var scheduler = LoadScheduler(pattern: pattern, start: start, requests: requests, duration: duration)
         if step >= 0 { tracker.startWindow(total: requests, now: start) }
         var records: [RequestRecord] = []
         let client = self.client
@@ -41,7 +40,7 @@ struct WindowDriver: Sendable {
                 let action: LoadScheduler.Action =
                     stopping
                     ? (scheduler.inFlight > 0 ? .awaitCompletion : .finished)
-                    : scheduler.nextAction(now: MonotonicClock.now())
+                    : scheduler.nextAction(now: .now())
                 switch action {
                 case .send(let index, let scheduledAt):
                     let entry = corpus.entries[cursor % count]
@@ -49,15 +48,15 @@ struct WindowDriver: Sendable {
                     cursor += 1
                     group.addTask {
                         let record = await client.send(
-                            entry, body: body, step: step, seq: index, scheduledNs: scheduledAt)
-                        if measured { tracker.finished(record, now: MonotonicClock.now()) }
+                            entry, body: body, step: step, seq: index, scheduled: scheduledAt)
+                        if measured { tracker.finished(record, now: .now()) }
                         return record
                     }
                 case .sleep(let until):
-                    let now = MonotonicClock.now()
+                    let now = MonotonicInstant.now()
                     if until > now {
                         do {
-                            try await Task.sleep(for: .nanoseconds(Int64(until - now)))
+                            try await Task.sleep(for: until - now)
                         } catch {
                             stopping = true
                         }
@@ -74,7 +73,7 @@ struct WindowDriver: Sendable {
             }
         }
         self.cursor = cursor
-        let end = records.map(\.finishedNs).max() ?? MonotonicClock.now()
+        let end = records.map(\.finished).max() ?? .now()
         return Window(records: records, start: start, end: max(end, start), peakInFlight: scheduler.peakInFlight)
     }
 }

@@ -1,15 +1,16 @@
+public import InferLabCore
 public import InferenceCore
 public import SystemProbe
 
 extension Metric {
-    /// One value at one monotonic instant (ns).
-    public typealias Point = (t: UInt64, value: Double)
+    /// One value at one instant.
+    public typealias Point = (time: MonotonicInstant, value: Double)
 
     /// The series of a probe reading over `samples` (samples without the field skipped); empty
     /// for other readings.
     public func series(_ samples: [ProbeSample]) -> [Point] {
         guard case .probe(let read) = reading else { return [] }
-        return samples.compactMap { sample in read(sample).map { (sample.tNs, $0) } }
+        return samples.compactMap { sample in read(sample).map { (sample.time, $0) } }
     }
 
     /// The series of a thread reading, per thread id; empty for other readings.
@@ -18,7 +19,7 @@ extension Metric {
         var series: [Int32: [Point]] = [:]
         for sample in samples {
             for thread in sample.threads ?? [] {
-                if let value = read(thread) { series[thread.tid, default: []].append((sample.tNs, value)) }
+                if let value = read(thread) { series[thread.tid, default: []].append((sample.time, value)) }
             }
         }
         return series
@@ -28,7 +29,7 @@ extension Metric {
     /// other readings.
     public func series(_ steps: [StepRecord]) -> [Point] {
         guard case .step(let read) = reading else { return [] }
-        return steps.compactMap { step in read(step).map { (step.startNanoseconds, $0) } }
+        return steps.compactMap { step in read(step).map { (step.start, $0) } }
     }
 
     /// One trial's value from its probe samples: a probe reading's series through `aggregate`, or
@@ -51,10 +52,10 @@ extension Metric.TrialMeasure {
     /// engine's own runnable threads. `nil` with fewer than three samples carrying both fields.
     public static func otherCPUCores(in samples: [ProbeSample], onlineCPUs: Double) -> Double? {
         let slow = samples.filter { $0.sysCpuUserFraction != nil && $0.utimeMs != nil }
-        guard slow.count >= 3, let first = slow.first, let last = slow.last, last.tNs > first.tNs else { return nil }
+        guard slow.count >= 3, let first = slow.first, let last = slow.last, last.time > first.time else { return nil }
         // The first sample's fraction covers the time before the span.
         let fractions = slow.dropFirst().compactMap(\.sysCpuUserFraction)
-        let spanMilliseconds = Double(last.tNs - first.tNs) / 1e6
+        let spanMilliseconds = (last.time - first.time).milliseconds
         let userFraction = fractions.reduce(0, +) / Double(fractions.count)
         let engine = (last.utimeMs! - first.utimeMs!) / spanMilliseconds
         return max(0, userFraction * onlineCPUs - engine)

@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// How one trial's series of a metric becomes the one number that levels are compared by.
 public enum TrialAggregate: String, Sendable, Codable, CaseIterable {
     /// Last value - first: what a counter counted during the trial.
@@ -22,9 +24,9 @@ public enum TrialAggregate: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// The trial's value of `series` (in time order, `t` in monotonic ns); `nil` when it is
-    /// empty, and for `shareOfTime` when it spans no time.
-    public func apply(_ series: [(t: UInt64, value: Double)]) -> Double? {
+    /// The trial's value of `series` (in time order); `nil` when it is empty, and for
+    /// `shareOfTime` when it spans no time.
+    public func apply(_ series: [(time: MonotonicInstant, value: Double)]) -> Double? {
         guard let first = series.first, let last = series.last else { return nil }
         switch self {
         case .change:
@@ -36,8 +38,8 @@ public enum TrialAggregate: String, Sendable, Codable, CaseIterable {
         case .mean:
             return series.reduce(0) { $0 + $1.value } / Double(series.count)
         case .shareOfTime:
-            guard last.t > first.t else { return nil }
-            let elapsedMicroseconds = Double(last.t - first.t) / 1000
+            guard last.time > first.time else { return nil }
+            let elapsedMicroseconds = (last.time - first.time).milliseconds * 1000
             return Swift.max(0, last.value - first.value) / elapsedMicroseconds * 100
         }
     }

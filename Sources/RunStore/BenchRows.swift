@@ -9,7 +9,7 @@ public struct RunRow: Codable, Sendable, FetchableRecord, MutablePersistableReco
     public var toolVersion: String
     /// ISO 8601 wall-clock start.
     public var startedAt: String
-    /// `MonotonicClock.now()` at the start, the origin of every `*_ns` column of the run.
+    /// `MonotonicInstant.now()` at the start, the origin of every `*_ns` column of the run.
     public var startMonotonicNs: Int64
     public var finishedAt: String?
     public var targetUrl: String
@@ -139,7 +139,7 @@ public struct EventRow: Codable, Sendable, FetchableRecord, PersistableRecord {
     public var requestId: Int64
     /// 0-based position in the stream.
     public var idx: Int
-    /// `MonotonicClock` time the event was complete in the client.
+    /// `MonotonicInstant` time the event was complete in the client.
     public var tNs: Int64
     /// `content`, `usage`, `done`, `error` or `other`.
     public var kind: String

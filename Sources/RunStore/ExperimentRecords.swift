@@ -1,5 +1,6 @@
 public import ExperimentFile
 public import GRDB
+public import InferLabCore
 public import InferenceCore
 public import LoadGen
 public import SystemProbe
@@ -160,7 +161,7 @@ public struct ProbeSampleRecord: Sendable, Codable, FetchableRecord, Persistable
 
     public init(trialIndex: Int, sample: ProbeSample) {
         self.trialIndex = trialIndex
-        tNs = Int64(bitPattern: sample.tNs)
+        tNs = sample.time.column
         self.sample = sample
     }
 }
@@ -228,9 +229,9 @@ public struct RunEventRecord: Sendable, Codable, FetchableRecord, PersistableRec
         case kind, detail
     }
 
-    public init(trialIndex: Int?, tNs: UInt64, kind: RunEventKind, detail: String) {
+    public init(trialIndex: Int?, time: MonotonicInstant, kind: RunEventKind, detail: String) {
         self.trialIndex = trialIndex
-        self.tNs = Int64(bitPattern: tNs)
+        tNs = time.column
         self.kind = kind
         self.detail = detail
     }

@@ -10,7 +10,7 @@ extension RunStore: BenchRecording {
         let run = RunRow(
             tool: "inferlab", toolVersion: InferLabVersion.current,
             startedAt: ISO8601DateFormatter().string(from: Date()),
-            startMonotonicNs: Int64(bitPattern: MonotonicClock.now()), configuration: configuration,
+            startMonotonicNs: MonotonicInstant.now().column, configuration: configuration,
             serverInfoJson: serverInfo)
         let inserted = try write { db in
             var row = run
@@ -29,7 +29,7 @@ extension RunStore: BenchRecording {
                 let id = row.id ?? 0
                 for (idx, event) in events.enumerated() {
                     try EventRow(
-                        requestId: id, idx: idx, tNs: Int64(bitPattern: event.t), kind: event.kind.rawValue,
+                        requestId: id, idx: idx, tNs: event.time.column, kind: event.kind.rawValue,
                         bytes: event.bytes
                     ).insert(db)
                 }
@@ -50,9 +50,9 @@ extension RunStore: BenchRecording {
     static func row(_ r: RequestRecord, runId: Int64) -> RequestRow {
         RequestRow(
             runId: runId, step: r.step, seq: r.seq, corpusId: r.corpusId, class: r.lengthClass,
-            scheduledNs: Int64(bitPattern: r.scheduledNs), sentNs: Int64(bitPattern: r.sentNs),
-            firstContentNs: r.firstContentNs.map { Int64(bitPattern: $0) },
-            lastEventNs: r.lastEventNs.map { Int64(bitPattern: $0) }, lagMs: r.lagMs, ttftMs: r.ttftMs,
+            scheduledNs: r.scheduled.column, sentNs: r.sent.column,
+            firstContentNs: r.firstContent?.column,
+            lastEventNs: r.lastEvent?.column, lagMs: r.lagMs, ttftMs: r.ttftMs,
             tpotMs: r.tpotMs, e2eMs: r.e2eMs, decodeTokensPerS: r.clientDecodeTokensPerSecond,
             promptTokens: r.promptTokens,
             promptTokensSource: r.promptTokens == nil ? nil : TokenCountSource.usage.rawValue,

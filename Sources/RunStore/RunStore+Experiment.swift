@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+public import InferLabCore
 public import InferenceCore
 public import SystemProbe
 
@@ -18,8 +19,8 @@ public struct StoredTrial: Sendable {
     public var record: TrialRecord
     /// The measured window's requests (warm-up excluded), failed ones included, in send order.
     public var requests: [RequestRow]
-    /// The receipt times (monotonic ns) of each request's content events, by request id, in order.
-    public var contentTimes: [Int64: [Int64]]
+    /// The receipt times of each request's content events, by request id, in order.
+    public var contentTimes: [Int64: [MonotonicInstant]]
     public var samples: [ProbeSample]
     public var steps: [StepRecord]
     public var outcomes: [ConstraintOutcomeRecord]
@@ -96,7 +97,7 @@ extension RunStore {
             let requests = try RequestRow.filter(sql: "step >= 0").order(Column("id")).fetchAll(db)
             var requestsByRun: [Int64: [RequestRow]] = [:]
             for request in requests { requestsByRun[request.runId, default: []].append(request) }
-            var contentTimes: [Int64: [Int64]] = [:]
+            var contentTimes: [Int64: [MonotonicInstant]] = [:]
             let content = try Row.fetchCursor(
                 db,
                 sql: """
@@ -104,7 +105,7 @@ extension RunStore {
                     WHERE requests.step >= 0 AND events.kind = 'content' ORDER BY events.request_id, events.idx
                     """)
             while let row = try content.next() {
-                contentTimes[row[0], default: []].append(row[1])
+                contentTimes[row[0], default: []].append(MonotonicInstant(column: row[1]))
             }
             var samples: [Int: [ProbeSample]] = [:]
             for record in try ProbeSampleRecord.order(Column("trial_idx"), Column("t_ns")).fetchAll(db) {

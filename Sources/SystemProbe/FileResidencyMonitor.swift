@@ -1,4 +1,5 @@
 import CLinux
+import InferLabCore
 
 #if canImport(Glibc)
     import Glibc
@@ -22,7 +23,7 @@ final class FileResidencyMonitor {
     let path: String
     /// The configured gate; its interval grows to 100x the CPU cost of a measurement when larger.
     private(set) var gate: IntervalGate
-    private let configuredInterval: UInt64
+    private let configuredInterval: Duration
     /// How many times `mincore` actually ran.
     private(set) var measurements = 0
     /// The last measured fraction.
@@ -51,23 +52,24 @@ final class FileResidencyMonitor {
 
     /// The resident fraction at `now`: measured when due, otherwise the last measurement.
     /// `nil` when the file cannot be opened or mapped.
-    func fraction(at now: UInt64) -> Double? {
+    func fraction(at now: MonotonicInstant) -> Double? {
         guard gate.take(now) else { return lastFraction }
-        let before = Self.threadCPUNanoseconds()
+        let before = Self.threadCPUTime()
         lastFraction = measure()
-        if configuredInterval > 0 {
-            gate.interval = max(configuredInterval, Self.costFactor * (Self.threadCPUNanoseconds() &- before))
+        if configuredInterval > .zero {
+            gate.interval = max(configuredInterval, (Self.threadCPUTime() - before) * Self.costFactor)
         }
         return lastFraction
     }
 
     /// A measurement waits at least this many times its own CPU cost.
-    static let costFactor: UInt64 = 100
+    static let costFactor = 100
 
-    static func threadCPUNanoseconds() -> UInt64 {
+    /// CPU time this thread has used.
+    static func threadCPUTime() -> Duration {
         var spec = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+        return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
     }
 
     /// Measures the whole file now.

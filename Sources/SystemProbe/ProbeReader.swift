@@ -44,8 +44,8 @@ final class ProbeReader {
     /// Reads everything the configuration asks for, once: the fast readings always, the slow
     /// ones only when due (`slowFresh`); a snapshot between slow readings carries none of them.
     func snapshot() -> ProbeSnapshot {
-        var s = ProbeSnapshot(timeNanoseconds: MonotonicClock.now())
-        let fresh = slowGate.take(s.timeNanoseconds)
+        var s = ProbeSnapshot(time: .now())
+        let fresh = slowGate.take(s.time)
         s.slowFresh = fresh
         if let pid = configuration.pid, let paths = processPaths {
             s.pid = pid
@@ -98,7 +98,7 @@ final class ProbeReader {
         }
         if let residency {
             let measurements = residency.measurements
-            let fraction = residency.fraction(at: s.timeNanoseconds)
+            let fraction = residency.fraction(at: s.time)
             if fresh || residency.measurements != measurements {
                 s.filePath = residency.path
                 s.fileResidentFraction = fraction

@@ -1,3 +1,5 @@
+public import InferLabCore
+
 extension ProbeSample {
     /// Flattens a snapshot and derives rates from the previous one (pure).
     ///
@@ -7,14 +9,14 @@ extension ProbeSample {
     ///   - cpuSince: the time and utime + stime ticks `cpu_cores` is taken from; `previous` when
     ///     `nil` (a sampler passes an older reading, see `SampleDeriver`).
     public static func derive(
-        _ now: ProbeSnapshot, previous: ProbeSnapshot?, start: UInt64, ticksPerSecond: Double = 100,
-        cpuSince: (time: UInt64, ticks: UInt64)? = nil
+        _ now: ProbeSnapshot, previous: ProbeSnapshot?, start: MonotonicInstant, ticksPerSecond: Double = 100,
+        cpuSince: (time: MonotonicInstant, ticks: UInt64)? = nil
     ) -> ProbeSample {
-        var s = ProbeSample(tNs: now.timeNanoseconds, elapsedMs: MonotonicMs.between(start, now.timeNanoseconds))
+        var s = ProbeSample(time: now.time, elapsedMs: max(Duration.zero, now.time - start).milliseconds)
         let tick = 1000 / ticksPerSecond
         var seconds: Double?
-        if let previous, now.timeNanoseconds > previous.timeNanoseconds {
-            s.intervalMs = MonotonicMs.between(previous.timeNanoseconds, now.timeNanoseconds)
+        if let previous, now.time > previous.time {
+            s.intervalMs = (now.time - previous.time).milliseconds
             seconds = s.intervalMs! / 1000
         }
         /// The per-second rate of a cumulative counter, when both readings have it.
@@ -36,9 +38,9 @@ extension ProbeSample {
             let ticks = stat.utimeTicks + stat.stimeTicks
             let base =
                 cpuSince
-                ?? previous.flatMap { old in old.stat.map { (old.timeNanoseconds, $0.utimeTicks + $0.stimeTicks) } }
-            if let base, now.timeNanoseconds > base.time {
-                let span = Double(now.timeNanoseconds - base.time) / 1e9
+                ?? previous.flatMap { old in old.stat.map { (old.time, $0.utimeTicks + $0.stimeTicks) } }
+            if let base, now.time > base.time {
+                let span = (now.time - base.time).seconds
                 s.cpuCores = ticks >= base.ticks ? Double(ticks - base.ticks) / ticksPerSecond / span : 0
             }
             s.majfltPerS = rate(p?.majflt, stat.majflt)
@@ -101,11 +103,11 @@ extension ProbeSample {
     /// snapshot of the slow readings before; a snapshot between slow readings has none, so its
     /// sample carries the fast fields only.
     public static func derive(
-        _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, start: UInt64,
-        ticksPerSecond: Double = 100, cpuSince: (time: UInt64, ticks: UInt64)? = nil
+        _ now: ProbeSnapshot, previous: ProbeSnapshot?, previousSlow: ProbeSnapshot?, start: MonotonicInstant,
+        ticksPerSecond: Double = 100, cpuSince: (time: MonotonicInstant, ticks: UInt64)? = nil
     ) -> ProbeSample {
         var sample = derive(now, previous: previous, start: start, ticksPerSecond: ticksPerSecond, cpuSince: cpuSince)
-        if now.slowFresh, previous?.timeNanoseconds != previousSlow?.timeNanoseconds {
+        if now.slowFresh, previous?.time != previousSlow?.time {
             let slow = derive(now, previous: previousSlow, start: start, ticksPerSecond: ticksPerSecond)
             sample.copySlowRates(from: slow)
             sample.threads = slow.threads  // thread rates over the slow interval too
@@ -218,9 +220,4 @@ extension ProbeSample {
         cgPsiMemorySomeUsPerS = rate(
             old?.memoryPressure?.some?.totalMicroseconds, cg.memoryPressure?.some?.totalMicroseconds, 1)
     }
-}
-
-/// Milliseconds between two monotonic readings (never negative).
-enum MonotonicMs {
-    static func between(_ a: UInt64, _ b: UInt64) -> Double { b >= a ? Double(b - a) / 1e6 : 0 }
 }

@@ -7,7 +7,7 @@ extension ProbeSample {
     /// `inferlab probe` writes one per sample at up to 100 Hz.
     public func appendJSON(to bytes: inout [UInt8]) throws {
         var w = JSONObjectWriter(appendingTo: &bytes)
-        w.field(CodingKeys.tNs.rawValue, tNs)
+        w.field(CodingKeys.time.rawValue, time.nanoseconds)
         try w.field(CodingKeys.elapsedMs.rawValue, elapsedMs)
         try w.field(CodingKeys.intervalMs.rawValue, intervalMs)
         w.field(CodingKeys.event.rawValue, event)

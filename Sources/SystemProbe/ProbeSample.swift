@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// One flat, `Codable` probe reading: process, threads, cgroup, system and file, with rates
 /// derived from the previous reading. Keys are stable snake_case (the JSONL and database
 /// columns); a value the machine or the configuration does not provide is absent (`nil`).
@@ -7,8 +9,8 @@
 /// of the `ProbeConfiguration`: samples in between repeat the last reading and its rates.
 public struct ProbeSample: Sendable, Codable, Equatable {
     // MARK: Time and identity
-    /// Monotonic time of the reading in ns (`MonotonicClock`), the clock tokens use too.
-    public var tNs: UInt64
+    /// Monotonic time of the reading in ns (`MonotonicInstant`), the clock tokens use too.
+    public var time: MonotonicInstant
     /// Milliseconds since the sampler started.
     public var elapsedMs: Double
     /// Milliseconds since the previous sample (the denominator of every rate).
@@ -219,14 +221,14 @@ public struct ProbeSample: Sendable, Codable, Equatable {
     /// Its resident fraction (mincore).
     public var fileResidentFraction: Double? = nil
 
-    public init(tNs: UInt64, elapsedMs: Double, event: String = "sample") {
-        self.tNs = tNs
+    public init(time: MonotonicInstant, elapsedMs: Double, event: String = "sample") {
+        self.time = time
         self.elapsedMs = elapsedMs
         self.event = event
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case tNs = "t_ns"
+        case time = "t_ns"
         case elapsedMs = "elapsed_ms"
         case intervalMs = "interval_ms"
         case event

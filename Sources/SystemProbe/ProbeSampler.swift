@@ -34,7 +34,7 @@ public struct ProcessExit: Sendable, Codable, Equatable {
 /// ```
 /// The stream ends after `duration_s`, when the process exits (the last sample has
 /// `event == "exit"` with the exit status when it can be known), or when the consumer stops
-/// iterating. Timestamps are `MonotonicClock` nanoseconds; the first sample has no rates.
+/// iterating. Timestamps are `MonotonicInstant` nanoseconds; the first sample has no rates.
 ///
 /// Cost: every sample reads the process's `stat` and the cgroup's CPU counters; the slow
 /// readings (threads with their schedstat, status, io, system, cgroup memory) are taken at most
@@ -123,7 +123,7 @@ public struct ProbeSampler: Sendable {
                 intervalMilliseconds: deliveryMilliseconds,
                 samplingMilliseconds: sampler.configuration.intervalMilliseconds)
             var pending: [ProbeSnapshot] = []
-            var deriver = SampleDeriver(start: MonotonicClock.now())
+            var deriver = SampleDeriver(start: .now())
             func handOver(exit: ProbeSnapshot? = nil) {
                 var batch = pending.map { deriver.sample($0) }
                 if let exit { batch.append(sampler.exitSample(exit, after: deriver)) }
@@ -133,7 +133,7 @@ public struct ProbeSampler: Sendable {
             sampler.loop(stop: stop, start: deriver.start) { snapshot, exited in
                 if exited { return handOver(exit: snapshot) }  // an exit sample is delivered at once
                 pending.append(snapshot)
-                if gate.take(snapshot.timeNanoseconds) { handOver() }
+                if gate.take(snapshot.time) { handOver() }
             }
             handOver()
             finish()
@@ -149,17 +149,17 @@ public struct ProbeSampler: Sendable {
     /// One sample now (no rates), e.g. for `--once`.
     public func sampleOnce() -> ProbeSample {
         let reader = ProbeReader(configuration: configuration, cgroup: cgroup)
-        let start = MonotonicClock.now()
-        return ProbeSample.derive(reader.snapshot(), previous: nil, start: start, ticksPerSecond: ProcFS.ticksPerSecond)
+        return ProbeSample.derive(
+            reader.snapshot(), previous: nil, start: .now(), ticksPerSecond: ProcFS.ticksPerSecond)
     }
 
     /// Takes a snapshot every interval and hands it to `emit`; the last one has `exited` set
     /// when the process is gone or a zombie.
-    private func loop(stop: SamplerStopFlag, start: UInt64, _ emit: (ProbeSnapshot, _ exited: Bool) -> Void) {
+    private func loop(stop: SamplerStopFlag, start: MonotonicInstant, _ emit: (ProbeSnapshot, _ exited: Bool) -> Void) {
         let reader = ProbeReader(configuration: configuration, cgroup: cgroup)
-        let interval = UInt64(configuration.intervalMilliseconds * 1e6)
-        let end = configuration.durationSeconds.map { start + UInt64($0 * 1e9) }
-        var tick: UInt64 = 0
+        let interval = Duration.seconds(clamping: configuration.intervalMilliseconds / 1000)
+        let end = configuration.durationSeconds.map { start + .seconds(clamping: $0) }
+        var tick = 0
         while !stop.flag.load(ordering: .relaxed) {
             let now = reader.snapshot()
             if configuration.pid != nil, now.stat == nil || now.stat?.state == "Z" {
@@ -168,12 +168,12 @@ public struct ProbeSampler: Sendable {
             }
             emit(now, false)
             tick += 1
-            let deadline = start + tick * interval
+            let deadline = start + interval * tick
             if let end, deadline > end { return }
-            let current = MonotonicClock.now()
-            if deadline > current {
-                // MonotonicClock reads CLOCK_MONOTONIC: sleep to the absolute deadline on it.
-                var until = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+            if deadline > .now() {
+                // MonotonicInstant reads CLOCK_MONOTONIC: sleep to the absolute deadline on it.
+                let (seconds, nanoseconds) = deadline.nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+                var until = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
                 while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nil) == EINTR {}
             }
         }
@@ -212,26 +212,29 @@ public struct ProbeSampler: Sendable {
 ///
 /// The process's `cpu_cores` is the exception: utime and stime count clock ticks (10 ms), so over
 /// a 10 ms interval their rate can only read a whole number of cores (0, 1, 2 or 3 for an engine
-/// using 1.5). It is taken over at least `cpuWindowNanoseconds` (100 ms) instead: from the newest
+/// using 1.5). It is taken over at least `cpuWindow` (100 ms) instead: from the newest
 /// snapshot at least that old, or the oldest one while the series is younger.
 struct SampleDeriver {
-    let start: UInt64
+    let start: MonotonicInstant
     let ticksPerSecond: Double
-    let cpuWindowNanoseconds: UInt64
+    let cpuWindow: Duration
     private(set) var previous: ProbeSnapshot?
     private(set) var previousSlow: ProbeSnapshot?
     /// Recent (time, utime + stime ticks): the first is the baseline of `cpu_cores`.
-    private var cpuTicks: [(time: UInt64, ticks: UInt64)] = []
+    private var cpuTicks: [(time: MonotonicInstant, ticks: UInt64)] = []
 
-    init(start: UInt64, ticksPerSecond: Double = ProcFS.ticksPerSecond, cpuWindowNanoseconds: UInt64 = 100_000_000) {
+    init(
+        start: MonotonicInstant, ticksPerSecond: Double = ProcFS.ticksPerSecond,
+        cpuWindow: Duration = .milliseconds(100)
+    ) {
         self.start = start
         self.ticksPerSecond = ticksPerSecond
-        self.cpuWindowNanoseconds = cpuWindowNanoseconds
+        self.cpuWindow = cpuWindow
     }
 
     mutating func sample(_ now: ProbeSnapshot) -> ProbeSample {
         // Keep the newest reading at least a window old, and everything after it.
-        while cpuTicks.count >= 2, now.timeNanoseconds &- cpuTicks[1].time >= cpuWindowNanoseconds {
+        while cpuTicks.count >= 2, now.time - cpuTicks[1].time >= cpuWindow {
             cpuTicks.removeFirst()
         }
         let sample = ProbeSample.derive(
@@ -239,7 +242,7 @@ struct SampleDeriver {
             cpuSince: cpuTicks.first)
         previous = now
         if now.slowFresh { previousSlow = now }
-        if let stat = now.stat { cpuTicks.append((now.timeNanoseconds, stat.utimeTicks + stat.stimeTicks)) }
+        if let stat = now.stat { cpuTicks.append((now.time, stat.utimeTicks + stat.stimeTicks)) }
         return sample
     }
 }

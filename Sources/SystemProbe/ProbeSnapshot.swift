@@ -1,3 +1,5 @@
+public import InferLabCore
+
 /// The raw readings of one sampling instant, before rates are derived.
 public struct ProbeSnapshot: Sendable {
     /// One thread's readings.
@@ -11,7 +13,7 @@ public struct ProbeSnapshot: Sendable {
         }
     }
 
-    public var timeNanoseconds: UInt64
+    public var time: MonotonicInstant
     public var pid: Int32?
     public var stat: ProcessStat?
     public var status: ProcessStatus?
@@ -33,8 +35,8 @@ public struct ProbeSnapshot: Sendable {
     /// `ProbeConfiguration.slowIntervalMilliseconds`) were taken now rather than repeated.
     public var slowFresh: Bool = true
 
-    public init(timeNanoseconds: UInt64) {
-        self.timeNanoseconds = timeNanoseconds
+    public init(time: MonotonicInstant) {
+        self.time = time
     }
 }
 

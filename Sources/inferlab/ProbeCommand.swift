@@ -85,7 +85,7 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         defer { try? output?.close() }
         let startCPU = try ProcessStat.parse(ProcFS.require("/proc/self/stat"))
-        let startTime = DispatchTime.now().uptimeNanoseconds
+        let startTime = MonotonicInstant.now()
         let table = !json && isatty(STDOUT_FILENO) == 1
         if table { print(ProbeTable.header) }
         var count = 0
@@ -114,7 +114,7 @@ struct ProbeCommand: AsyncParsableCommand {
             let cpu =
                 Double(end.utimeTicks + end.stimeTicks - startCPU.utimeTicks - startCPU.stimeTicks)
                 / ProcFS.ticksPerSecond
-            let wall = Double(DispatchTime.now().uptimeNanoseconds - startTime) / 1e9
+            let wall = startTime.elapsed.seconds
             let cost = [
                 "probe_cpu_s": cpu, "wall_s": wall, "cpu_fraction_of_one_core": cpu / max(wall, 1e-9),
                 "samples": Double(count),

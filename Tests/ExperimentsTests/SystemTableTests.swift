@@ -19,7 +19,7 @@ import Testing
 
     /// A probe sample at `seconds` with the fields `set` gives it.
     static func sample(_ seconds: Double, _ set: (inout ProbeSample) -> Void = { _ in }) -> ProbeSample {
-        var sample = ProbeSample(tNs: UInt64(seconds * 1e9), elapsedMs: seconds * 1000)
+        var sample = ProbeSample(time: .zero + .seconds(seconds), elapsedMs: seconds * 1000)
         set(&sample)
         return sample
     }

@@ -1,4 +1,5 @@
 import Foundation
+import InferLabCore
 import InferenceCore
 import Testing
 
@@ -11,40 +12,39 @@ struct SchedulerPolicyTests {
             maxBatchTokens: 2048)
     }
 
-    let ms: UInt64 = 1_000_000
-
-    func queue(_ count: Int, at time: UInt64 = 0, cells: Int = 100) -> [WaitingItem] {
+    func queue(_ count: Int, at time: MonotonicInstant = .zero, cells: Int = 100) -> [WaitingItem] {
         (0..<count).map { _ in WaitingItem(arrival: time, cells: cells) }
     }
 
     @Test func singleRunsOneAtATime() {
         let p = policy(.single)
-        #expect(p.admission(waiting: queue(3), running: 0, freeCells: 1000, now: 0) == .admit(1))
-        #expect(p.admission(waiting: queue(3), running: 1, freeCells: 1000, now: 0) == .none)
+        #expect(p.admission(waiting: queue(3), running: 0, freeCells: 1000, now: .zero) == .admit(1))
+        #expect(p.admission(waiting: queue(3), running: 1, freeCells: 1000, now: .zero) == .none)
     }
 
     @Test func continuousFillsFreeSlotsAtOnce() {
         let p = policy(.continuous)
-        #expect(p.admission(waiting: queue(3), running: 2, freeCells: 1000, now: 0) == .admit(2))
-        #expect(p.admission(waiting: queue(3), running: 4, freeCells: 1000, now: 0) == .none)
+        #expect(p.admission(waiting: queue(3), running: 2, freeCells: 1000, now: .zero) == .admit(2))
+        #expect(p.admission(waiting: queue(3), running: 4, freeCells: 1000, now: .zero) == .none)
         // Reservations that do not fit wait, in order.
-        #expect(p.admission(waiting: queue(3, cells: 400), running: 0, freeCells: 900, now: 0) == .admit(2))
+        #expect(p.admission(waiting: queue(3, cells: 400), running: 0, freeCells: 900, now: .zero) == .admit(2))
     }
 
     @Test func dynamicWaitsForTheWindowOrAFullBatch() {
         let p = policy(.dynamic, wait: 50)
-        #expect(p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: 10 * ms) == .waitUntil(50 * ms))
-        #expect(p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: 50 * ms) == .admit(2))
-        #expect(p.admission(waiting: queue(4), running: 0, freeCells: 1000, now: 1 * ms) == .admit(4))
+        #expect(p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: at(ms: 10)) == .waitUntil(at(ms: 50)))
+        #expect(p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: at(ms: 50)) == .admit(2))
+        #expect(p.admission(waiting: queue(4), running: 0, freeCells: 1000, now: at(ms: 1)) == .admit(4))
         // Runs to completion: nothing joins a running batch.
-        #expect(p.admission(waiting: queue(4), running: 1, freeCells: 1000, now: 900 * ms) == .none)
+        #expect(p.admission(waiting: queue(4), running: 1, freeCells: 1000, now: at(ms: 900)) == .none)
     }
 
     @Test func staticWaitsLongerForAFullBatch() {
         let p = policy(.static, wait: 50)
-        #expect(p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: 500 * ms) == .waitUntil(1000 * ms))
-        #expect(p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: 1000 * ms) == .admit(2))
-        #expect(p.admission(waiting: queue(5), running: 0, freeCells: 1000, now: 0) == .admit(4))
+        #expect(
+            p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: at(ms: 500)) == .waitUntil(at(ms: 1000)))
+        #expect(p.admission(waiting: queue(2), running: 0, freeCells: 1000, now: at(ms: 1000)) == .admit(2))
+        #expect(p.admission(waiting: queue(5), running: 0, freeCells: 1000, now: .zero) == .admit(4))
     }
 
     @Test func continuousFillsTheBudgetInQueueOrder() {
@@ -176,3 +176,6 @@ struct TokenTextDecoderTests {
         #expect(partial.flush() == "\u{FFFD}")
     }
 }
+
+/// The instant `ms` milliseconds after the clock's origin.
+private func at(ms: Int) -> MonotonicInstant { .zero + .milliseconds(ms) }

@@ -51,18 +51,18 @@ final class FakeBackend: GenerationBackend, Sendable {
         let gate = self.gate
         return AsyncThrowingStream { continuation in
             let task = Task {
-                let arrival = request.arrival ?? MonotonicClock.now()
+                let arrival = request.arrival ?? .now()
                 await gate?.wait()
                 if admissionDelay > .zero { try await Task.sleep(for: admissionDelay) }
-                let admitted = MonotonicClock.now()
-                continuation.yield(.admitted(queueMilliseconds: 0, cachedTokens: 0))
-                var first: UInt64 = 0
-                var last: UInt64 = 0
+                let admitted = MonotonicInstant.now()
+                continuation.yield(.admitted(queue: admitted - arrival, cachedTokens: 0))
+                var first = MonotonicInstant.zero
+                var last = MonotonicInstant.zero
                 for index in 0..<request.maxTokens {
                     if delay > .zero { try await Task.sleep(for: delay) }
                     try Task.checkCancellation()
-                    last = MonotonicClock.now()
-                    if first == 0 { first = last }
+                    last = .now()
+                    if first == .zero { first = last }
                     continuation.yield(
                         .token(GeneratedToken(token: Int32(index), text: "w\(index) ", index: index, time: last)))
                 }

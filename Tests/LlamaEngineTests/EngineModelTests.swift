@@ -128,7 +128,7 @@ struct EngineModelTests {
             defer { engine.shutdown() }
             var running = GenerationRequest(id: "running", promptTokens: story, maxTokens: 1000)
             running.ignoreEndOfGeneration = true
-            let times = Mutex<[UInt64]>([])
+            let times = Mutex<[MonotonicInstant]>([])
             let (started, signal) = AsyncStream<Void>.makeStream()
             let stream = Task {
                 for try await event in engine.generate(running) {
@@ -141,10 +141,10 @@ struct EngineModelTests {
                 }
             }
             for await _ in started { break }
-            let arrival = MonotonicClock.now()
-            var firstToken: UInt64 = 0
+            let arrival = MonotonicInstant.now()
+            var firstToken = MonotonicInstant.zero
             for try await event in engine.generate(GenerationRequest(id: "long", promptTokens: long, maxTokens: 1)) {
-                if case .token(let token) = event, firstToken == 0 { firstToken = token.time }
+                if case .token(let token) = event, firstToken == .zero { firstToken = token.time }
             }
             stream.cancel()
             _ = await stream.result
@@ -165,11 +165,11 @@ struct EngineModelTests {
         let short = try model.tokenize(prompts[0])
         let engine = try twoSequencesInTurnsOf128()
         defer { engine.shutdown() }
-        func firstTokenTime(_ request: GenerationRequest) async throws -> UInt64 {
+        func firstTokenTime(_ request: GenerationRequest) async throws -> MonotonicInstant {
             for try await event in engine.generate(request) {
                 if case .token(let token) = event { return token.time }
             }
-            return 0
+            return .zero
         }
         let longFirst = Task {
             try await firstTokenTime(GenerationRequest(id: "long", promptTokens: long, maxTokens: 1))
@@ -177,7 +177,7 @@ struct EngineModelTests {
         while engine.snapshot.steps == 0 { try await Task.sleep(for: .milliseconds(5)) }
         let shortFirst = try await firstTokenTime(GenerationRequest(id: "short", promptTokens: short, maxTokens: 1))
         let longTime = try await longFirst.value
-        #expect(shortFirst > 0 && longTime > 0)
+        #expect(shortFirst > .zero && longTime > .zero)
         #expect(shortFirst < longTime, "the short prompt waited for the whole 1,000-token prefill")
     }
 
@@ -243,7 +243,7 @@ struct EngineModelTests {
         // The 150-token prompt took at least three 64-token steps.
         #expect(records.filter { $0.promptTokens > 0 }.count >= 3)
         #expect(records.allSatisfy { $0.durationMilliseconds > 0 && $0.running >= 1 && $0.promptSequences <= 2 })
-        #expect(zip(records, records.dropFirst()).allSatisfy { $0.startNanoseconds < $1.startNanoseconds })
+        #expect(zip(records, records.dropFirst()).allSatisfy { $0.start < $1.start })
     }
 
     @Test func anUnwritableStepLogIsAnErrorBeforeTheEngineStarts() throws {

@@ -10,7 +10,7 @@ struct BadInputTests {
 
     func run(_ mode: MockOpenAIServer.Behavior.Mode, requests: Int = 3) async throws -> (BenchResult, RunStore) {
         let server = try await MockOpenAIServer.start(
-            behavior: .init(tokens: 6, intervalNanoseconds: 500_000, mode: mode))
+            behavior: .init(tokens: 6, interval: .microseconds(500), mode: mode))
         var c = BenchConfiguration()
         c.url = server.url
         c.requests = requests
@@ -92,7 +92,7 @@ struct BadInputTests {
 
     @Test("timeout")
     func timeout() async throws {
-        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 50, intervalNanoseconds: 20_000_000))
+        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 50, interval: .milliseconds(20)))
         var c = BenchConfiguration()
         c.url = server.url
         c.requests = 1

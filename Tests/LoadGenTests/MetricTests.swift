@@ -1,3 +1,4 @@
+import InferLabCore
 import LoadGen
 import Testing
 
@@ -5,16 +6,15 @@ import Testing
 struct MetricTests {
     /// t_sched 0, t_send 2 ms; content at 102, 112, 125, 135 ms; usage 136; [DONE] 137.
     static func record(usage: Int? = 4) -> RequestRecord {
-        var r = RequestRecord(step: 0, seq: 0, corpusId: "x", lengthClass: "short", scheduledNs: 0, sentNs: 2_000_000)
-        let ms: UInt64 = 1_000_000
+        var r = RequestRecord(step: 0, seq: 0, corpusId: "x", lengthClass: "short", scheduled: .zero, sent: at(ms: 2))
         r.events = [
-            StreamEvent(t: 50 * ms, kind: .other),  // role-only delta: not content
-            StreamEvent(t: 102 * ms, kind: .content), StreamEvent(t: 112 * ms, kind: .content),
-            StreamEvent(t: 125 * ms, kind: .content), StreamEvent(t: 135 * ms, kind: .content),
-            StreamEvent(t: 136 * ms, kind: .usage), StreamEvent(t: 137 * ms, kind: .done),
+            StreamEvent(time: at(ms: 50), kind: .other),  // role-only delta: not content
+            StreamEvent(time: at(ms: 102), kind: .content), StreamEvent(time: at(ms: 112), kind: .content),
+            StreamEvent(time: at(ms: 125), kind: .content), StreamEvent(time: at(ms: 135), kind: .content),
+            StreamEvent(time: at(ms: 136), kind: .usage), StreamEvent(time: at(ms: 137), kind: .done),
         ]
         r.usageCompletionTokens = usage
-        r.finishedNs = 137 * ms
+        r.finished = at(ms: 137)
         return r
     }
 
@@ -42,8 +42,8 @@ struct MetricTests {
 
     @Test("one token: TPOT undefined; failed request: no E2E, no TPOT")
     func undefined() {
-        var one = RequestRecord(step: 0, seq: 0, corpusId: "x", lengthClass: "", scheduledNs: 0, sentNs: 0)
-        one.events = [StreamEvent(t: 5_000_000, kind: .content), StreamEvent(t: 6_000_000, kind: .done)]
+        var one = RequestRecord(step: 0, seq: 0, corpusId: "x", lengthClass: "", scheduled: .zero, sent: .zero)
+        one.events = [StreamEvent(time: at(ms: 5), kind: .content), StreamEvent(time: at(ms: 6), kind: .done)]
         #expect(one.tpotMs == nil)
         #expect(one.ttftMs == 5)
         #expect(one.interTokenLatenciesMs.isEmpty)
@@ -73,11 +73,11 @@ struct MetricTests {
             return r
         }
         var slow = Self.record()
-        slow.events[1].t = 700_000_000  // TTFT 698 ms > 500 ms SLO
+        slow.events[1].time = at(ms: 700)  // TTFT 698 ms > 500 ms SLO
         slow.events =
             [slow.events[0], slow.events[1]] + [
-                StreamEvent(t: 710_000_000, kind: .content), StreamEvent(t: 720_000_000, kind: .content),
-                StreamEvent(t: 730_000_000, kind: .content), StreamEvent(t: 731_000_000, kind: .done),
+                StreamEvent(time: at(ms: 710), kind: .content), StreamEvent(time: at(ms: 720), kind: .content),
+                StreamEvent(time: at(ms: 730), kind: .content), StreamEvent(time: at(ms: 731), kind: .done),
             ]
         records.append(slow)
         var failed = Self.record(usage: nil)
@@ -85,7 +85,7 @@ struct MetricTests {
         failed.events = []
         records.append(failed)
         let s = BenchSummary(
-            records: records, windowStart: 0, windowEnd: 2_000_000_000, slo: ServiceLevelObjectives(ttftMs: 500))
+            records: records, windowStart: .zero, windowEnd: at(ms: 2000), slo: ServiceLevelObjectives(ttftMs: 500))
         #expect(s.requests.completed == 10 && s.requests.failed == 1 && s.requests.total == 11)
         #expect(s.errors == ["connect": 1])
         #expect(s.outputTokens == 40)
@@ -112,7 +112,8 @@ struct MetricTests {
     func allFailed() {
         var failed = Self.record()
         failed.errorClass = .timeout
-        let s = BenchSummary(records: [failed], windowStart: 0, windowEnd: 1_000_000_000, slo: ServiceLevelObjectives())
+        let s = BenchSummary(
+            records: [failed], windowStart: .zero, windowEnd: at(ms: 1000), slo: ServiceLevelObjectives())
         #expect(s.requests.completed == 0 && s.requests.failed == 1)
         #expect(s.ttftMs.count == 0 && s.ttftMs.p99 == 0)
         #expect(s.errors == ["timeout": 1])
@@ -120,3 +121,6 @@ struct MetricTests {
 }
 
 import Foundation
+
+/// The instant `ms` milliseconds after the clock's origin.
+private func at(ms: Int) -> MonotonicInstant { .zero + .milliseconds(ms) }

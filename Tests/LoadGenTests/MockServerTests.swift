@@ -22,7 +22,7 @@ struct MockServerTests {
 
     @Test("closed loop: every request completes with the server's token count and stored rows")
     func closedLoop() async throws {
-        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 12, intervalNanoseconds: 2_000_000))
+        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 12, interval: .milliseconds(2)))
         defer { Task { await server.stop() } }
         let directory = TestDirectory()
         let store = try RunStore(path: directory.path("r.sqlite"))
@@ -41,8 +41,8 @@ struct MockServerTests {
             #expect(record.events.last?.kind == .done)
             let itl = record.interTokenLatenciesMs
             #expect(itl.count == 11)
-            let span = try #require(record.lastContentNs) - (try #require(record.firstContentNs))
-            #expect(abs(itl.reduce(0, +) - Double(span) / 1e6) < 1e-6)
+            let span = try #require(record.lastContent) - (try #require(record.firstContent))
+            #expect(abs(itl.reduce(0, +) - span.milliseconds) < 1e-6)
             // The server sends token i no earlier than (i + 1) * 2 ms after the request arrived.
             #expect(try #require(record.e2eMs) >= 24)
             #expect(try #require(record.ttftMs) >= 2)

@@ -1,3 +1,4 @@
+import InferLabCore
 import LoadGen
 import Testing
 
@@ -31,16 +32,16 @@ struct SchedulerTests {
         var a = ArrivalProcess(rate: 5, seed: 3)
         var b = ArrivalProcess(rate: 5, seed: 3)
         #expect(
-            (0..<100).map { _ in a.nextIntervalNanoseconds() } == (0..<100).map { _ in b.nextIntervalNanoseconds() })
+            (0..<100).map { _ in a.nextGap() } == (0..<100).map { _ in b.nextGap() })
     }
 
-    /// Simulates a driver with a fake clock: each request takes `service(index)` ns.
-    func simulate(_ scheduler: inout LoadScheduler, service: (Int) -> UInt64, maxSteps: Int = 1_000_000)
-        -> (sends: [(index: Int, scheduled: UInt64, sent: UInt64)], maxInFlight: Int)
+    /// Simulates a driver with a fake clock: each request takes `service(index)`.
+    func simulate(_ scheduler: inout LoadScheduler, service: (Int) -> Duration, maxSteps: Int = 1_000_000)
+        -> (sends: [(index: Int, scheduled: MonotonicInstant, sent: MonotonicInstant)], maxInFlight: Int)
     {
         var now = scheduler.start
-        var running: [UInt64] = []  // completion times
-        var sends: [(Int, UInt64, UInt64)] = []
+        var running: [MonotonicInstant] = []  // completion times
+        var sends: [(Int, MonotonicInstant, MonotonicInstant)] = []
         var maxInFlight = 0
         for _ in 0..<maxSteps {
             switch scheduler.nextAction(now: now) {
@@ -69,8 +70,8 @@ struct SchedulerTests {
     @Test("closed loop never exceeds N in flight and sends exactly M", arguments: [1, 3, 8])
     func closedLoop(concurrency: Int) {
         var scheduler = LoadScheduler(
-            pattern: .closed(concurrency: concurrency), start: 1_000, requests: 50, durationNanoseconds: nil)
-        let result = simulate(&scheduler, service: { UInt64(1_000_000 + ($0 % 5) * 300_000) })
+            pattern: .closed(concurrency: concurrency), start: at(1_000), requests: 50, duration: nil)
+        let result = simulate(&scheduler, service: { .microseconds(1_000 + ($0 % 5) * 300) })
         #expect(result.sends.count == 50)
         #expect(result.maxInFlight == concurrency)
         #expect(scheduler.peakInFlight == concurrency)
@@ -81,33 +82,33 @@ struct SchedulerTests {
     @Test("closed loop bounded by duration stops sending at the end")
     func closedDuration() {
         var scheduler = LoadScheduler(
-            pattern: .closed(concurrency: 2), start: 0, requests: nil, durationNanoseconds: 10_000_000)
-        let result = simulate(&scheduler, service: { _ in 1_000_000 })
+            pattern: .closed(concurrency: 2), start: .zero, requests: nil, duration: .milliseconds(10))
+        let result = simulate(&scheduler, service: { _ in .milliseconds(1) })
         #expect(result.sends.count == 20)  // 2 users, 1 ms each, 10 ms
-        #expect(result.sends.allSatisfy { $0.sent < 10_000_000 })
+        #expect(result.sends.allSatisfy { $0.sent < at(10_000_000) })
     }
 
     @Test("open loop keeps its schedule; a cap makes arrivals wait and the lag shows")
     func openLoop() {
         var process = ArrivalProcess(rate: 1000, seed: 5)
-        var expected: [UInt64] = []
-        var t: UInt64 = 0
+        var expected: [MonotonicInstant] = []
+        var t = MonotonicInstant.zero
         for _ in 0..<200 {
-            t += process.nextIntervalNanoseconds()
+            t += process.nextGap()
             expected.append(t)
         }
         var free = LoadScheduler(
-            pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: nil), start: 0, requests: 200,
-            durationNanoseconds: nil)
-        let uncapped = simulate(&free, service: { _ in 50_000_000 })
+            pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: nil), start: .zero, requests: 200,
+            duration: nil)
+        let uncapped = simulate(&free, service: { _ in .milliseconds(50) })
         #expect(uncapped.sends.map(\.scheduled) == expected)
         #expect(uncapped.sends.allSatisfy { $0.sent == $0.scheduled })  // never waits for completions
         #expect(uncapped.maxInFlight > 4)
 
         var capped = LoadScheduler(
-            pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: 4), start: 0, requests: 200,
-            durationNanoseconds: nil)
-        let result = simulate(&capped, service: { _ in 50_000_000 })
+            pattern: .open(ArrivalProcess(rate: 1000, seed: 5), maxConcurrency: 4), start: .zero, requests: 200,
+            duration: nil)
+        let result = simulate(&capped, service: { _ in .milliseconds(50) })
         #expect(result.sends.map(\.scheduled) == expected)  // t_sched is the arrival, not the send
         #expect(result.maxInFlight == 4)
         #expect(result.sends.contains { $0.sent > $0.scheduled })
@@ -116,12 +117,15 @@ struct SchedulerTests {
     @Test("offline sends everything at the start, capped when asked")
     func offline() {
         var all = LoadScheduler(
-            pattern: .offline(maxConcurrency: nil), start: 5, requests: 30, durationNanoseconds: nil)
-        let result = simulate(&all, service: { _ in 1_000 })
+            pattern: .offline(maxConcurrency: nil), start: at(5), requests: 30, duration: nil)
+        let result = simulate(&all, service: { _ in .microseconds(1) })
         #expect(result.maxInFlight == 30)
-        #expect(result.sends.allSatisfy { $0.scheduled == 5 })
+        #expect(result.sends.allSatisfy { $0.scheduled == at(5) })
         var capped = LoadScheduler(
-            pattern: .offline(maxConcurrency: 3), start: 5, requests: 30, durationNanoseconds: nil)
-        #expect(simulate(&capped, service: { _ in 1_000 }).maxInFlight == 3)
+            pattern: .offline(maxConcurrency: 3), start: at(5), requests: 30, duration: nil)
+        #expect(simulate(&capped, service: { _ in .microseconds(1) }).maxInFlight == 3)
     }
 }
+
+/// The instant `nanoseconds` after the clock's origin.
+private func at(_ nanoseconds: UInt64) -> MonotonicInstant { MonotonicInstant(nanoseconds: nanoseconds) }

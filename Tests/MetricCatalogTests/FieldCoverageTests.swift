@@ -1,6 +1,7 @@
 import Foundation
 import InferenceCore
 import MetricCatalog
+import TestSupport
 import Testing
 
 @testable import SystemProbe
@@ -65,7 +66,7 @@ import Testing
 
     @Test func everyStepRecordFieldIsOneMetricOrListed() throws {
         let step = StepRecord(
-            startNanoseconds: 100, durationMilliseconds: 7, decodeTokens: 3, promptTokens: 64, promptSequences: 2,
+            start: .at(100), durationMilliseconds: 7, decodeTokens: 3, promptTokens: 64, promptSequences: 2,
             running: 5, waiting: 1)
         let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(step)) as? [String: Any])
         try expectEveryPropertySet(object, as: StepRecord.self)

@@ -1,23 +1,24 @@
 import InferenceCore
 import MetricCatalog
 @testable import SystemProbe
+import TestSupport
 import Testing
 
 @Suite struct ReadingTests {
     /// Samples 1 s apart; the second lacks the slow readings (RSS, residency, PSI).
     static let samples: [ProbeSample] = {
-        var first = ProbeSample(tNs: 1_000_000_000, elapsedMs: 0)
+        var first = ProbeSample(time: .at(1_000_000_000), elapsedMs: 0)
         first.majflt = 40
         first.rssBytes = 100 << 20
         first.fileResidentFraction = 1
         first.psiIoSomeTotalUs = 1_000
         first.sysCpuUserFraction = 0.9
         first.utimeMs = 0
-        var second = ProbeSample(tNs: 2_000_000_000, elapsedMs: 1000)
+        var second = ProbeSample(time: .at(2_000_000_000), elapsedMs: 1000)
         second.majflt = 42
         second.sysCpuUserFraction = 0.5
         second.utimeMs = 500
-        var third = ProbeSample(tNs: 3_000_000_000, elapsedMs: 2000)
+        var third = ProbeSample(time: .at(3_000_000_000), elapsedMs: 2000)
         third.majflt = 52
         third.rssBytes = 120 << 20
         third.fileResidentFraction = 0.25
@@ -33,9 +34,11 @@ import Testing
             return
         }
         #expect(read(Self.samples[1]) == 42)
-        #expect(read(ProbeSample(tNs: 0, elapsedMs: 0)) == nil, "absent stays absent")
+        #expect(read(ProbeSample(time: .at(0), elapsedMs: 0)) == nil, "absent stays absent")
         #expect(Metric.processMajorFaults.series(Self.samples).map(\.value) == [40, 42, 52])
-        #expect(Metric.processRSS.series(Self.samples).map(\.t) == [1_000_000_000, 3_000_000_000], "gaps skipped")
+        #expect(
+            Metric.processRSS.series(Self.samples).map(\.time) == [.at(1_000_000_000), .at(3_000_000_000)],
+            "gaps skipped")
     }
 
     @Test func trialValuesGoThroughTheAggregate() {
@@ -56,7 +59,7 @@ import Testing
     }
 
     @Test func threadReadingsArePerThread() {
-        var sample = ProbeSample(tNs: 5, elapsedMs: 0)
+        var sample = ProbeSample(time: .at(5), elapsedMs: 0)
         sample.threads = [
             ThreadSample(tid: 7, comm: "a", state: "R", cpuMilliseconds: 10, cpuCores: 0.9),
             ThreadSample(tid: 8, comm: "b", state: "S", cpuMilliseconds: 3),
@@ -71,15 +74,15 @@ import Testing
     @Test func stepReadingsAreAtEachStepsStart() {
         let steps = [
             StepRecord(
-                startNanoseconds: 100, durationMilliseconds: 7.5, decodeTokens: 3, promptTokens: 256,
+                start: .at(100), durationMilliseconds: 7.5, decodeTokens: 3, promptTokens: 256,
                 promptSequences: 1,
                 running: 4, waiting: 2),
             StepRecord(
-                startNanoseconds: 200, durationMilliseconds: 9, decodeTokens: 4, promptTokens: 0, promptSequences: 0,
+                start: .at(200), durationMilliseconds: 9, decodeTokens: 4, promptTokens: 0, promptSequences: 0,
                 running: 4, waiting: 0),
         ]
         #expect(Metric.engineStepDuration.series(steps).map(\.value) == [7.5, 9])
-        #expect(Metric.engineStepPromptTokens.series(steps).map(\.t) == [100, 200])
+        #expect(Metric.engineStepPromptTokens.series(steps).map(\.time) == [.at(100), .at(200)])
         #expect(Metric.engineWaiting.aggregate.apply(Metric.engineWaiting.series(steps)) == 2)
     }
 }

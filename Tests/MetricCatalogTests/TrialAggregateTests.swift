@@ -1,9 +1,13 @@
+import InferLabCore
 import MetricCatalog
+import TestSupport
 import Testing
 
 @Suite struct TrialAggregateTests {
     /// A counter read at 0, 1 and 2 s.
-    let series: [(t: UInt64, value: Double)] = [(0, 10), (1_000_000_000, 15), (2_000_000_000, 13)]
+    let series: [(time: MonotonicInstant, value: Double)] = [
+        (.at(0), 10), (.at(1_000_000_000), 15), (.at(2_000_000_000), 13),
+    ]
 
     @Test func changeMaxMinMean() {
         #expect(TrialAggregate.change.apply(series) == 3)
@@ -14,15 +18,19 @@ import Testing
 
     @Test func shareOfTimeIsTheStalledPercentageOfTheSpan() {
         // 0.5 s stalled in 2 s of wall time.
-        let stalled: [(t: UInt64, value: Double)] = [(1_000, 200), (1_000_001_000, 300_200), (2_000_001_000, 500_200)]
+        let stalled: [(time: MonotonicInstant, value: Double)] = [
+            (.at(1_000), 200), (.at(1_000_001_000), 300_200), (.at(2_000_001_000), 500_200),
+        ]
         #expect(TrialAggregate.shareOfTime.apply(stalled) == 25)
-        #expect(TrialAggregate.shareOfTime.apply([(5, 100)]) == nil, "no span")
-        #expect(TrialAggregate.shareOfTime.apply([(0, 900), (1_000_000_000, 100)]) == 0, "a counter reset counts as 0")
+        #expect(TrialAggregate.shareOfTime.apply([(.at(5), 100)]) == nil, "no span")
+        #expect(
+            TrialAggregate.shareOfTime.apply([(.at(0), 900), (.at(1_000_000_000), 100)]) == 0,
+            "a counter reset counts as 0")
     }
 
     @Test func emptySeriesHaveNoValue() {
         for aggregate in TrialAggregate.allCases { #expect(aggregate.apply([]) == nil, "\(aggregate)") }
-        #expect(TrialAggregate.change.apply([(0, 7)]) == 0)
+        #expect(TrialAggregate.change.apply([(.at(0), 7)]) == 0)
     }
 
     @Test func defaultsByKind() {

@@ -17,7 +17,7 @@ struct RunStoreTests {
 
     @Test("runs, requests, events written typed; CSV and JSONL exports; the file reopens in WAL mode")
     func storeAndExport() async throws {
-        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 4, intervalNanoseconds: 200_000))
+        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 4, interval: .microseconds(200)))
         let path = TestPaths.temporaryDirectory("store").appendingPathComponent("x.sqlite").path
         let store = try RunStore(path: path)
         var c = BenchConfiguration()

@@ -104,12 +104,14 @@ import TestSupport
             "threads": #"[{"tid":3,"comm":"llama","state":"R","cpu_ms":1.5,"processor":1}]"#,
         ]
         let integers = Set(
-            Mirror(reflecting: ProbeSample(tNs: 0, elapsedMs: 0)).children.compactMap { child -> String? in
+            Mirror(reflecting: ProbeSample(time: .at(0), elapsedMs: 0)).children.compactMap { child -> String? in
                 let typeName = String(describing: Swift.type(of: child.value))
                 guard typeName.contains("Int"), let label = child.label else { return nil }
                 // The property name in snake case is its key ("numThreads" -> "num_threads").
                 return label.map { $0.isUppercase ? "_" + $0.lowercased() : String($0) }.joined()
-            })
+            }
+        )
+        .union(["t_ns"])  // `time`, a `MonotonicInstant`, is written as its integer nanoseconds
         var pairs: [String] = []
         for key in ProbeSample.CodingKeys.allCases {
             let value = text[key.rawValue] ?? (integers.contains(key.rawValue) ? "12" : "7.25")
@@ -124,7 +126,7 @@ import TestSupport
         // Every stored property is set, so a field missing from `appendJSON` shows as a difference.
         let unset = Mirror(reflecting: full).children.filter { "\($0.value)" == "nil" }
         #expect(unset.map(\.label) == [], "set these fields in fullSample()")
-        let sparse = ProbeSample(tNs: 5, elapsedMs: 0.5)
+        let sparse = ProbeSample(time: .at(5), elapsedMs: 0.5)
         for sample in [full, sparse] {
             var written = Array("prefix ".utf8)
             try sample.appendJSON(to: &written)

@@ -13,15 +13,15 @@ import TestSupport
     @Test func intervalGateTakesTheFirstReadingThenWaitsWithSlack() {
         // 100 ms readings on a 10 ms sampler: slack 5 ms.
         var gate = IntervalGate(intervalMilliseconds: 100, samplingMilliseconds: 10)
-        let taken = [1_000_000_000, 1_010_000_000, 1_094_000_000, 1_096_000_000].map { gate.take($0) }
+        let taken = [1_000_000_000, 1_010_000_000, 1_094_000_000, 1_096_000_000].map { gate.take(.at($0)) }
         #expect(taken == [true, false, false, true])  // 96 ms + 5 ms slack >= 100 ms
-        #expect(gate.last == 1_096_000_000)
+        #expect(gate.last == .at(1_096_000_000))
         // A sampler at the slow interval itself takes the reading at every (jittery) tick.
         var same = IntervalGate(intervalMilliseconds: 100, samplingMilliseconds: 100)
-        #expect([0, 99_000_000, 198_500_000].map { same.take($0) } == [true, true, true])
+        #expect([0, 99_000_000, 198_500_000].map { same.take(.at($0)) } == [true, true, true])
         // 0 = every call.
         var every = IntervalGate(intervalMilliseconds: 0, samplingMilliseconds: 10)
-        #expect([5, 5, 6].map { every.take($0) } == [true, true, true])
+        #expect([5, 5, 6].map { every.take(.at($0)) } == [true, true, true])
     }
 
     @Test func residencyIsRateLimitedAndRemeasuredWhenDue() throws {
@@ -31,22 +31,22 @@ import TestSupport
         try #require(fd >= 0)
         defer { close(fd) }
         let monitor = FileResidencyMonitor(path: path, intervalMilliseconds: 1000, samplingMilliseconds: 10)
-        let t0: UInt64 = 10_000_000_000
+        let t0 = MonotonicInstant.at(10_000_000_000)
         let first = try #require(monitor.fraction(at: t0))
         #expect(first > 0.9)  // just written
         fsync(fd)
         #expect(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0)
         // Within the interval: the last measurement is repeated, nothing is measured.
-        #expect(monitor.fraction(at: t0 + 500_000_000) == first)
+        #expect(monitor.fraction(at: t0 + .milliseconds(500)) == first)
         #expect(monitor.measurements == 1)
         // Due: measured again, and the eviction shows.
-        let later = try #require(monitor.fraction(at: t0 + 1_000_000_000))
+        let later = try #require(monitor.fraction(at: t0 + .seconds(1)))
         #expect(monitor.measurements == 2)
         #expect(later < 0.1)
         // A replaced file is mapped anew.
         try Data(repeating: 4, count: 1 << 21).write(to: URL(fileURLWithPath: path + ".new"))
         #expect(rename(path + ".new", path) == 0)
-        let replaced = try #require(monitor.fraction(at: t0 + 3_000_000_000))
+        let replaced = try #require(monitor.fraction(at: t0 + .seconds(3)))
         #expect(replaced > 0.9)
         #expect(FileResidencyMonitor.residentCount([1, 0, 3, 2, 0x81]) == 3)
     }
@@ -79,15 +79,15 @@ import TestSupport
         try #require(TestPaths.hasDefaultModel, "the default model is absent: run scripts/bootstrap")
         let monitor = FileResidencyMonitor(
             path: TestPaths.defaultModel, intervalMilliseconds: 1, samplingMilliseconds: 1)
-        _ = monitor.fraction(at: 1)
+        _ = monitor.fraction(at: .at(1))
         // 24k pages cost well over 10 us, so the 1 ms floor grows to 100x the cost.
-        #expect(monitor.gate.interval > 1_000_000)
+        #expect(monitor.gate.interval > .milliseconds(1))
         #expect(monitor.measurements == 1)
     }
 
     @Test func slowReadingsAppearOnlyInTheSamplesThatTookThem() {
         func snapshot(_ t: UInt64, majflt: UInt64, pgmajfault: UInt64?) -> ProbeSnapshot {
-            var s = ProbeSnapshot(timeNanoseconds: t)
+            var s = ProbeSnapshot(time: .at(t))
             s.stat = ProcessStat(
                 pid: 1, comm: "x", state: "R", minflt: 0, majflt: majflt, utimeTicks: 0, stimeTicks: 0, numThreads: 1,
                 startTimeTicks: 0)
@@ -99,15 +99,15 @@ import TestSupport
         let b = snapshot(10_000_000, majflt: 1, pgmajfault: nil)  // between slow readings
         let c = snapshot(100_000_000, majflt: 10, pgmajfault: 50)
         let d = snapshot(110_000_000, majflt: 11, pgmajfault: nil)
-        let sa = ProbeSample.derive(a, previous: nil, previousSlow: nil, start: 0)
+        let sa = ProbeSample.derive(a, previous: nil, previousSlow: nil, start: .zero)
         #expect(sa.sysPgmajfault == 0 && sa.sysPgmajfaultPerS == nil)  // no earlier slow reading
-        let sb = ProbeSample.derive(b, previous: a, previousSlow: a, start: 0)
+        let sb = ProbeSample.derive(b, previous: a, previousSlow: a, start: .zero)
         #expect(sb.majfltPerS == 100)  // fast: over 10 ms
         #expect(sb.sysPgmajfault == nil && sb.sysPgmajfaultPerS == nil)  // not read, not repeated
-        let sc = ProbeSample.derive(c, previous: b, previousSlow: a, start: 0)
+        let sc = ProbeSample.derive(c, previous: b, previousSlow: a, start: .zero)
         #expect(sc.majfltPerS == 100)
         #expect(sc.sysPgmajfaultPerS == 500)  // 50 over the 100 ms between slow readings
-        let sd = ProbeSample.derive(d, previous: c, previousSlow: c, start: 0)
+        let sd = ProbeSample.derive(d, previous: c, previousSlow: c, start: .zero)
         #expect(sd.majfltPerS == 100)
         #expect(sd.sysPgmajfault == nil && sd.sysPgmajfaultPerS == nil)
     }

@@ -12,7 +12,7 @@ import TestSupport
     }
 
     @Test func derivedRatesArePerSecond() {
-        var a = ProbeSnapshot(timeNanoseconds: 1_000_000_000)
+        var a = ProbeSnapshot(time: .at(1_000_000_000))
         a.stat = ProcessStat(
             pid: 1, comm: "x", state: "R", minflt: 10, majflt: 5, utimeTicks: 100, stimeTicks: 0, numThreads: 2,
             startTimeTicks: 0)
@@ -22,16 +22,16 @@ import TestSupport
         a.pressureMemory = Pressure(
             some: PressureLine(avg10: 0, avg60: 0, avg300: 0, totalMicroseconds: 1000), full: nil)
         var b = a
-        b.timeNanoseconds = 1_500_000_000
+        b.time = .at(1_500_000_000)
         b.stat?.majflt = 55
         b.stat?.utimeTicks = 150  // 0.5 s of CPU in 0.5 s
         b.cgroup?.usageMicroseconds = 100_000
         b.cgroup?.throttledMicroseconds = 200_000
         b.pressureMemory?.some?.totalMicroseconds = 51_000
-        let first = ProbeSample.derive(a, previous: nil, start: 1_000_000_000)
+        let first = ProbeSample.derive(a, previous: nil, start: .at(1_000_000_000))
         #expect(first.majfltPerS == nil)
         #expect(first.elapsedMs == 0)
-        let s = ProbeSample.derive(b, previous: a, start: 1_000_000_000)
+        let s = ProbeSample.derive(b, previous: a, start: .at(1_000_000_000))
         #expect(s.intervalMs == 500)
         #expect(s.majfltPerS == 100)
         #expect(s.cpuCores == 1)
@@ -43,8 +43,8 @@ import TestSupport
 
     @Test func processCPUCoresIsTakenOverAtLeastAWindowOfTicks() {
         // 1.5 cores read through 10 ms clock ticks every 10 ms: the ticks go up by 1, 2, 1, 2, ...
-        var deriver = SampleDeriver(start: 0, ticksPerSecond: 100, cpuWindowNanoseconds: 100_000_000)
-        var snapshot = ProbeSnapshot(timeNanoseconds: 0)
+        var deriver = SampleDeriver(start: .zero, ticksPerSecond: 100, cpuWindow: .milliseconds(100))
+        var snapshot = ProbeSnapshot(time: .at(0))
         snapshot.pid = 1
         snapshot.stat = ProcessStat(
             pid: 1, comm: "x", state: "R", minflt: 0, majflt: 0, utimeTicks: 0, stimeTicks: 0, numThreads: 2,
@@ -52,14 +52,14 @@ import TestSupport
         var snapshots: [ProbeSnapshot] = []
         var samples: [ProbeSample] = []
         for index in 0..<40 {
-            snapshot.timeNanoseconds = UInt64(index) * 10_000_000
+            snapshot.time = .at(UInt64(index) * 10_000_000)
             snapshot.stat?.utimeTicks = UInt64(index / 2 * 3 + index % 2)
             snapshots.append(snapshot)
             samples.append(deriver.sample(snapshot))
         }
         #expect(samples[0].cpuCores == nil)
         // Over a single 10 ms interval the rate reads 1 or 2 cores; over 100 ms it reads 1.5.
-        let perInterval = ProbeSample.derive(snapshots[21], previous: snapshots[20], start: 0)
+        let perInterval = ProbeSample.derive(snapshots[21], previous: snapshots[20], start: .zero)
         #expect(perInterval.cpuCores == 1 || perInterval.cpuCores == 2)
         for sample in samples[10...] {
             #expect(sample.cpuCores.map { abs($0 - 1.5) <= 0.1 } == true, "at \(sample.elapsedMs) ms")
@@ -75,7 +75,7 @@ import TestSupport
         for await sample in sampler.samples() { samples.append(sample) }
         #expect(samples.count >= 6 && samples.count <= 10)
         #expect(samples.allSatisfy { $0.event == "sample" && $0.pid == getpid() })
-        #expect(zip(samples, samples.dropFirst()).allSatisfy { $0.tNs < $1.tNs })
+        #expect(zip(samples, samples.dropFirst()).allSatisfy { $0.time < $1.time })
         let intervals = samples.compactMap(\.intervalMs)
         #expect(intervals.count == samples.count - 1)
         #expect(intervals.sorted()[intervals.count / 2] > 40 && intervals.sorted()[intervals.count / 2] < 80)

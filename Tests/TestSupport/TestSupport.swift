@@ -1,4 +1,5 @@
 public import Foundation
+public import InferLabCore
 @_exported import InferLabCore
 
 /// Paths and process helpers shared by the test targets.
@@ -80,4 +81,9 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
 /// Runs the `inferlab` executable.
 public func runInferLab(_ arguments: [String]) throws -> CommandResult {
     try runProcess(TestPaths.inferlab, arguments, environment: ["INFERLAB_ROOT": TestPaths.root.path])
+}
+
+extension MonotonicInstant {
+    /// The instant `nanoseconds` after the clock's origin: the fake clock of unit tests.
+    public static func at(_ nanoseconds: UInt64) -> MonotonicInstant { MonotonicInstant(nanoseconds: nanoseconds) }
 }

@@ -1,11 +1,13 @@
+public import InferLabCore
+
 /// A request waiting for admission, as the policy sees it.
 public struct WaitingItem: Sendable, Equatable {
-    /// When it arrived (monotonic ns).
-    public var arrival: UInt64
+    /// When it arrived.
+    public var arrival: MonotonicInstant
     /// KV cells it reserves when admitted (prompt plus completion budget).
     public var cells: Int
 
-    public init(arrival: UInt64, cells: Int) {
+    public init(arrival: MonotonicInstant, cells: Int) {
         self.arrival = arrival
         self.cells = cells
     }
@@ -16,7 +18,7 @@ public enum AdmissionDecision: Sendable, Equatable {
     /// Admit this many requests from the head of the queue.
     case admit(Int)
     /// Admit nothing now; look again at this time (a batch window closes) or earlier on arrival.
-    case waitUntil(UInt64)
+    case waitUntil(MonotonicInstant)
     /// Nothing to admit.
     case none
 }
@@ -38,11 +40,10 @@ public struct SchedulerPolicy: Sendable, Equatable {
     /// Runs to completion: a new batch forms only when the running one is done.
     public var runsToCompletion: Bool { configuration.kind != .continuous }
 
-    private var windowNanoseconds: UInt64 {
-        let ms =
+    private var window: Duration {
+        .milliseconds(
             configuration.kind == .static
-            ? max(configuration.batchWaitMilliseconds, 1000) : configuration.batchWaitMilliseconds
-        return UInt64(ms) * 1_000_000
+                ? max(configuration.batchWaitMilliseconds, 1000) : configuration.batchWaitMilliseconds)
     }
 
     /// Decides how many queued requests to admit.
@@ -51,8 +52,10 @@ public struct SchedulerPolicy: Sendable, Equatable {
     ///   - waiting: the queue, oldest first.
     ///   - running: sequences admitted and not finished.
     ///   - freeCells: KV cells not reserved by running sequences.
-    ///   - now: the current time (ns).
-    public func admission(waiting: [WaitingItem], running: Int, freeCells: Int, now: UInt64) -> AdmissionDecision {
+    ///   - now: the current time.
+    public func admission(waiting: [WaitingItem], running: Int, freeCells: Int, now: MonotonicInstant)
+        -> AdmissionDecision
+    {
         guard let oldest = waiting.first else { return .none }
         let limit = configuration.concurrency
         if runsToCompletion && running > 0 { return .none }
@@ -71,7 +74,7 @@ public struct SchedulerPolicy: Sendable, Equatable {
         case .single, .continuous:
             return .admit(fitting)
         case .static, .dynamic:
-            let deadline = oldest.arrival &+ windowNanoseconds
+            let deadline = oldest.arrival + window
             if fitting == limit || now >= deadline || fitting < min(waiting.count, limit) {
                 // full batch, window closed, or the cache cannot take more anyway
                 return .admit(fitting)
