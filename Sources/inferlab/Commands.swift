@@ -14,6 +14,7 @@ extension InferLab {
         RunCommand.self,
         ReportCommand.self,
         CompareCommand.self,
+        ExplainCommand.self,
         ModelsCommand.self,
         MetricsCommand.self,
     ]
