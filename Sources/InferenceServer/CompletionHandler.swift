@@ -94,11 +94,12 @@ struct CompletionHandler: Sendable {
         case .generate:
             return WireGenerate(
                 text: text, finishReason: summary.finishReason.wire, usage: WireUsage(summary),
-                timings: WireTimings(summary))
+                timings: WireTimings(summary, id: reply.id))
         case .chat, .completion:
             let choice = WireChoice(
                 flavor: reply.flavor, text: text, role: true, finishReason: summary.finishReason.wire, complete: true)
-            return reply.completion([choice], usage: WireUsage(summary), timings: WireTimings(summary), chunk: false)
+            return reply.completion(
+                [choice], usage: WireUsage(summary), timings: WireTimings(summary, id: reply.id), chunk: false)
         }
     }
 }

@@ -41,7 +41,9 @@ struct Reply: Sendable {
         if !summary.trailingText.isEmpty { append(piece(summary.trailingText, role: !roleSent), to: &buffer) }
         append(final(summary), to: &buffer)
         if includeUsage, flavor != .generate {
-            append(completion([], usage: WireUsage(summary), timings: WireTimings(summary), chunk: true), to: &buffer)
+            append(
+                completion([], usage: WireUsage(summary), timings: WireTimings(summary, id: id), chunk: true),
+                to: &buffer)
         }
         buffer.writeStaticString("data: [DONE]\n\n")
         return buffer
@@ -69,12 +71,12 @@ struct Reply: Sendable {
             return AnyEncodable(
                 WireGenerate(
                     text: "", finishReason: summary.finishReason.wire, usage: WireUsage(summary),
-                    timings: WireTimings(summary)))
+                    timings: WireTimings(summary, id: id)))
         }
         let choice = WireChoice(
             flavor: flavor, text: flavor == .chat ? nil : "", role: false, finishReason: summary.finishReason.wire,
             complete: false)
-        return AnyEncodable(completion([choice], timings: WireTimings(summary), chunk: true))
+        return AnyEncodable(completion([choice], timings: WireTimings(summary, id: id), chunk: true))
     }
 }
 

@@ -1,9 +1,12 @@
 import Foundation
 import Hummingbird
+import InferLabCore
 import InferenceCore
 
 /// The `timings` object on every final chunk and non-streamed response, so a client can split
-/// its TTFT into network, queue and prefill.
+/// its TTFT into network, queue and prefill. It carries the request's id (the one the server
+/// logs, the engine's `GenerationRequest.id` and the step log's `requests[].id`) and the engine's
+/// instants of the request on the monotonic clock, so a client record joins the engine's steps.
 struct WireTimings: Encodable {
     var queueMs: Double
     var promptN: Int
@@ -12,6 +15,12 @@ struct WireTimings: Encodable {
     var predictedN: Int
     var predictedMs: Double
     var predictedPerSecond: Double
+    var id: String
+    var arrival: MonotonicInstant
+    var admitted: MonotonicInstant
+    var prefillStart: MonotonicInstant
+    var firstToken: MonotonicInstant
+    var lastToken: MonotonicInstant
 
     enum CodingKeys: String, CodingKey {
         case queueMs = "queue_ms"
@@ -21,9 +30,15 @@ struct WireTimings: Encodable {
         case predictedN = "predicted_n"
         case predictedMs = "predicted_ms"
         case predictedPerSecond = "predicted_per_second"
+        case id
+        case arrival = "arrival_ns"
+        case admitted = "admitted_ns"
+        case prefillStart = "prefill_start_ns"
+        case firstToken = "first_token_ns"
+        case lastToken = "last_token_ns"
     }
 
-    init(_ summary: GenerationSummary) {
+    init(_ summary: GenerationSummary, id: String) {
         queueMs = summary.queue.milliseconds
         promptN = summary.promptTokens - summary.cachedTokens
         cacheN = summary.cachedTokens
@@ -31,6 +46,12 @@ struct WireTimings: Encodable {
         predictedN = summary.completionTokens
         predictedMs = summary.decode.milliseconds
         predictedPerSecond = summary.decodeTokensPerSecond
+        self.id = id
+        arrival = summary.arrival
+        admitted = summary.admitted
+        prefillStart = summary.prefillStart
+        firstToken = summary.firstToken
+        lastToken = summary.lastToken
     }
 }
 

@@ -149,10 +149,15 @@ final class EngineLoop {
         // decode token would be a micro-batch of its own, and a step would read the weights once
         // per sequence instead of once.
         var participants: [ActiveSequence] = []
+        // Each sequence's part, for the step log only: without one a step allocates nothing more.
+        let logging = stepLog != nil
+        var shares: [StepShare] = []
+        if logging { shares.reserveCapacity(running.count) }
         let stepStart = MonotonicInstant.now()
         for sequence in running where sequence.isDecoding || sequence.chunk > 0 {
             participants.append(sequence)
             guard !sequence.isDecoding else {
+                if logging { shares.append(StepShare(id: sequence.job.request.id, decode: 1, prompt: 0)) }
                 sequence.outputIndex = batch.add(
                     token: sequence.lastToken, position: Int32(sequence.history.count), sequence: sequence.sequence,
                     logits: true)
@@ -161,6 +166,7 @@ final class EngineLoop {
             }
             let chunk = sequence.chunk
             sequence.chunk = 0
+            if logging { shares.append(StepShare(id: sequence.job.request.id, decode: 0, prompt: chunk)) }
             if sequence.prefillStart == .zero { sequence.prefillStart = stepStart }
             let prompt = sequence.job.request.promptTokens
             let end = sequence.history.count + chunk
@@ -211,9 +217,10 @@ final class EngineLoop {
         stepCost.observe(tokens: batch.count, seconds: seconds)
         stepLog?.append(
             StepRecord(
-                start: stepStart, durationMilliseconds: seconds * 1000, decodeTokens: decoding.count,
-                promptTokens: batch.count - decoding.count, promptSequences: chunks.count { $0 > 0 },
-                running: running.count, waiting: waiting.count))
+                index: Int(steps), start: stepStart, durationMilliseconds: seconds * 1000,
+                decodeTokens: decoding.count, promptTokens: batch.count - decoding.count,
+                promptSequences: chunks.count { $0 > 0 }, running: running.count, waiting: waiting.count,
+                requests: shares))
         for sequence in running where sequence.finishReason != nil { finish(sequence, error: nil) }
     }
 

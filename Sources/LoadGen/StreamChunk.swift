@@ -1,4 +1,5 @@
 import Foundation
+public import InferLabCore
 
 /// What one SSE event of an OpenAI-style completion stream (or a non-streamed body) says.
 ///
@@ -105,6 +106,14 @@ public struct ServerTimings: Sendable, Codable, Equatable {
     public var predictedMs: Double?
     public var predictedPerTokenMs: Double?
     public var predictedPerSecond: Double?
+    /// InferLab's server only: the request's id (the one it logs, and the step log's
+    /// `requests[].id`), and the engine's instants of the request on the monotonic clock.
+    public var id: String?
+    public var arrival: MonotonicInstant?
+    public var admitted: MonotonicInstant?
+    public var prefillStart: MonotonicInstant?
+    public var firstToken: MonotonicInstant?
+    public var lastToken: MonotonicInstant?
 
     public init() {}
 
@@ -118,5 +127,11 @@ public struct ServerTimings: Sendable, Codable, Equatable {
         case predictedMs = "predicted_ms"
         case predictedPerTokenMs = "predicted_per_token_ms"
         case predictedPerSecond = "predicted_per_second"
+        case id
+        case arrival = "arrival_ns"
+        case admitted = "admitted_ns"
+        case prefillStart = "prefill_start_ns"
+        case firstToken = "first_token_ns"
+        case lastToken = "last_token_ns"
     }
 }

@@ -54,6 +54,7 @@ public enum MetricCatalog {
 
     /// The fields of `StepRecord` that are deliberately no metric.
     public static let stepFieldsNotMetrics: [(field: String, reason: String)] = [
-        ("start_ns", "the time of the step")
+        ("index", "the step's number, an identity"), ("start_ns", "the time of the step"),
+        ("requests", "the requests in the step and their shares: the join to the requests"),
     ]
 }

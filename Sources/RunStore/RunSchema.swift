@@ -9,15 +9,19 @@ import GRDB
 /// - `v2-typed-run-store`: `engine_steps`, `constraint_outcomes` (the trials' `controls_json` moved
 ///   there), matrix settings as `{variable, value}` text pairs, and `store_info` (which version wrote
 ///   the file).
+/// - `v3-explain`: `engine_steps` gains `index` (the step's number) and `requests` (each request's
+///   share of the step, as JSON), `StepRecord`'s keys; steps of earlier files read as index 0 with
+///   no shares.
 enum RunSchema {
-    /// The schema version this build writes and reads (the number of `v2-...` in the last migration).
-    static let version = 2
+    /// The schema version this build writes and reads (the number of `v3-...` in the last migration).
+    static let version = 3
 
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-bench", migrate: createBench)
         migrator.registerMigration("experiment-v1", migrate: createExperiment)
         migrator.registerMigration("v2-typed-run-store", migrate: typedRunStore)
+        migrator.registerMigration("v3-explain", migrate: explain)
         return migrator
     }
 
@@ -172,5 +176,12 @@ enum RunSchema {
                     FROM json_each(trials.settings_json) AS s)
                 WHERE settings_json LIKE '%"type"%'
                 """)
+    }
+
+    private static func explain(_ db: Database) throws {
+        try db.alter(table: "engine_steps") { t in
+            t.add(column: "index", .integer).notNull().defaults(to: 0)
+            t.add(column: "requests", .text).notNull().defaults(to: "[]")
+        }
     }
 }

@@ -12,6 +12,7 @@ final class FakeBackend: GenerationBackend, Sendable {
     let admissionDelay: Duration
     private let state = Mutex(EngineSnapshot())
     private let started = Mutex(0)
+    private let ids = Mutex<[String]>([])
     private let gate: Gate?
 
     /// `holding`: every request waits, before the engine would admit it, until `release()`.
@@ -26,6 +27,8 @@ final class FakeBackend: GenerationBackend, Sendable {
 
     var snapshot: EngineSnapshot { state.withLock { $0 } }
     var requestsStarted: Int { started.withLock { $0 } }
+    /// The ids of the requests the backend got (`GenerationRequest.id`), in arrival order.
+    var requestIds: [String] { ids.withLock { $0 } }
 
     /// Lets every held request, and every later one, go on.
     func release() { gate?.open() }
@@ -46,6 +49,7 @@ final class FakeBackend: GenerationBackend, Sendable {
 
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
         started.withLock { $0 += 1 }
+        ids.withLock { $0.append(request.id) }
         let delay = tokenDelay
         let admissionDelay = self.admissionDelay
         let gate = self.gate

@@ -1,5 +1,7 @@
 import Foundation
 import InferLabCore
+import InferenceCore
+import LoadGen
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -143,6 +145,50 @@ struct LiveServerTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
         #expect((object["usage"] as? [String: Any])?["completion_tokens"] as? Int == 300)
         #expect(((object["choices"] as? [[String: Any]])?.first?["finish_reason"]) as? String == "length")
+    }
+
+    /// The id in a response's `timings` is the id the step log names the request by: streamed or
+    /// not, a client joins each request to exactly the engine steps it was in.
+    @Test func theTimingsIdNamesTheRequestsStepsInTheStepLog() async throws {
+        let directory = TestPaths.temporaryDirectory("live-steps")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("steps.jsonl").path
+        let server = try LiveServer([
+            "--scheduler", "continuous", "--ctx", "4096", "--max-seqs", "4", "--batch-tokens", "32", "--step-log", path,
+        ])
+        try await server.waitReady()
+        let bodies = try await withThrowingTaskGroup(of: (Bool, String).self) { group in
+            for (index, prompt) in Self.prompts.prefix(3).enumerated() {
+                let stream = index == 1
+                let body =
+                    #"{"messages":[{"role":"user","content":"\#(prompt)"}],"max_tokens":12,"#
+                    + #""temperature":0,"ignore_eos":true,"stream":\#(stream)}"#
+                group.addTask { (stream, try await server.post("/v1/chat/completions", body).1) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let timings = try bodies.map { stream, body in
+            let payloads = stream ? body.components(separatedBy: "\n\n").map { String($0.dropFirst(6)) } : [body]
+            let all = payloads.compactMap { StreamChunk.decode(Array($0.utf8)) }.compactMap(\.timings)
+            return try #require(all.last, "\(body)")
+        }
+        let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try JSONDecoder().decode(StepRecord.self, from: Data($0.utf8))
+        }
+        let ids = timings.compactMap(\.id)
+        #expect(ids.count == 3 && Set(ids).count == 3)
+        #expect(Set(records.flatMap(\.requests).map(\.id)) == Set(ids))
+        for request in timings {
+            let id = try #require(request.id)
+            let steps = records.filter { $0.requests.contains { $0.id == id } }
+            let shares = steps.flatMap(\.requests).filter { $0.id == id }
+            #expect(shares.reduce(0) { $0 + $1.prompt } == request.promptN, "\(id)")
+            #expect(shares.reduce(0) { $0 + $1.decode } == (request.predictedN ?? 0) - 1, "\(id)")
+            // The request's instants are the steps': its prefill started with its first step.
+            #expect(steps.first?.start == request.prefillStart, "\(id)")
+            #expect(try #require(request.arrival) <= request.admitted ?? .zero, "\(id)")
+            #expect(try #require(steps.last?.start) <= request.lastToken ?? .zero, "\(id)")
+        }
     }
 
     @Test func healthAnswersQuicklyDuringALongPrefill() async throws {

@@ -208,6 +208,7 @@ struct EngineModelTests {
 
     /// `--step-log`: one record per step, and the records add up to the work the requests asked
     /// for: every prompt token evaluated once, one decode token per generated token after the first.
+    /// Each step names its requests and their shares, which add up to the step and to each request.
     @Test func theStepLogAccountsForEveryTokenOfEveryStep() async throws {
         let model = try SharedModel.require()
         let directory = TestPaths.temporaryDirectory()
@@ -228,10 +229,18 @@ struct EngineModelTests {
             request.ignoreEndOfGeneration = true  // every token counted: none ends early
             return request
         }
-        let generated = try await withThrowingTaskGroup(of: Int.self) { group in
-            for request in requests { group.addTask { try await collect(engine, request).tokens.count } }
-            return try await group.reduce(0, +)
+        let results = try await withThrowingTaskGroup(of: (String, Int, GenerationSummary).self) { group in
+            for request in requests {
+                group.addTask {
+                    let result = try await collect(engine, request)
+                    return (request.id, result.tokens.count, result.summary)
+                }
+            }
+            return try await group.reduce(into: [String: (tokens: Int, summary: GenerationSummary)]()) {
+                $0[$1.0] = (tokens: $1.1, summary: $1.2)
+            }
         }
+        let generated = results.values.reduce(0) { $0 + $1.tokens }
         engine.shutdown()  // waits for the loop: the last step's snapshot is published
         let steps = engine.snapshot.steps
         let records = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
@@ -244,6 +253,26 @@ struct EngineModelTests {
         #expect(records.filter { $0.promptTokens > 0 }.count >= 3)
         #expect(records.allSatisfy { $0.durationMilliseconds > 0 && $0.running >= 1 && $0.promptSequences <= 2 })
         #expect(zip(records, records.dropFirst()).allSatisfy { $0.start < $1.start })
+
+        // The shares: each step's add up to it, and each request's to its own work.
+        #expect(records.map(\.index) == Array(1...records.count))
+        for record in records {
+            #expect(record.requests.reduce(0) { $0 + $1.decode } == record.decodeTokens, "step \(record.index)")
+            #expect(record.requests.reduce(0) { $0 + $1.prompt } == record.promptTokens, "step \(record.index)")
+            #expect(record.requests.count { $0.prompt > 0 } == record.promptSequences, "step \(record.index)")
+            #expect(record.requests.allSatisfy { ($0.decode == 1) != ($0.prompt > 0) }, "step \(record.index)")
+            #expect(Set(record.requests.map(\.id)).count == record.requests.count, "one share per request")
+        }
+        let shares = records.flatMap(\.requests)
+        #expect(Set(shares.map(\.id)) == Set(requests.map(\.id)))
+        for request in requests {
+            let own = shares.filter { $0.id == request.id }
+            let result = try #require(results[request.id])
+            #expect(
+                own.reduce(0) { $0 + $1.prompt } == request.promptTokens.count - result.summary.cachedTokens,
+                "\(request.id)")
+            #expect(own.reduce(0) { $0 + $1.decode } == result.tokens - 1, "\(request.id)")
+        }
     }
 
     @Test func anUnwritableStepLogIsAnErrorBeforeTheEngineStarts() throws {

@@ -66,8 +66,8 @@ import Testing
 
     @Test func everyStepRecordFieldIsOneMetricOrListed() throws {
         let step = StepRecord(
-            start: .at(100), durationMilliseconds: 7, decodeTokens: 3, promptTokens: 64, promptSequences: 2,
-            running: 5, waiting: 1)
+            index: 9, start: .at(100), durationMilliseconds: 7, decodeTokens: 3, promptTokens: 64, promptSequences: 2,
+            running: 5, waiting: 1, requests: [StepShare(id: "cmpl-a", decode: 0, prompt: 64)])
         let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(step)) as? [String: Any])
         try expectEveryPropertySet(object, as: StepRecord.self)
         try check(object, as: StepRecord.self, Self.stepReaders, notMetrics: MetricCatalog.stepFieldsNotMetrics)
