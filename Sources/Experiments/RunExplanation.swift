@@ -1,6 +1,6 @@
 public import Analysis
 import ExperimentFile
-import Foundation
+public import Foundation
 public import InferLabCore
 import InferenceCore
 import LoadGen
@@ -40,7 +40,8 @@ public struct RunExplanation: Sendable {
     static func explainer(_ trial: StoredTrial) -> Explainer {
         var os = Self.counters(trial.samples)
         let engine = trial.record.config.engine
-        os.computeThreads = engine.kind == .inferlab ? max(1, engine.server.engine.context.threads) : 1
+        os.computeThreads = max(1, engine.server.engine.context.threads)
+        os.throttledCPUs = min(os.computeThreads, ProcessInfo.processInfo.activeProcessorCount)
         let steps = trial.steps.map { step in
             EngineStep(
                 index: step.index, start: step.start, duration: .microseconds(Int64(step.durationMilliseconds * 1000)),

@@ -1,5 +1,6 @@
 /// The version of InferLab: the CLI's `--version`, and what a results file records as its writer.
 public enum InferLabVersion {
-    /// 0.2: the typed run store (schema 2), one configuration vocabulary.
-    public static let current = "0.2.0"
+    /// 0.2: the typed run store (schema 2), one configuration vocabulary. 0.3: explain (schema 3:
+    /// each engine step names its requests).
+    public static let current = "0.3.0"
 }

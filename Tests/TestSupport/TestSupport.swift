@@ -1,5 +1,4 @@
 public import Foundation
-public import InferLabCore
 @_exported import InferLabCore
 
 /// Paths and process helpers shared by the test targets.

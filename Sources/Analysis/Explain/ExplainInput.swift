@@ -119,6 +119,9 @@ public struct OSCounters: Sendable, Equatable {
     public var memoryPressureMicroseconds: Series = []
     /// The engine's compute threads (a step waits for the slowest of them).
     public var computeThreads: Int = 1
+    /// The CPUs the cgroup's threads run on: the kernel sums throttled time over the CPUs whose
+    /// run queues it throttled, so one throttled period counts once per CPU.
+    public var throttledCPUs: Int = 1
 
     public init() {}
 
@@ -132,7 +135,7 @@ public struct OSCounters: Sendable, Equatable {
             && same(lhs.majorFaults, rhs.majorFaults) && same(lhs.readBytes, rhs.readBytes)
             && same(lhs.ioPressureMicroseconds, rhs.ioPressureMicroseconds)
             && same(lhs.memoryPressureMicroseconds, rhs.memoryPressureMicroseconds)
-            && lhs.computeThreads == rhs.computeThreads
+            && lhs.computeThreads == rhs.computeThreads && lhs.throttledCPUs == rhs.throttledCPUs
     }
 }
 

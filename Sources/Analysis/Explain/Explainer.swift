@@ -153,17 +153,19 @@ public struct Explainer: Sendable {
     // MARK: OS stalls
 
     /// What the OS took from `[from, to]`, at most `limit` ms in all: the throttled time of the
-    /// cgroup, the run-queue wait of the engine's threads (their sum over the compute threads: a
-    /// step waits for its slowest thread), and the I/O and memory pressure stall while the engine
-    /// took major faults.
+    /// cgroup (summed by the kernel over the CPUs it throttled, so divided by them), the run-queue
+    /// wait of the engine's threads beyond that (their sum over the compute threads: a step waits
+    /// for its slowest thread; a throttled thread waits on its run queue too, so the throttled
+    /// time is taken out of it), and the I/O and memory pressure stall while the engine took major
+    /// faults.
     static func stalls(_ os: OSCounters, from: MonotonicInstant, to: MonotonicInstant, limit: Double)
         -> ComponentTimes
     {
         var parts = ComponentTimes()
         guard to > from, limit > 0 else { return parts }
-        let throttled = os.throttledMicroseconds.growth(from: from, to: to) / 1000
-        let runqueue =
-            os.runqueueWaitNanoseconds.growth(from: from, to: to) / 1e6 / Double(max(1, os.computeThreads))
+        let throttled = os.throttledMicroseconds.growth(from: from, to: to) / 1000 / Double(max(1, os.throttledCPUs))
+        let waited = os.runqueueWaitNanoseconds.growth(from: from, to: to) / 1e6 / Double(max(1, os.computeThreads))
+        let runqueue = max(0, waited - throttled)
         var faults = 0.0
         if os.majorFaults.growth(from: from, to: to) > 0 {
             faults =

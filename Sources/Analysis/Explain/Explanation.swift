@@ -145,7 +145,7 @@ extension Explainer {
             }
             let own = prefill.reduce(0) { $0 + ($1.share(of: request.id)?.prompt ?? 0) }
             evidence[.prefillStretched] =
-                "\(own) own prompt tokens and \(others) tokens of other requests in \(prefill.count) steps"
+                "\(own) own prompt tokens and \(others) tokens of other requests in \(Self.count(prefill.count, "step"))"
             if components[.prefillWait] > 0 {
                 evidence[.prefillWait] =
                     "\(prefill.filter { $0.share(of: request.id) == nil }.count) steps of other requests' prompts"
@@ -159,7 +159,7 @@ extension Explainer {
             if !chunked.isEmpty {
                 evidence[.decodeOtherPrefill] =
                     "\(chunked.reduce(0) { $0 + $1.promptTokens }) prompt tokens of other requests in "
-                    + "\(Self.count(chunked.count, "of its decode step"))"
+                    + "\(chunked.count) of its \(decoding.count) decode steps"
             }
         }
         if let cost {
@@ -167,7 +167,8 @@ extension Explainer {
             evidence[.prefillOwn] = "\(Self.number(cost.perPromptTokenMilliseconds)) ms per prompt token"
         }
         let periods = os.throttledPeriods.growth(from: window.0, to: window.1)
-        let throttled = os.throttledMicroseconds.growth(from: window.0, to: window.1) / 1000
+        let throttled =
+            os.throttledMicroseconds.growth(from: window.0, to: window.1) / 1000 / Double(max(1, os.throttledCPUs))
         if components[.cfsThrottling] > 0 {
             evidence[.cfsThrottling] =
                 "\(Self.count(Int(periods.rounded()), "throttled period")), \(Self.number(throttled)) ms throttled"
