@@ -14,7 +14,12 @@ public enum RunReport {
     public static func write(directory: URL) throws -> URL {
         let data = try RunData.load(directory.appendingPathComponent("results.sqlite").path)
         let spec = try? ExperimentSpec.parse(yaml: data.specYAML)
-        let model = build(data, spec: spec)
+        var model = build(data, spec: spec)
+        if let explanation = try? RunExplanation(directory: directory) {
+            let levels = explainedLevels(data, explanation)
+            model.charts += explainCharts(levels)
+            model.tables += explainTables(levels)
+        }
         let html = directory.appendingPathComponent("report.html")
         try HTMLReport.render(model).write(to: html, atomically: true, encoding: .utf8)
         try MarkdownSummary.render(model).write(

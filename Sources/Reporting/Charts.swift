@@ -45,6 +45,8 @@ public enum Chart: Sendable, Codable, Equatable {
     case timeline(TimelineChart)
     /// A metric against a swept variable, with intervals and a fitted line.
     case degradation(DegradationChart)
+    /// Bars split into the parts that add up to them (where a latency went, per level).
+    case stackedBars(StackedBarChart)
 
     public var title: String {
         switch self {
@@ -53,6 +55,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .scatter(let chart): chart.title
         case .timeline(let chart): chart.title
         case .degradation(let chart): chart.title
+        case .stackedBars(let chart): chart.title
         }
     }
 
@@ -64,6 +67,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .scatter(let chart): chart.svg()
         case .timeline(let chart): chart.svg()
         case .degradation(let chart): chart.svg()
+        case .stackedBars(let chart): chart.svg()
         }
     }
 }
