@@ -61,7 +61,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
-        .target(name: "Analysis", dependencies: ["InferLabCore"], swiftSettings: strict),
+        .target(name: "Analysis", dependencies: ["InferLabCore", "InferenceCore"], swiftSettings: strict),
         // Every metric the lab knows, declared once: name, unit, kind, source and how it is read.
         .target(
             name: "MetricCatalog", dependencies: ["InferLabCore", "SystemProbe", "InferenceCore"], swiftSettings: strict
@@ -108,7 +108,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "Reporting", dependencies: ["Analysis", "InferLabCore"], swiftSettings: strict),
+        .target(name: "Reporting", dependencies: ["Analysis", "InferLabCore", "InferenceCore"], swiftSettings: strict),
         .target(
             name: "Experiments",
             dependencies: [
@@ -145,7 +145,8 @@ let package = Package(
         .testTarget(name: "SystemProbeTests", dependencies: ["SystemProbe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemSetupTests", dependencies: ["SystemSetup", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "InferLabCore"], swiftSettings: strict),
+        .testTarget(
+            name: "AnalysisTests", dependencies: ["Analysis", "InferLabCore", "InferenceCore"], swiftSettings: strict),
         .testTarget(
             name: "LoadGenTests",
             dependencies: ["LoadGen", "RunStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],

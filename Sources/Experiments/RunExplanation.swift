@@ -42,13 +42,7 @@ public struct RunExplanation: Sendable {
         let engine = trial.record.config.engine
         os.computeThreads = max(1, engine.server.engine.context.threads)
         os.throttledCPUs = min(os.computeThreads, ProcessInfo.processInfo.activeProcessorCount)
-        let steps = trial.steps.map { step in
-            EngineStep(
-                index: step.index, start: step.start, duration: .microseconds(Int64(step.durationMilliseconds * 1000)),
-                decodeTokens: step.decodeTokens, promptTokens: step.promptTokens,
-                shares: step.requests.map { EngineStep.Share(id: $0.id, decode: $0.decode, prompt: $0.prompt) })
-        }
-        return Explainer(requests: lives(trial), steps: steps, os: os)
+        return Explainer(requests: lives(trial), steps: trial.steps, os: os)
     }
 
     /// The trial's successful requests, with the server's instants where it sent them.

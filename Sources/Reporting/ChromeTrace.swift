@@ -1,6 +1,7 @@
 public import Analysis
 public import Foundation
 public import InferLabCore
+import InferenceCore
 
 /// A run as Chrome trace-event JSON (the format Perfetto's UI and chrome://tracing open): per
 /// trial a process whose threads are the engine's steps and one lane per request (its phases
@@ -85,7 +86,8 @@ public enum ChromeTrace {
                         "decode_tokens": .number(Double(step.decodeTokens)),
                         "prompt_tokens": .number(Double(step.promptTokens)),
                         "requests": .text(
-                            step.shares.map { $0.decode > 0 ? $0.id : "\($0.id)+\($0.prompt)" }.joined(separator: " ")),
+                            step.requests.map { $0.decode > 0 ? $0.id : "\($0.id)+\($0.prompt)" }.joined(separator: " ")
+                        ),
                     ]))
         }
         for (offset, request) in trial.explainer.requests.enumerated() {

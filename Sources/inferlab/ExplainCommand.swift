@@ -20,6 +20,7 @@ struct ExplainCommand: AsyncParsableCommand {
     var request: String?
     @Option(help: "The K slowest requests.") var slowest: Int?
     @Flag(help: "Print JSON: {\"requests\": [...]}, each with e2e_ms, components and top_cause.") var json = false
+    @Flag(help: "Also split every inter-token gap (always on with --request).") var tokens = false
     @Option(help: "Write the run as Chrome trace-event JSON to this file (opens in Perfetto and chrome://tracing).")
     var trace: String?
 
@@ -48,7 +49,7 @@ struct ExplainCommand: AsyncParsableCommand {
             }
             let selection: RunExplanation.Selection =
                 request.map { .request($0) } ?? .slowest(slowest ?? 5)
-            let requests = explanation.explain(selection, trial: trial, tokens: request != nil)
+            let requests = explanation.explain(selection, trial: trial, tokens: tokens || request != nil)
             if let request, requests.isEmpty { throw UsageError("no successful request \(request) in \(run)") }
             if json { return try printJSON(Output(requests: requests)) }
             for explained in requests { print(Self.text(explained)) }

@@ -1,5 +1,6 @@
 import Analysis
 import InferLabCore
+import InferenceCore
 import Testing
 
 /// The attribution on hand-built runs whose causes are known.
@@ -11,17 +12,17 @@ import Testing
     /// with 1 ms between steps.
     static func steps(
         from: Double, _ contents: [(decode: [String], prompt: [(String, Int)])], firstIndex: Int = 1
-    ) -> [EngineStep] {
+    ) -> [StepRecord] {
         var t = from
         return contents.enumerated().map { offset, content in
             let prompt = content.prompt.reduce(0) { $0 + $1.1 }
             let ms = 10 + 20 * Double(content.decode.count) + 0.5 * Double(prompt)
             let shares =
-                content.decode.map { EngineStep.Share(id: $0, decode: 1, prompt: 0) }
-                + content.prompt.map { EngineStep.Share(id: $0.0, decode: 0, prompt: $0.1) }
-            let step = EngineStep(
-                index: firstIndex + offset, start: at(t), duration: .microseconds(Int64(ms * 1000)),
-                decodeTokens: content.decode.count, promptTokens: prompt, shares: shares)
+                content.decode.map { StepShare(id: $0, decode: 1, prompt: 0) }
+                + content.prompt.map { StepShare(id: $0.0, decode: 0, prompt: $0.1) }
+            let step = StepRecord(
+                index: firstIndex + offset, start: at(t), durationMilliseconds: ms, decodeTokens: content.decode.count,
+                promptTokens: prompt, promptSequences: content.prompt.count, running: 0, waiting: 0, requests: shares)
             t += ms + 1
             return step
         }
@@ -55,7 +56,7 @@ import Testing
         }
         contents.append((["r0"], []))
         var steps = Self.steps(from: 0, contents)
-        steps[10].duration = steps[10].duration + .milliseconds(400)  // a stall
+        steps[10].durationMilliseconds += 400  // a stall
         let model = try #require(StepCostModel.fit(steps))
         #expect(abs(model.baseMilliseconds - 10) < 0.01)
         #expect(abs(model.perDecodeTokenMilliseconds - 20) < 0.01)

@@ -1,4 +1,5 @@
 public import InferLabCore
+public import InferenceCore
 
 /// One request as the client and the server recorded it, on the one monotonic clock.
 ///
@@ -59,45 +60,13 @@ public struct ServerLife: Sendable, Equatable {
     }
 }
 
-/// One `llama_decode` step and what each request put in it.
-public struct EngineStep: Sendable, Equatable {
-    public struct Share: Sendable, Equatable {
-        public var id: String
-        /// 1 when the step carried the request's next decode token.
-        public var decode: Int
-        /// The request's prompt tokens in the step.
-        public var prompt: Int
-
-        public init(id: String, decode: Int, prompt: Int) {
-            self.id = id
-            self.decode = decode
-            self.prompt = prompt
-        }
-    }
-
-    public var index: Int
-    public var start: MonotonicInstant
-    public var duration: Duration
-    public var decodeTokens: Int
-    public var promptTokens: Int
-    public var shares: [Share]
-
-    public init(
-        index: Int, start: MonotonicInstant, duration: Duration, decodeTokens: Int, promptTokens: Int,
-        shares: [Share]
-    ) {
-        self.index = index
-        self.start = start
-        self.duration = duration
-        self.decodeTokens = decodeTokens
-        self.promptTokens = promptTokens
-        self.shares = shares
-    }
-
+/// An engine step (`StepRecord`, the step log's line) on the clock.
+extension StepRecord {
+    public var duration: Duration { .microseconds(Int64((durationMilliseconds * 1000).rounded())) }
     public var end: MonotonicInstant { start + duration }
 
     /// This request's share, if it was in the step.
-    public func share(of id: String) -> Share? { shares.first { $0.id == id } }
+    public func share(of id: String) -> StepShare? { requests.first { $0.id == id } }
 }
 
 /// The OS side of a trial: cumulative counters of the engine process, its cgroup and the system

@@ -1,4 +1,5 @@
 import InferLabCore
+public import InferenceCore
 
 /// Splits each request's latency, and each of its inter-token gaps, into causes (docs/explain.md).
 ///
@@ -10,7 +11,7 @@ import InferLabCore
 /// excess as `unattributed`. The time between steps is engine overhead (or OS, likewise).
 public struct Explainer: Sendable {
     /// The trial's steps in time order.
-    public let steps: [EngineStep]
+    public let steps: [StepRecord]
     public let cost: StepCostModel?
     public let os: OSCounters
     /// Every request of the trial (to say whom a request queued behind).
@@ -19,16 +20,16 @@ public struct Explainer: Sendable {
     /// How far a step may run over its modelled cost before the excess is `unattributed`.
     public static let costTolerance = 0.25
 
-    public init(requests: [RequestLife], steps: [EngineStep], os: OSCounters) {
+    public init(requests: [RequestLife], steps: [StepRecord], os: OSCounters) {
         self.requests = requests
         self.steps = steps.sorted { $0.start < $1.start }
         self.os = os
         // Fit the cost model on the steps' time less what the OS took from them: under a CPU
         // quota nearly every step is throttled, and the fit must not take throttling for compute.
-        let cleaned = self.steps.map { step -> EngineStep in
+        let cleaned = self.steps.map { step -> StepRecord in
             var clean = step
-            let stall = Self.stalls(os, from: step.start, to: step.end, limit: step.duration.milliseconds).total
-            clean.duration = step.duration - .nanoseconds(Int64(stall * 1e6))
+            clean.durationMilliseconds -=
+                Self.stalls(os, from: step.start, to: step.end, limit: step.durationMilliseconds).total
             return clean
         }
         cost = StepCostModel.fit(cleaned)
@@ -89,7 +90,7 @@ public struct Explainer: Sendable {
     }
 
     /// One whole step from one request's point of view.
-    func split(_ step: EngineStep, for id: String, beforeFirstToken: Bool) -> ComponentTimes {
+    func split(_ step: StepRecord, for id: String, beforeFirstToken: Bool) -> ComponentTimes {
         let length = step.duration.milliseconds
         var parts = Self.stalls(os, from: step.start, to: step.end, limit: length)
         let rest = length - parts.total
@@ -184,7 +185,7 @@ public struct Explainer: Sendable {
     // MARK: Lookup
 
     /// The steps that overlap `[from, to]`, in order.
-    func steps(overlapping from: MonotonicInstant, _ to: MonotonicInstant) -> ArraySlice<EngineStep> {
+    func steps(overlapping from: MonotonicInstant, _ to: MonotonicInstant) -> ArraySlice<StepRecord> {
         // Steps do not overlap each other: the first one ending after `from` starts the range.
         var low = 0
         var high = steps.count

@@ -1,4 +1,5 @@
 import InferLabCore
+import InferenceCore
 
 /// Why one request took as long as it did: its latency split into components, the evidence for
 /// each and a sentence naming the top causes.
@@ -129,7 +130,7 @@ extension Explainer {
         let mine = steps(overlapping: window.0, window.1).filter { $0.share(of: request.id) != nil }
         if let server = request.server, components[.queue] > 0 {
             let running = Set(
-                steps(overlapping: server.arrival, server.admitted).flatMap { $0.shares.map(\.id) }
+                steps(overlapping: server.arrival, server.admitted).flatMap { $0.requests.map(\.id) }
             ).subtracting([request.id])
             let ahead = requests.filter { other in
                 guard other.id != request.id, let life = other.server else { return false }
@@ -141,7 +142,7 @@ extension Explainer {
         if components[.prefillWait] > 0 || components[.prefillStretched] > 0, let server = request.server {
             let prefill = steps(overlapping: server.admitted, server.firstToken)
             let others = prefill.reduce(0) { sum, step in
-                sum + step.shares.filter { $0.id != request.id }.reduce(0) { $0 + $1.prompt + $1.decode }
+                sum + step.requests.filter { $0.id != request.id }.reduce(0) { $0 + $1.prompt + $1.decode }
             }
             let own = prefill.reduce(0) { $0 + ($1.share(of: request.id)?.prompt ?? 0) }
             evidence[.prefillStretched] =

@@ -1,3 +1,5 @@
+public import InferenceCore
+
 /// What a step of the engine costs, from the trial's own steps: `duration ≈ base + perDecodeToken
 /// × decode tokens + perPromptToken × prompt tokens`, in milliseconds.
 ///
@@ -41,8 +43,8 @@ public struct StepCostModel: Sendable, Equatable, Codable {
     public var soloDecodeMilliseconds: Double { baseMilliseconds + perDecodeTokenMilliseconds }
 
     /// The model of `steps`; `nil` without steps.
-    public static func fit(_ steps: [EngineStep]) -> StepCostModel? {
-        let rows = steps.map { (d: Double($0.decodeTokens), p: Double($0.promptTokens), y: $0.duration.milliseconds) }
+    public static func fit(_ steps: [StepRecord]) -> StepCostModel? {
+        let rows = steps.map { (d: Double($0.decodeTokens), p: Double($0.promptTokens), y: $0.durationMilliseconds) }
         guard !rows.isEmpty else { return nil }
         guard var model = solve(rows) else { return nil }
         let residuals = rows.map { $0.y - model.predict($0.d, $0.p) }
