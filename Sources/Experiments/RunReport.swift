@@ -17,7 +17,7 @@ public enum RunReport {
         var model = build(data, spec: spec)
         if let explanation = try? RunExplanation(directory: directory) {
             let levels = explainedLevels(data, explanation)
-            model.charts += explainCharts(levels)
+            model.charts += explainCharts(levels) + laneCharts(levels)
             model.tables += explainTables(levels)
         }
         let html = directory.appendingPathComponent("report.html")

@@ -47,6 +47,8 @@ public enum Chart: Sendable, Codable, Equatable {
     case degradation(DegradationChart)
     /// Bars split into the parts that add up to them (where a latency went, per level).
     case stackedBars(StackedBarChart)
+    /// One request's phases and the engine's steps on a time axis, OS tracks beneath.
+    case lanes(LaneChart)
 
     public var title: String {
         switch self {
@@ -56,6 +58,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .timeline(let chart): chart.title
         case .degradation(let chart): chart.title
         case .stackedBars(let chart): chart.title
+        case .lanes(let chart): chart.title
         }
     }
 
@@ -68,6 +71,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .timeline(let chart): chart.svg()
         case .degradation(let chart): chart.svg()
         case .stackedBars(let chart): chart.svg()
+        case .lanes(let chart): chart.svg()
         }
     }
 }

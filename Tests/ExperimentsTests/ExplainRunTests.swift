@@ -119,6 +119,48 @@ struct ExplainRunTests {
         #expect(free.allSatisfy { $0.components[.cfsThrottling] <= 0.01 * $0.e2eMilliseconds })
     }
 
+    /// The other three causes, each alone in a level: long prompts joining running streams (their
+    /// slow inter-token gaps are other requests' prefill), a memory limit below what the engine
+    /// and its model need with the page cache dropped (fault stalls), a CPU hog on both CPUs
+    /// (run-queue wait). None of the OS causes is named where it is absent.
+    @Test(.timeLimit(.minutes(5))) func prefillFaultsAndAHogAreEachNamedWhereTheyAre() async throws {
+        // The faulting level reads a copy of the model: this test process has the model itself
+        // mapped (the engine tests' shared model), and a mapped page stays in the page cache.
+        let copy = TestPaths.temporaryDirectory("explain-model").appendingPathComponent("model.gguf")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: TestPaths.defaultModel), to: copy)
+        let directory = try await run(
+            "explain-causes",
+            """
+            name: explain-causes
+            engine: {kind: inferlab, model: smollm2-135m, threads: 2, ctx: 1024, max_seqs: 4, load_mode: mmap}
+            workload: {api: chat, corpus: data/prompts.jsonl, prompt_class: short, scenario: closed, concurrency: 2,
+                       requests: 6, warmup: 1, max_tokens: 24, timeout_s: 120}
+            probe: {interval_ms: 50}
+            variants:
+              - {name: long-prompts, prompt_class: mixed, concurrency: 4, max_tokens: 48, ctx: 8192}
+              - {name: memory-cold, memory_max: 128M, start: cold, max_seqs: 2, model: \(copy.path)}
+              - {name: stress, background_load: 100}
+            repetitions: 1
+            """)
+        let explanation = try RunExplanation(directory: directory)
+        let prompts = explanation.explain(.all, trial: 0, tokens: true)
+        let gaps = prompts.flatMap { $0.tokens ?? [] }
+        let median = Statistics.median(gaps.map(\.gapMilliseconds)) ?? 0
+        let spiked = gaps.filter { $0.gapMilliseconds > 2 * median && $0.components[.decodeOtherPrefill] > 0 }
+        #expect(spiked.count >= 3, "long prompts joined running streams")
+        #expect(spiked.filter { $0.topCause == .decodeOtherPrefill }.count * 10 >= spiked.count * 9)
+        let faults = explanation.explain(.all, trial: 1)
+        #expect(
+            faults.filter { $0.topCause == .faultStalls }.count * 10 >= faults.count * 9, "\(faults.map(\.sentence))")
+        #expect(faults.allSatisfy { $0.evidence[.faultStalls]?.contains("MiB read") == true })
+        let hog = explanation.explain(.all, trial: 2)
+        #expect(hog.filter { $0.topCause == .runqueueWait }.count * 10 >= hog.count * 9, "\(hog.map(\.sentence))")
+        for request in prompts + hog {
+            #expect(request.components[.faultStalls] <= 0.01 * request.e2eMilliseconds)
+            #expect(request.components[.cfsThrottling] == 0)
+        }
+    }
+
     /// Runs the built `inferlab` and returns its exit status and its standard output and error.
     func runInferlab(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()

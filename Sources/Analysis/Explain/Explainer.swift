@@ -1,4 +1,4 @@
-import InferLabCore
+public import InferLabCore
 public import InferenceCore
 
 /// Splits each request's latency, and each of its inter-token gaps, into causes (docs/explain.md).
@@ -54,7 +54,11 @@ public struct Explainer: Sendable {
             return Timeline(segments: segments)
         }
         add(request.sent, server.arrival, .networkIn)
-        add(server.arrival, server.admitted, .queue)
+        // While it queued, the running requests' steps were slowed by the OS as much as its own
+        // would have been: that part of the wait is the OS's, the rest is the queue.
+        if server.admitted > server.arrival {
+            segments.append(osFirst(from: server.arrival, to: server.admitted, then: .queue))
+        }
         segments += engineWindow(request.id, from: server.admitted, to: server.lastToken, firstToken: server.firstToken)
         add(server.lastToken, request.lastEvent, .networkOut)
         return Timeline(segments: segments)
@@ -83,9 +87,14 @@ public struct Explainer: Sendable {
 
     /// Time between steps: OS first, then engine overhead.
     private func gap(from: MonotonicInstant, to: MonotonicInstant) -> Timeline.Segment {
+        osFirst(from: from, to: to, then: .engineOverhead)
+    }
+
+    /// A segment charged what the OS took from the engine in it, the rest to `component`.
+    private func osFirst(from: MonotonicInstant, to: MonotonicInstant, then component: Component) -> Timeline.Segment {
         let length = (to - from).milliseconds
         var parts = Self.stalls(os, from: from, to: to, limit: length)
-        parts.add(.engineOverhead, length - parts.total)
+        parts.add(component, length - parts.total)
         return .init(start: from, end: to, parts: parts)
     }
 
@@ -185,7 +194,7 @@ public struct Explainer: Sendable {
     // MARK: Lookup
 
     /// The steps that overlap `[from, to]`, in order.
-    func steps(overlapping from: MonotonicInstant, _ to: MonotonicInstant) -> ArraySlice<StepRecord> {
+    public func steps(overlapping from: MonotonicInstant, _ to: MonotonicInstant) -> ArraySlice<StepRecord> {
         // Steps do not overlap each other: the first one ending after `from` starts the range.
         var low = 0
         var high = steps.count
