@@ -62,6 +62,7 @@ let package = Package(
         ),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore", "InferenceCore"], swiftSettings: strict),
+        .target(name: "Profiling", dependencies: ["InferLabCore"], swiftSettings: strict),
         // Every metric the lab knows, declared once: name, unit, kind, source and how it is read.
         .target(
             name: "MetricCatalog", dependencies: ["InferLabCore", "SystemProbe", "InferenceCore"], swiftSettings: strict
@@ -123,7 +124,7 @@ let package = Package(
             dependencies: [
                 "InferenceCore", "LlamaEngine", "InferenceServer", "LoadGen", "SystemProbe", "Constraints",
                 "SystemSetup",
-                "ExperimentFile", "Experiments", "Analysis", "Reporting", "RunStore", "MetricCatalog",
+                "ExperimentFile", "Experiments", "Analysis", "Reporting", "RunStore", "MetricCatalog", "Profiling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -145,6 +146,7 @@ let package = Package(
         .testTarget(name: "SystemProbeTests", dependencies: ["SystemProbe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemSetupTests", dependencies: ["SystemSetup", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AnalysisTests", dependencies: ["Analysis", "InferLabCore", "InferenceCore"], swiftSettings: strict),
         .testTarget(

@@ -15,6 +15,7 @@ extension InferLab {
         ReportCommand.self,
         CompareCommand.self,
         ExplainCommand.self,
+        ProfileCommand.self,
         ModelsCommand.self,
         MetricsCommand.self,
     ]
