@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import InferLabCore
 
 /// Why a profile could not be taken.
@@ -109,7 +110,21 @@ public enum Profiler {
         defer { try? error.close() }
         process.standardOutput = output
         process.standardError = error
-        do { try process.run() } catch { return (127, "", "\(error)") }
+        // A child inherits its spawning thread's signal mask, and Swift concurrency's threads block
+        // nearly every signal: perf would never see its `sleep` end (SIGCHLD) and spin forever. So
+        // spawn it from a thread of its own with an empty mask.
+        let started = Mutex<(any Error)?>(nil)
+        let spawned = DispatchSemaphore(value: 0)
+        let spawner = Thread {
+            var empty = sigset_t()
+            sigemptyset(&empty)
+            pthread_sigmask(SIG_SETMASK, &empty, nil)
+            do { try process.run() } catch { started.withLock { $0 = error } }
+            spawned.signal()
+        }
+        spawner.start()
+        spawned.wait()
+        if let failure = started.withLock({ $0 }) { return (127, "", "\(failure)") }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let message = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
