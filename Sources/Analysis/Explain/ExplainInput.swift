@@ -71,7 +71,7 @@ extension StepRecord {
 
 /// The OS side of a trial: cumulative counters of the engine process, its cgroup and the system
 /// as the probe read them, each at its own reading times (slow readings are taken less often).
-public struct OSCounters: Sendable, Equatable {
+public struct OSCounters: Sendable {
     /// A cumulative counter at its reading times, in time order.
     public typealias Series = [(time: MonotonicInstant, value: Double)]
 
@@ -93,19 +93,6 @@ public struct OSCounters: Sendable, Equatable {
     public var throttledCPUs: Int = 1
 
     public init() {}
-
-    public static func == (lhs: OSCounters, rhs: OSCounters) -> Bool {
-        func same(_ a: Series, _ b: Series) -> Bool {
-            a.elementsEqual(b) { $0.time == $1.time && $0.value == $1.value }
-        }
-        return same(lhs.throttledMicroseconds, rhs.throttledMicroseconds)
-            && same(lhs.throttledPeriods, rhs.throttledPeriods)
-            && same(lhs.runqueueWaitNanoseconds, rhs.runqueueWaitNanoseconds)
-            && same(lhs.majorFaults, rhs.majorFaults) && same(lhs.readBytes, rhs.readBytes)
-            && same(lhs.ioPressureMicroseconds, rhs.ioPressureMicroseconds)
-            && same(lhs.memoryPressureMicroseconds, rhs.memoryPressureMicroseconds)
-            && lhs.computeThreads == rhs.computeThreads && lhs.throttledCPUs == rhs.throttledCPUs
-    }
 }
 
 extension Array where Element == (time: MonotonicInstant, value: Double) {
