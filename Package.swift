@@ -62,7 +62,8 @@ let package = Package(
         ),
         .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore", "InferenceCore"], swiftSettings: strict),
-        .target(name: "Profiling", dependencies: ["InferLabCore"], swiftSettings: strict),
+        .target(
+            name: "Profiling", dependencies: ["InferLabCore", "Constraints", "SystemProbe"], swiftSettings: strict),
         // Every metric the lab knows, declared once: name, unit, kind, source and how it is read.
         .target(
             name: "MetricCatalog", dependencies: ["InferLabCore", "SystemProbe", "InferenceCore"], swiftSettings: strict
@@ -146,7 +147,8 @@ let package = Package(
         .testTarget(name: "SystemProbeTests", dependencies: ["SystemProbe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemSetupTests", dependencies: ["SystemSetup", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ProfilingTests", dependencies: ["Profiling", "Constraints", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AnalysisTests", dependencies: ["Analysis", "InferLabCore", "InferenceCore"], swiftSettings: strict),
         .testTarget(

@@ -10,6 +10,11 @@ public enum LeasedResource: Sendable, Codable, Hashable {
     case process(identity: ProcessIdentity, role: String?)
     /// A cgroup directory (on v1 a cgroup is one directory in each hierarchy).
     case cgroup(directory: String)
+    /// A tracefs instance directory (`.../instances/inferlab-PID-XXXX`): removing it disables
+    /// every event it enabled and frees its buffer.
+    case traceInstance(directory: String)
+    /// A file system InferLab mounted in a directory of its own (a private tracefs).
+    case mount(path: String)
 }
 
 extension RunLease {

@@ -77,6 +77,17 @@ public struct LeftoverFinder: Sendable {
                 found[creator] = leftover
             }
         }
+        for resource in Mounts.inferlabTraceResources(beneath: leaseDirectory.path) {
+            let name: String
+            switch resource {
+            case .traceInstance(let directory), .mount(let directory): name = (directory as NSString).lastPathComponent
+            default: continue
+            }
+            guard let creator = Cgroups.creator(ofName: name), !processes.isRunning(pid: creator) else { continue }
+            var leftover = found[creator] ?? Leftover(owner: creator, leased: false, resources: [])
+            if !leftover.resources.contains(resource) { leftover.resources.append(resource) }
+            found[creator] = leftover
+        }
         return found.keys.sorted().map { withMembers(found[$0]!) }
     }
 
@@ -100,6 +111,14 @@ public struct LeftoverFinder: Sendable {
             for case .cgroup(let directory) in leftover.resources {
                 let parent = (directory as NSString).deletingLastPathComponent
                 if let failure = CgroupRemoval.remove(directory, parent: parent, fs: fs) { failures.append(failure) }
+            }
+            // Trace instances before the mounts they live in.
+            for case .traceInstance(let directory) in leftover.resources where rmdir(directory) != 0 && errno != ENOENT
+            {
+                failures.append("trace instance \(directory): \(String(cString: strerror(errno)))")
+            }
+            for case .mount(let path) in leftover.resources {
+                if let failure = Mounts.unmount(path) { failures.append(failure) }
             }
             if failures.isEmpty, let file = leftover.leaseFile { try? FileManager.default.removeItem(at: file) }
             removal.removed.append(leftover)
@@ -131,6 +150,14 @@ public struct LeftoverFinder: Sendable {
             let name = (directory as NSString).lastPathComponent
             return directory.hasPrefix(cgroupMount + "/") && !directory.contains("/../")
                 && Cgroups.creator(ofName: name) != nil && fs.exists(directory)
+        case .traceInstance(let directory):
+            let name = (directory as NSString).lastPathComponent
+            return directory.contains("/instances/") && !directory.contains("/../")
+                && Cgroups.creator(ofName: name) != nil && FileManager.default.fileExists(atPath: directory)
+        case .mount(let path):
+            let name = (path as NSString).lastPathComponent
+            return name.hasPrefix("inferlab-tracefs-") && Cgroups.creator(ofName: name) != nil
+                && !path.contains("/../") && (Mounts.isMountPoint(path) || FileManager.default.fileExists(atPath: path))
         }
     }
 
@@ -183,10 +210,14 @@ public struct LeftoverRemoval: Sendable, Equatable {
     static func describe(_ resources: [LeasedResource]) -> String {
         var words: [String] = []
         var directories: [String] = []
+        var instances = 0
+        var mounts = 0
         for resource in resources {
             switch resource {
             case .process(let identity, let role): words.append((role.map { $0 + " " } ?? "") + "pid \(identity.pid)")
             case .cgroup(let directory): directories.append(directory)
+            case .traceInstance: instances += 1
+            case .mount: mounts += 1
             }
         }
         if !directories.isEmpty {
@@ -195,6 +226,8 @@ public struct LeftoverRemoval: Sendable, Equatable {
             if directories.count != names { cgroups += " (\(directories.count) directories)" }
             words.append(cgroups)
         }
+        if instances > 0 { words.append("\(instances) trace instance\(instances == 1 ? "" : "s")") }
+        if mounts > 0 { words.append("\(mounts) tracefs mount\(mounts == 1 ? "" : "s")") }
         return words.joined(separator: ", ")
     }
 }

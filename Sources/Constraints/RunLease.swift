@@ -90,7 +90,8 @@ public final class RunLease: Sendable {
     private func isPresent(_ resource: LeasedResource) -> Bool {
         switch resource {
         case .process(let identity, _): processes.isRunning(identity)
-        case .cgroup(let directory): fs.exists(directory)
+        case .cgroup(let directory), .traceInstance(let directory): fs.exists(directory)
+        case .mount(let path): Mounts.isMountPoint(path)
         }
     }
 

@@ -45,6 +45,9 @@ public final class InferenceEngine: Sendable {
                 context: context, configuration: configuration, inbox: inbox, published: published, stepLog: stepLog))
         let done = stopped
         let thread = Thread {
+            // Foundation does not pass a Thread's name to the kernel on Linux: profiles and the
+            // scheduler trace read the kernel's.
+            ComputeThreadNames.rename("/proc/thread-self/comm", to: "inferlab-engine")
             loop.value.run()
             done.signal()
         }

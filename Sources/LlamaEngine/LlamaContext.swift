@@ -59,6 +59,9 @@ final class LlamaContext {
         if let batchThreadpool { ggml_threadpool_free(batchThreadpool) }
     }
 
+    /// Decodes so far, up to 4: ggml starts its worker threads during the first ones.
+    private var decodes = 0
+
     /// KV cells in total (`n_ctx`).
     var contextLength: Int { Int(llama_n_ctx(pointer)) }
 
@@ -66,7 +69,12 @@ final class LlamaContext {
     var sequenceContextLength: Int { Int(llama_n_ctx_seq(pointer)) }
 
     func decode(_ batch: Batch) throws(EngineError) {
+        let before = decodes < 4 ? ComputeThreadNames.threads() : nil
         let status = llama_decode(pointer, batch.raw)
+        if let before {
+            decodes += 1
+            ComputeThreadNames.nameWorkers(started: ComputeThreadNames.threads().subtracting(before))
+        }
         guard status == 0 else {
             let reason =
                 switch status {

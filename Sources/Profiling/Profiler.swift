@@ -1,5 +1,5 @@
+import Constraints
 public import Foundation
-import Synchronization
 public import InferLabCore
 
 /// Why a profile could not be taken.
@@ -61,73 +61,121 @@ public struct Profile: Sendable {
     }
 }
 
-/// Runs Linux `perf` on a process: `perf record -e cpu-clock -g` (the software clock: this VM
-/// has no PMU) for a while, then `perf script`, and folds what it saw.
-public enum Profiler {
-    /// Profiles `pid` for `duration` at `hertz` samples per second per CPU, keeping perf's files
-    /// in `directory`.
-    public static func record(pid: Int32, duration: Duration, hertz: Int, directory: URL) throws(ProfileError)
-        -> Profile
+/// How perf walks a sample's call chain.
+public enum CallGraph: String, Sendable, Codable, CaseIterable {
+    /// Frame pointers: cheap, but a chain stops at the first function built without them.
+    case framePointers = "fp"
+    /// DWARF unwinding of a copy of the stack taken with each sample (perf unwinds it later).
+    case dwarf
+
+    var perfArgument: String {
+        switch self {
+        case .framePointers: "fp"
+        case .dwarf: "dwarf,16384"
+        }
+    }
+}
+
+/// `perf record -e cpu-clock -g` (the software clock: this VM has no PMU) attached to a process,
+/// running until `stop()`. perf is a child that dies with this process (`GatedChild`: forked from
+/// InferLab's spawn thread with an empty signal mask, so it sees its signals, and killed when
+/// InferLab is).
+public final class PerfRecording: Sendable {
+    public let pid: Int32
+    public let data: URL
+    private let child: GatedChild
+    private let errorLog: URL
+
+    private init(pid: Int32, data: URL, child: GatedChild, errorLog: URL) {
+        self.pid = pid
+        self.data = data
+        self.child = child
+        self.errorLog = errorLog
+    }
+
+    /// Starts sampling `pid` at `hertz` per CPU into `directory/perf.data`.
+    public static func start(pid: Int32, hertz: Int, callGraph: CallGraph = .framePointers, directory: URL)
+        throws(ProfileError) -> PerfRecording
     {
         guard kill(pid, 0) == 0 || errno == EPERM else {
             throw ProfileError(.noSuchProcess, "no process \(pid) to profile")
         }
-        let data = directory.appendingPathComponent("perf.data").path
-        let seconds = String(format: "%.3f", max(0.05, duration.seconds))
-        let recorded = run(
-            ["record", "-e", "cpu-clock", "-F", "\(hertz)", "-g", "-p", "\(pid)", "-o", data, "--", "sleep", seconds],
-            directory: directory)
-        guard recorded.status == 0 else {
+        let data = directory.appendingPathComponent("perf.data")
+        let errorLog = directory.appendingPathComponent("perf-stderr.log")
+        let command = [
+            "perf", "record", "-q", "-e", "cpu-clock", "-F", "\(hertz)", "--call-graph", callGraph.perfArgument,
+            "-p", "\(pid)", "-o", data.path,
+        ]
+        let child: GatedChild
+        do {
+            child = try GatedChild.spawn(["sh", "-c", "exec \"$@\" 2>\"$0\"", errorLog.path] + command)
+        } catch {
+            throw ProfileError(.perfUnavailable, "cannot start perf", cause: error)
+        }
+        child.release()
+        return PerfRecording(pid: pid, data: data, child: child, errorLog: errorLog)
+    }
+
+    /// Whether perf has ended on its own (the process it watched exited, or it failed).
+    public var hasExited: Bool { child.hasExited }
+
+    /// Stops perf (SIGINT: it writes its file and exits) and waits for it.
+    public func stop() async throws(ProfileError) {
+        kill(child.pid, SIGINT)
+        let status = await child.wait()
+        let exitCode = (status >> 8) & 0xff
+        let signalled = status & 0x7f
+        // perf exits 0, or with the SIGINT it was sent, on a clean stop.
+        guard (signalled == 0 && exitCode == 0) || signalled == SIGINT else {
+            let message = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
             throw ProfileError(
                 .perfUnavailable,
-                "perf record failed (exit \(recorded.status)): \(recorded.error.suffix(300)); install linux-perf "
+                "perf record failed (status \(status)): \(message.suffix(300)); install linux-perf "
                     + "(scripts/bootstrap does) and run as root or lower /proc/sys/kernel/perf_event_paranoid")
         }
-        let script = run(["script", "-i", data, "-F", "comm,tid,time,period,ip,sym,dso"], directory: directory)
-        guard script.status == 0 else {
-            throw ProfileError(
-                .perfUnavailable, "perf script failed (exit \(script.status)): \(script.error.suffix(300))")
+    }
+
+    /// The samples perf wrote (`perf script`, parsed).
+    public func samples() async throws(ProfileError) -> [PerfSample] {
+        let script = data.deletingLastPathComponent().appendingPathComponent("perf-script.txt")
+        let command = [
+            "sh", "-c", "exec perf script -i \"$0\" -F comm,tid,time,period,ip,sym,dso >\"$1\" 2>\"$2\"",
+            data.path, script.path, errorLog.path,
+        ]
+        let status: Int32
+        do {
+            let child = try GatedChild.spawn(command)
+            child.release()
+            status = await child.wait()
+        } catch {
+            throw ProfileError(.perfUnavailable, "cannot start perf script", cause: error)
         }
-        let samples = PerfScript.parse(script.output)
+        guard status == 0, let text = try? String(contentsOf: script, encoding: .utf8) else {
+            let message = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+            throw ProfileError(.perfUnavailable, "perf script failed (status \(status)): \(message.suffix(300))")
+        }
+        try? FileManager.default.removeItem(at: script)
+        return PerfScript.parse(text)
+    }
+}
+
+/// Runs Linux `perf` on a process for a while and folds what it saw.
+public enum Profiler {
+    /// Profiles `pid` for `duration` at `hertz` samples per second per CPU, keeping perf's files
+    /// in `directory`.
+    public static func record(
+        pid: Int32, duration: Duration, hertz: Int, callGraph: CallGraph = .framePointers, directory: URL
+    ) async throws(ProfileError) -> Profile {
+        let recording = try PerfRecording.start(pid: pid, hertz: hertz, callGraph: callGraph, directory: directory)
+        let deadline = MonotonicInstant.now() + duration
+        while MonotonicInstant.now() < deadline && !recording.hasExited {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        try await recording.stop()
+        let samples = try await recording.samples()
         guard !samples.isEmpty else {
             throw ProfileError(.noSamples, "perf recorded no samples of process \(pid): was it running on a CPU?")
         }
         return Profile(samples: samples)
-    }
-
-    /// Runs perf; its standard error goes to a file beside its data (a pipe left unread could fill
-    /// and block it while standard output is read).
-    static func run(_ arguments: [String], directory: URL) -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["perf"] + arguments
-        let output = Pipe()
-        let errorFile = directory.appendingPathComponent("perf-stderr.log")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        guard let error = try? FileHandle(forWritingTo: errorFile) else {
-            return (127, "", "cannot write \(errorFile.path)")
-        }
-        defer { try? error.close() }
-        process.standardOutput = output
-        process.standardError = error
-        // A child inherits its spawning thread's signal mask, and Swift concurrency's threads block
-        // nearly every signal: perf would never see its `sleep` end (SIGCHLD) and spin forever. So
-        // spawn it from a thread of its own with an empty mask.
-        let started = Mutex<(any Error)?>(nil)
-        let spawned = DispatchSemaphore(value: 0)
-        let spawner = Thread {
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            pthread_sigmask(SIG_SETMASK, &empty, nil)
-            do { try process.run() } catch { started.withLock { $0 = error } }
-            spawned.signal()
-        }
-        spawner.start()
-        spawned.wait()
-        if let failure = started.withLock({ $0 }) { return (127, "", "\(failure)") }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let message = (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self), message)
     }
 }

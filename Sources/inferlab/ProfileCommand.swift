@@ -1,7 +1,9 @@
-import ArgumentParser
+public import ArgumentParser
+import Constraints
 import Foundation
 import InferLabCore
 import Profiling
+import ServiceLifecycle
 import SystemProbe
 
 struct ProfileCommand: AsyncParsableCommand {
@@ -11,14 +13,22 @@ struct ProfileCommand: AsyncParsableCommand {
         discussion: """
             Samples the process with `perf record -e cpu-clock -g` (the software clock; this VM has no \
             hardware counters) and writes DIR/stacks.folded (`frame;frame;frame COUNT`, for FlameGraph, \
-            inferno and speedscope), DIR/flamegraph.svg (offline: hover and search) and DIR/functions.json \
-            (the top leaf functions by ggml operation and by thread).
+            inferno and speedscope), DIR/flamegraph.svg (offline: hover and search), DIR/functions.json \
+            (the top leaf functions by ggml operation and by thread) and DIR/sched.json: the scheduler's \
+            view of every thread from tracefs sched_switch/sched_wakeup (run-queue latency histogram, \
+            off-CPU time by state, who ran instead when it was preempted; the compute threads' \
+            straggling at barriers; steal and other programs' CPU). tracefs is used in a private \
+            instance (mounted privately if it is not mounted) that is removed at the end, also on \
+            Ctrl-C; what a killed profile left is removed by the next one. Without root, sched.json \
+            says "applied": false and why.
             """)
 
     @Option(help: "The process to profile.") var pid: Int32
     @Option(help: "How long to sample.") var duration = "10s"
     @Option(help: "Samples per second (per CPU).") var hz = 199
     @Option(help: "Where to write the profile (default: profile-PID/).") var out: String?
+    @Option(help: "How perf walks call chains: fp (frame pointers) or dwarf.") var callGraph = CallGraph.framePointers
+    @Flag(help: "Skip the scheduler trace (sched.json).") var noSched = false
 
     func validate() throws {
         guard (1...10_000).contains(hz) else { throw ValidationError("--hz must be between 1 and 10000 (got \(hz))") }
@@ -50,33 +60,85 @@ struct ProfileCommand: AsyncParsableCommand {
             guard let seconds = Quantity.seconds(duration), seconds > 0 else {
                 throw UsageError("--duration '\(duration)' is not a duration like 4s or 1m")
             }
+            guard kill(pid, 0) == 0 || errno == EPERM else { throw UsageError("no process \(pid) to profile") }
             let directory = URL(fileURLWithPath: out ?? "profile-\(pid)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let profile = try Profiler.record(
-                pid: pid, duration: .seconds(clamping: seconds), hertz: hz, directory: directory)
-            try profile.folded.text.write(
-                to: directory.appendingPathComponent("stacks.folded"), atomically: true, encoding: .utf8)
-            try FlameGraph.svg(profile.folded, title: "inferlab profile: pid \(pid), \(duration) at \(hz) Hz").write(
-                to: directory.appendingPathComponent("flamegraph.svg"), atomically: true, encoding: .utf8)
-            let total = Double(max(1, profile.folded.total))
-            let summary = Summary(
-                pid: pid, samples: profile.folded.total, durationSeconds: seconds, hz: hz,
-                functions: profile.functions(),
-                operations: profile.operations.map {
-                    .init(name: $0.operation, samples: $0.samples, share: Double($0.samples) / total)
-                },
-                threads: profile.folded.threads.map {
-                    .init(name: $0.thread, samples: $0.samples, share: Double($0.samples) / total)
-                })
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(summary).write(to: directory.appendingPathComponent("functions.json"))
-            print(
-                "\(profile.folded.total) samples of pid \(pid) in \(directory.path)/ (stacks.folded, flamegraph.svg, functions.json)"
-            )
-            for function in profile.functions(limit: 5) {
-                print(String(format: "%6.1f %%  %@  (%@)", 100 * function.share, function.function, function.operation))
+            // What a profile killed by -9 left (a trace instance, a private tracefs mount).
+            if let removed = LeftoverFinder.onThisMachine().reclaim().summary {
+                FileHandle.standardError.write(Data("inferlab profile: \(removed)\n".utf8))
             }
+            try RunLease.current.begin()
+            defer { RunLease.current.end() }
+            let (profile, sched) = try await untilShutdownSignal {
+                try await capture(duration: .seconds(clamping: seconds), directory: directory)
+            }
+            try write(profile, sched: sched, seconds: seconds, directory: directory)
         }
     }
+
+    /// Samples and traces until `duration` passes, perf ends or a signal asks to stop early.
+    private func capture(duration: Duration, directory: URL) async throws -> (Profile, SchedReport) {
+        var sched: SchedCapture?
+        var schedReport: SchedReport?
+        if noSched {
+            schedReport = SchedReport(pid: pid, applied: false, reason: "--no-sched")
+        } else {
+            do {
+                sched = try SchedCapture.start(pid: pid)
+            } catch {
+                schedReport = SchedReport(pid: pid, applied: false, reason: error.message)
+            }
+        }
+        let recording: PerfRecording
+        do {
+            recording = try PerfRecording.start(pid: pid, hertz: hz, callGraph: callGraph, directory: directory)
+        } catch {
+            sched?.cancel()
+            throw error
+        }
+        let deadline = MonotonicInstant.now() + duration
+        await withGracefulShutdownHandler {
+            while MonotonicInstant.now() < deadline && !recording.hasExited && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        } onGracefulShutdown: {
+        }
+        let report = sched?.finish() ?? schedReport!
+        try await recording.stop()
+        let samples = try await recording.samples()
+        guard !samples.isEmpty else {
+            throw ProfileError(.noSamples, "perf recorded no samples of process \(pid): was it running on a CPU?")
+        }
+        return (Profile(samples: samples), report)
+    }
+
+    private func write(_ profile: Profile, sched: SchedReport, seconds: Double, directory: URL) throws {
+        try profile.folded.text.write(
+            to: directory.appendingPathComponent("stacks.folded"), atomically: true, encoding: .utf8)
+        try FlameGraph.svg(profile.folded, title: "inferlab profile: pid \(pid), \(duration) at \(hz) Hz").write(
+            to: directory.appendingPathComponent("flamegraph.svg"), atomically: true, encoding: .utf8)
+        let total = Double(max(1, profile.folded.total))
+        let summary = Summary(
+            pid: pid, samples: profile.folded.total, durationSeconds: seconds, hz: hz,
+            functions: profile.functions(),
+            operations: profile.operations.map {
+                .init(name: $0.operation, samples: $0.samples, share: Double($0.samples) / total)
+            },
+            threads: profile.folded.threads.map {
+                .init(name: $0.thread, samples: $0.samples, share: Double($0.samples) / total)
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(summary).write(to: directory.appendingPathComponent("functions.json"))
+        try encoder.encode(sched).write(to: directory.appendingPathComponent("sched.json"))
+        print(
+            "\(profile.folded.total) samples of pid \(pid) in \(directory.path)/ (stacks.folded, flamegraph.svg, functions.json, sched.json)"
+        )
+        for function in profile.functions(limit: 5) {
+            print(String(format: "%6.1f %%  %@  (%@)", 100 * function.share, function.function, function.operation))
+        }
+        for line in sched.summary { print(line) }
+    }
 }
+
+extension CallGraph: ExpressibleByArgument {}
