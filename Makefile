@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/inferlab
 
-.PHONY: run generate test lint build bootstrap bench-engine bench-client bench-server bench-probe format clean
+.PHONY: run generate test lint build bootstrap bench-engine bench-client bench-server bench-probe bench-profile format clean
 
 bootstrap:
 	scripts/bootstrap --with-browser
@@ -34,6 +34,9 @@ bench-server: build
 
 bench-probe: build
 	scripts/bench-probe
+
+bench-profile: build
+	scripts/bench-profile
 
 # .swift-format: 4 spaces, 120 columns. `make format` rewrites, `make lint` checks (part of `make test`).
 format:

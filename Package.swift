@@ -115,7 +115,7 @@ let package = Package(
             name: "Experiments",
             dependencies: [
                 "InferenceCore", "ExperimentFile", "RunStore", "MetricCatalog", "LoadGen", "SystemProbe", "Constraints",
-                "SystemSetup", "Analysis", "Reporting", "InferLabCore",
+                "SystemSetup", "Analysis", "Reporting", "InferLabCore", "Profiling",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -168,7 +168,7 @@ let package = Package(
             name: "ExperimentsTests",
             dependencies: [
                 "Experiments", "ExperimentFile", "RunStore", "MetricCatalog", "Reporting", "Analysis", "InferLabCore",
-                "InferenceCore", "SystemProbe", "LoadGen", "TestSupport",
+                "InferenceCore", "SystemProbe", "LoadGen", "TestSupport", "Profiling",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict

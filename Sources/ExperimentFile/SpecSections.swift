@@ -11,11 +11,14 @@ public struct ProbeSpec: Sendable, Codable, Equatable {
     public var threads: Bool = true
     /// Sample the model file's page-cache residency. The default is true.
     public var residency: Bool = true
+    /// Profile the engine during each trial (`perf` on-CPU samples and the scheduler trace, as
+    /// `inferlab profile` does). The default is none.
+    public var profile: ProfileSpec?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case threads, residency
+        case threads, residency, profile
         case intervalMs = "interval_ms"
     }
 
@@ -24,10 +27,47 @@ public struct ProbeSpec: Sendable, Codable, Equatable {
         intervalMs = try c.int("interval_ms") ?? intervalMs
         threads = try c.bool("threads") ?? threads
         residency = try c.bool("residency") ?? residency
+        profile = try c.section("profile", ProfileSpec.self)
     }
 
     public func validate(path: String = "probe") throws {
         try SpecRange.check(intervalMs, "\(path).interval_ms", 10...10_000, "an interval in ms from 10 to 10000")
+        try profile?.validate(path: "\(path).profile")
+    }
+}
+
+/// `probe: {profile: {hz: 199}}`: the engine's on-CPU samples (`perf record -e cpu-clock`) and its
+/// threads' scheduling (tracefs `sched_switch` / `sched_wakeup`) over each trial's load.
+public struct ProfileSpec: Sendable, Codable, Equatable {
+    /// How perf walks call chains.
+    public enum CallGraph: String, Sendable, Codable, CaseIterable {
+        case fp, dwarf
+    }
+
+    /// Samples per second per CPU (1 to 10,000). The default is 199 (a prime: it does not beat
+    /// with the 250 Hz tick or a 100 Hz timer).
+    public var hz: Int = 199
+    /// The default is `dwarf` (docs/profile.md says why).
+    public var callGraph: CallGraph = .dwarf
+    /// Trace the scheduler too. The default is true.
+    public var sched: Bool = true
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case hz, sched
+        case callGraph = "call_graph"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.configurationContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        hz = try c.int("hz") ?? hz
+        callGraph = try c.choice("call_graph", CallGraph.self) ?? callGraph
+        sched = try c.bool("sched") ?? sched
+    }
+
+    public func validate(path: String = "probe.profile") throws {
+        try SpecRange.check(hz, "\(path).hz", 1...10_000, "samples per second from 1 to 10000")
     }
 }
 

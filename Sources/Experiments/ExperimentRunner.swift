@@ -91,7 +91,8 @@ public struct ExperimentRunner: Sendable {
         let executor = TrialExecutor(
             store: store, runDirectory: directory, repositoryRoot: repositoryRoot,
             inferlabExecutable: inferlabExecutable,
-            probeIntervalMs: spec.probe.intervalMs, probeThreads: spec.probe.threads, logger: logger)
+            probeIntervalMs: spec.probe.intervalMs, probeThreads: spec.probe.threads, profile: spec.probe.profile,
+            logger: logger)
         let todo = trials.filter { !finished.contains($0.index) }
         var progress = RunProgress(
             total: trials.count, done: finished.count, failed: 0, current: nil, startedAt: Date())

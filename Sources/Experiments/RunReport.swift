@@ -15,10 +15,17 @@ public enum RunReport {
         let data = try RunData.load(directory.appendingPathComponent("results.sqlite").path)
         let spec = try? ExperimentSpec.parse(yaml: data.specYAML)
         var model = build(data, spec: spec)
+        let profiles = (try? RunStore(path: directory.appendingPathComponent("results.sqlite").path).readProfiles()) ?? [:]
+        let profiled = profiledLevels(data, profiles)
+        if !profiled.isEmpty {
+            model.charts += profileCharts(profiled, directory: directory)
+            model.tables += profileTables(profiled)
+        }
         if let explanation = try? RunExplanation(directory: directory) {
             let levels = explainedLevels(data, explanation)
             model.charts += explainCharts(levels) + laneCharts(levels)
             model.tables += explainTables(levels)
+            model.tables += varianceTables(levels, profiled: profiled, labels: levels.map(\.label))
         }
         let html = directory.appendingPathComponent("report.html")
         try HTMLReport.render(model).write(to: html, atomically: true, encoding: .utf8)

@@ -30,6 +30,8 @@ struct TrialExecutor: Sendable {
     let inferlabExecutable: String
     let probeIntervalMs: Int
     let probeThreads: Bool
+    /// `probe: {profile: ...}`; `nil` does not profile.
+    var profile: ProfileSpec? = nil
     let logger: Logger
 
     /// The record being built while the trial runs.
@@ -46,6 +48,7 @@ struct TrialExecutor: Sendable {
         var events: [RunEventRecord] = []
         /// Where the engine wrote its steps (`serve --step-log`), imported when the trial ends.
         var stepLog: URL?
+        var profile: ProfileRecord?
 
         mutating func event(_ kind: RunEventKind, _ detail: String, trial: Int) {
             events.append(RunEventRecord(trialIndex: trial, time: .now(), kind: kind, detail: detail))
@@ -68,6 +71,7 @@ struct TrialExecutor: Sendable {
         var background: BackgroundLoad?
         var launched: EngineLauncher.Launched?
         var probeTask: Task<[ProbeSample], Never>?
+        var profiler: TrialProfiler?
 
         defer {
             // Teardown, in reverse order of setup, whatever happened.
@@ -159,6 +163,14 @@ struct TrialExecutor: Sendable {
                     }
                     return samples
                 }
+                if let profile {
+                    let started = TrialProfiler(
+                        trial: trial.index, pid: pid, spec: profile, runDirectory: runDirectory)
+                    record.controls.merge(started.outcomes) { $1 }
+                    profiler = started
+                }
+            } else if profile != nil {
+                record.controls["profile"] = .notApplied(notApplicable)
             }
 
             // Warm-up (never recorded) and the measured load.
@@ -174,6 +186,10 @@ struct TrialExecutor: Sendable {
             if let probeTask {
                 probeTask.cancel()
                 record.samples = await probeTask.value
+            }
+            if let running = profiler {
+                profiler = nil
+                record.profile = await running.finish(stepLog: record.stepLog)
             }
             let exitedEarly = await stop(launched, record: &record)
             launched = nil
@@ -205,6 +221,7 @@ struct TrialExecutor: Sendable {
                 probeTask.cancel()
                 record.samples = await probeTask.value
             }
+            if let profiler { await profiler.cancel() }
             let exitedEarly = await stop(launched, record: &record)
             finish(cgroup, record: &record)
             let cancelled = error is CancellationError || Task.isCancelled
@@ -322,7 +339,7 @@ struct TrialExecutor: Sendable {
                 row, outcomes: outcomes,
                 samples: record.samples.map { ProbeSampleRecord(trialIndex: index, sample: $0) },
                 steps: Self.steps(record.stepLog).map { EngineStepRecord(trialIndex: index, step: $0) },
-                events: record.events)
+                events: record.events, profile: record.profile)
         } catch {
             logger.error("cannot record trial \(index): \(error)")
         }

@@ -36,6 +36,12 @@ public struct Profile: Sendable {
         folded = FoldedStacks(samples)
     }
 
+    /// A profile read back from its folded stacks (the samples themselves are not kept).
+    public init(folded: FoldedStacks) {
+        samples = []
+        self.folded = folded
+    }
+
     /// The leaf functions with their share, operation and samples, most first.
     public struct Function: Sendable, Codable, Equatable {
         public var function: String

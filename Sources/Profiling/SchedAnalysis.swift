@@ -189,6 +189,8 @@ public struct SchedAnalysis: Sendable, Codable, Equatable {
             public var maxMs: Double
             /// Steps with at least a millisecond of straggling.
             public var stepsOverOneMs: Int
+            /// Each step's straggling in milliseconds, in the order of the steps given.
+            public var perStepMs: [Double]
 
             enum CodingKeys: String, CodingKey {
                 case count, share
@@ -196,6 +198,7 @@ public struct SchedAnalysis: Sendable, Codable, Equatable {
                 case p99Ms = "p99_ms"
                 case maxMs = "max_ms"
                 case stepsOverOneMs = "steps_over_1ms"
+                case perStepMs = "per_step_ms"
             }
         }
 
@@ -283,7 +286,8 @@ extension SchedAnalysis.BarrierView {
             self.steps = StepStraggling(
                 count: steps.count, share: stepTime > .zero ? perStep.reduce(.zero, +) / stepTime : 0,
                 p50Ms: summary?.p50 ?? 0, p99Ms: summary?.p99 ?? 0, maxMs: summary?.max ?? 0,
-                stepsOverOneMs: perStep.filter { $0 >= .milliseconds(1) }.count)
+                stepsOverOneMs: perStep.filter { $0 >= .milliseconds(1) }.count,
+                perStepMs: perStep.map { ($0.milliseconds * 1000).rounded() / 1000 })
         }
     }
 }

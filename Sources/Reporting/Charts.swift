@@ -49,6 +49,8 @@ public enum Chart: Sendable, Codable, Equatable {
     case stackedBars(StackedBarChart)
     /// One request's phases and the engine's steps on a time axis, OS tracks beneath.
     case lanes(LaneChart)
+    /// An SVG file beside the report with scripts of its own (a flame graph: hover and search).
+    case file(FileChart)
 
     public var title: String {
         switch self {
@@ -59,6 +61,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .degradation(let chart): chart.title
         case .stackedBars(let chart): chart.title
         case .lanes(let chart): chart.title
+        case .file(let chart): chart.title
         }
     }
 
@@ -72,7 +75,29 @@ public enum Chart: Sendable, Codable, Equatable {
         case .degradation(let chart): chart.svg()
         case .stackedBars(let chart): chart.svg()
         case .lanes(let chart): chart.svg()
+        case .file(let chart): chart.svg()
         }
+    }
+}
+
+/// An SVG file next to the report, shown in an `<object>` so that its own scripts run (an
+/// inline copy would share ids and scripts with the report's other charts).
+public struct FileChart: Sendable, Codable, Equatable {
+    public var title: String
+    /// Relative to the report.
+    public var path: String
+    public var height: Int
+
+    public init(title: String, path: String, height: Int = 420) {
+        self.title = title
+        self.path = path
+        self.height = height
+    }
+
+    public func svg() -> String {
+        let path = HTML.escape(self.path)
+        return "<object data=\"\(path)\" type=\"image/svg+xml\" style=\"width:100%;height:\(height)px\" "
+            + "aria-label=\"\(HTML.escape(title))\"></object>\n<p><a href=\"\(path)\">\(HTML.escape(title))</a></p>"
     }
 }
 

@@ -195,6 +195,42 @@ public struct EngineStepRecord: Sendable, Codable, FetchableRecord, PersistableR
     }
 }
 
+/// A trial's profile (`probe: {profile: ...}`): the folded on-CPU stacks and the scheduler's
+/// view (`sched.json`), kept as the texts `inferlab profile` writes, so the store needs no
+/// profiling types.
+public struct ProfileRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "trial_profiles"
+    public var trialIndex: Int
+    public var hz: Int
+    public var callGraph: String
+    public var samples: Int
+    /// `frame;frame;frame COUNT` lines; empty when perf could not run (see `failure`).
+    public var folded: String
+    /// The `sched.json` text; `nil` when the trace was not asked for.
+    public var sched: String?
+    /// Why perf could not profile the trial, when it could not.
+    public var failure: String?
+
+    enum CodingKeys: String, CodingKey {
+        case hz, samples, folded, sched, failure
+        case trialIndex = "trial_idx"
+        case callGraph = "call_graph"
+    }
+
+    public init(
+        trialIndex: Int, hz: Int, callGraph: String, samples: Int, folded: String, sched: String?,
+        failure: String? = nil
+    ) {
+        self.trialIndex = trialIndex
+        self.hz = hz
+        self.callGraph = callGraph
+        self.samples = samples
+        self.folded = folded
+        self.sched = sched
+        self.failure = failure
+    }
+}
+
 /// What a notable run event is. A string underneath so later tools can add kinds.
 public struct RunEventKind: RawRepresentable, Hashable, Sendable, Codable, DatabaseValueConvertible {
     public var rawValue: String

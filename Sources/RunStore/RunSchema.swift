@@ -12,9 +12,10 @@ import GRDB
 /// - `v3-explain`: `engine_steps` gains `index` (the step's number) and `requests` (each request's
 ///   share of the step, as JSON), `StepRecord`'s keys; steps of earlier files read as index 0 with
 ///   no shares.
+/// - `v4-profile`: `trial_profiles`, each profiled trial's folded stacks and scheduler view.
 enum RunSchema {
-    /// The schema version this build writes and reads (the number of `v3-...` in the last migration).
-    static let version = 3
+    /// The schema version this build writes and reads (the number of `v4-...` in the last migration).
+    static let version = 4
 
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -22,6 +23,7 @@ enum RunSchema {
         migrator.registerMigration("experiment-v1", migrate: createExperiment)
         migrator.registerMigration("v2-typed-run-store", migrate: typedRunStore)
         migrator.registerMigration("v3-explain", migrate: explain)
+        migrator.registerMigration("v4-profile", migrate: profile)
         return migrator
     }
 
@@ -182,6 +184,18 @@ enum RunSchema {
         try db.alter(table: "engine_steps") { t in
             t.add(column: "index", .integer).notNull().defaults(to: 0)
             t.add(column: "requests", .text).notNull().defaults(to: "[]")
+        }
+    }
+
+    private static func profile(_ db: Database) throws {
+        try db.create(table: "trial_profiles") { t in
+            t.column("trial_idx", .integer).primaryKey()
+            t.column("hz", .integer).notNull()
+            t.column("call_graph", .text).notNull()
+            t.column("samples", .integer).notNull()
+            t.column("folded", .text).notNull()
+            t.column("sched", .text)
+            t.column("failure", .text)
         }
     }
 }

@@ -68,12 +68,12 @@ extension RunStore {
     /// trial (a cancelled trial run again), in one transaction.
     public func save(
         _ trial: TrialRecord, outcomes: [ConstraintOutcomeRecord], samples: [ProbeSampleRecord],
-        steps: [EngineStepRecord], events: [RunEventRecord]
+        steps: [EngineStepRecord], events: [RunEventRecord], profile: ProfileRecord? = nil
     ) throws(RunStoreError) {
         try write { db in
             for table in [
                 ProbeSampleRecord.databaseTableName, EngineStepRecord.databaseTableName,
-                ConstraintOutcomeRecord.databaseTableName,
+                ConstraintOutcomeRecord.databaseTableName, ProfileRecord.databaseTableName,
             ] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE trial_idx = ?", arguments: [trial.index])
             }
@@ -83,6 +83,15 @@ extension RunStore {
             for sample in samples { try sample.insert(db) }
             for step in steps { try step.insert(db) }
             for event in events { try event.insert(db) }
+            try profile?.insert(db)
+        }
+    }
+
+    /// The profiled trials' profiles, by trial index.
+    public func readProfiles() throws(RunStoreError) -> [Int: ProfileRecord] {
+        try read { db in
+            let records = try ProfileRecord.fetchAll(db)
+            return Dictionary(records.map { ($0.trialIndex, $0) }, uniquingKeysWith: { $1 })
         }
     }
 

@@ -46,6 +46,10 @@ import Testing
         // The workload block's are `inferlab bench`'s.
         #expect(spec.workload == BenchConfiguration())
         #expect(spec.probe.intervalMs == 100 && spec.repetitions == 3 && spec.system == nil)
+        #expect(spec.probe.profile == nil, "profiling is asked for")
+        let profiled = try ExperimentSpec.parse(yaml: "name: tiny\nprobe: {profile: {hz: 99}}\n")
+        #expect(profiled.probe.profile?.hz == 99 && profiled.probe.profile?.sched == true)
+        #expect(profiled.probe.profile?.callGraph == .dwarf)
         #expect(spec.trials().count == 3)
         #expect(spec.trials().allSatisfy { $0.label == "baseline" && $0.level == 0 })
     }
@@ -97,6 +101,9 @@ import Testing
         ("matrix:\n  threads: []", "matrix.threads: expected at least one value"),
         ("repetitions: 0", "repetitions: expected a repetition count from 1 to 100, got \"0\""),
         ("probe: {interval_ms: 5}", "probe.interval_ms: expected an interval in ms from 10 to 10000, got \"5\""),
+        ("probe: {profile: {hz: 0}}", "probe.profile.hz: expected samples per second from 1 to 10000, got \"0\""),
+        ("probe: {profile: {call_graph: lbr}}", "probe.profile.call_graph: expected"),
+        ("probe: {profile: {frequency: 99}}", "probe.profile.frequency: unknown key"),
         ("system: {profile: fast}", "system.profile: expected bounded, paging or a profile file"),
         (
             "evidence: {app: [ttft.p99], mechanism: [cgroup.cpu.throttled_usec], control: [psi.io.some_total]}",
