@@ -3,7 +3,9 @@ import ExperimentFile
 public import Foundation
 import InferLabCore
 import MetricCatalog
+public import Profiling
 import Reporting
+import RunStore
 
 /// Two runs side by side: each level present in both, with ratios B / A.
 public enum RunComparison {
@@ -35,6 +37,50 @@ public enum RunComparison {
             }
         }
         return (dataA.name, dataB.name, rows)
+    }
+
+    /// One level's profile in A against B: the functions whose share changed most, and the
+    /// differential flame graph (B's widths, coloured by the change from A).
+    public struct ProfileDifference: Sendable, Codable {
+        public var level: String
+        public var changes: [DifferentialFlameGraph.Change]
+        /// Where the differential flame graph was written.
+        public var flameGraph: String
+
+        enum CodingKeys: String, CodingKey {
+            case level, changes
+            case flameGraph = "flame_graph"
+        }
+    }
+
+    /// For each level profiled in both runs: the change from A to B, with its SVG written into
+    /// `directory` (`flamegraph-diff-LEVEL.svg`).
+    public static func profileDifferences(_ a: URL, _ b: URL, directory: URL) throws -> [ProfileDifference] {
+        func levels(_ run: URL) throws -> [RunReport.ProfiledLevel] {
+            let data = try RunData.load(run.appendingPathComponent("results.sqlite").path)
+            let profiles = try RunStore(path: run.appendingPathComponent("results.sqlite").path).readProfiles()
+            return RunReport.profiledLevels(data, profiles).filter { $0.folded.total > 0 }
+        }
+        let levelsA = try levels(a)
+        let levelsB = try levels(b)
+        var differences: [ProfileDifference] = []
+        for before in levelsA {
+            guard let after = levelsB.first(where: { $0.label == before.label }) else { continue }
+            let safe = before.label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }
+            let file = directory.appendingPathComponent("flamegraph-diff-\(String(safe)).svg")
+            let svg = DifferentialFlameGraph.svg(
+                before: before.folded, after: after.folded,
+                title: "\(before.label): \(a.lastPathComponent) -> \(b.lastPathComponent)",
+                beforeLabel: a.lastPathComponent, afterLabel: b.lastPathComponent)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try svg.write(to: file, atomically: true, encoding: .utf8)
+            differences.append(
+                ProfileDifference(
+                    level: before.label,
+                    changes: DifferentialFlameGraph.changes(before: before.folded, after: after.folded, limit: 10),
+                    flameGraph: file.path))
+        }
+        return differences
     }
 
     /// What `compare` shows for each level: catalogue metrics, with a statistic for distributions.

@@ -25,7 +25,8 @@ extension RunReport {
             guard let record = profiles[trial.index] else { continue }
             var level = levels[trial.level] ?? ProfiledLevel(level: trial.level, label: trial.label)
             for (stack, count) in FoldedStacks.parse(record.folded).counts { level.folded.add(stack, count: count) }
-            if let text = record.sched, let report = try? JSONDecoder().decode(SchedReport.self, from: Data(text.utf8)) {
+            if let text = record.sched, let report = try? JSONDecoder().decode(SchedReport.self, from: Data(text.utf8))
+            {
                 level.sched[trial.index] = report
             }
             if let failure = record.failure { level.failures.append("trial \(trial.index): \(failure)") }
@@ -41,8 +42,9 @@ extension RunReport {
         for level in levels where level.folded.total > 0 {
             let name = "flamegraph-level-\(level.level).svg"
             let title = "On-CPU flame graph: \(level.label) (\(level.folded.total) samples)"
-            guard (try? FlameGraph.svg(level.folded, title: title).write(
-                to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)) != nil
+            guard
+                (try? FlameGraph.svg(level.folded, title: title).write(
+                    to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)) != nil
             else { continue }
             charts.append(
                 ReportChart(
@@ -50,7 +52,50 @@ extension RunReport {
                     caption: "Width is the share of samples; hover for a frame's share, search (top right) to "
                         + "highlight a function. stacks.folded of each trial is in profile-trial-N/."))
         }
+        // Each level against the first: what grew (red) and what shrank (blue), in shares.
+        let profiled = levels.filter { $0.folded.total > 0 }
+        if let first = profiled.first {
+            for level in profiled.dropFirst() {
+                let name = "flamegraph-diff-level-\(level.level).svg"
+                let title = "Differential flame graph: \(first.label) -> \(level.label)"
+                let svg = DifferentialFlameGraph.svg(
+                    before: first.folded, after: level.folded, title: title, beforeLabel: first.label,
+                    afterLabel: level.label)
+                guard
+                    (try? svg.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8))
+                        != nil
+                else { continue }
+                charts.append(
+                    ReportChart(
+                        .file(FileChart(title: title, path: name)),
+                        caption: "Widths are \(level.label)'s samples; red frames hold a larger share than in "
+                            + "\(first.label), blue a smaller one (threads merged)."))
+            }
+        }
         return charts
+    }
+
+    /// The functions whose share changed most from the first profiled level to each other one.
+    static func profileChangeTable(_ levels: [ProfiledLevel]) -> ReportTable? {
+        let profiled = levels.filter { $0.folded.total > 0 }
+        guard let first = profiled.first, profiled.count > 1 else { return nil }
+        var rows: [[String]] = []
+        for level in profiled.dropFirst() {
+            for change in DifferentialFlameGraph.changes(before: first.folded, after: level.folded, limit: 6) {
+                rows.append([
+                    level.label, change.function, change.operation,
+                    String(format: "%.1f %% -> %.1f %%", 100 * change.beforeShare, 100 * change.afterShare),
+                    String(format: "%+.1f", 100 * change.delta),
+                    String(format: "%+.1f", 100 * change.selfDelta),
+                ])
+            }
+        }
+        return ReportTable(
+            id: "profile-changes", title: "How the profile changed from \(first.label)",
+            note: "Inclusive share of samples (the function or anything it called) in the first level and in "
+                + "each other one, and the change in percentage points; self is the function's own samples.",
+            columns: ["level", "function", "operation", "inclusive share", "change (points)", "self change"],
+            rows: rows)
     }
 
     static func profileTables(_ levels: [ProfiledLevel]) -> [ReportTable] {
@@ -89,11 +134,13 @@ extension RunReport {
                         + "over trials). Straggling: one compute thread late (preempted, queued, in D) while another "
                         + "ran or waited for it, of their busy time; per step when the steps are logged.",
                     columns: [
-                        "level", "run-queue p99", "preemptions/s", "preempted by", "straggling", "straggling p99 per step",
+                        "level", "run-queue p99", "preemptions/s", "preempted by", "straggling",
+                        "straggling p99 per step",
                         "steal", "other CPU",
                     ],
                     rows: traced.map(schedRow)))
         }
+        if let changes = profileChangeTable(levels) { tables.append(changes) }
         return tables
     }
 
@@ -114,7 +161,9 @@ extension RunReport {
             })
         var byKind: [String: Double] = [:]
         for threads in computes {
-            for thread in threads { for runner in thread.preemptedBy { byKind[runner.kind.rawValue, default: 0] += runner.ms } }
+            for thread in threads {
+                for runner in thread.preemptedBy { byKind[runner.kind.rawValue, default: 0] += runner.ms }
+            }
         }
         let total = byKind.values.reduce(0, +)
         let by = byKind.sorted { $0.value > $1.value }.prefix(2).map {
@@ -129,7 +178,8 @@ extension RunReport {
             preemptions.map { String(format: "%.0f", $0) } ?? "", by.joined(separator: ", "),
             straggling.map { String(format: "%.1f %%", 100 * $0) } ?? "",
             perStep.map { MetricUnit.milliseconds.format($0) } ?? "not logged",
-            steal.map { String(format: "%.2f %%", 100 * $0) } ?? "", other.map { String(format: "%.2f cores", $0) } ?? "",
+            steal.map { String(format: "%.2f %%", 100 * $0) } ?? "",
+            other.map { String(format: "%.2f cores", $0) } ?? "",
         ]
     }
 
@@ -191,7 +241,8 @@ extension RunReport {
             let perStep = sched[trial]?.analysis?.barrier.steps?.perStepMs
             let straggling: [(end: MonotonicInstant, ms: Double)]? =
                 perStep.flatMap { values in
-                    values.count == steps.count ? zip(steps, values).map { ($0.end, $1) }.sorted { $0.end < $1.end } : nil
+                    values.count == steps.count
+                        ? zip(steps, values).map { ($0.end, $1) }.sorted { $0.end < $1.end } : nil
                 }
             for request in part.explainer.requests {
                 let explanation = part.explainer.explain(request, trial: trial, tokens: true)

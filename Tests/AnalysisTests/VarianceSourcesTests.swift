@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct VarianceSourcesTests {
     /// 200 gaps of 20 ms of own decode; every 50th also waits 30 ms on the run queue with 25 ms of
-    /// barrier straggling inside, and every 40th has 10 ms of another request's prompt.
+    /// barrier straggling inside, and every 50th (others) has 10 ms of another request's prompt.
     func gaps() -> [VarianceSources.Gap] {
         (0..<200).map { index in
             var components = ComponentTimes()
@@ -14,7 +14,7 @@ import Testing
                 components[.runqueueWait] = 30
                 straggling = 25
             }
-            if index % 40 == 39 { components[.decodeOtherPrefill] = 10 }
+            if index % 50 == 24 { components[.decodeOtherPrefill] = 10 }
             return VarianceSources.Gap(milliseconds: components.total, components: components, stragglingMs: straggling)
         }
     }
@@ -53,7 +53,8 @@ import Testing
 
     @Test func unmeasurableRowsSayWhyAndTooFewGapsGiveNoTable() throws {
         let table = try #require(
-            VarianceSources.table(gaps(), context: .init(steal: 0.004, allocationsPerToken: 0, frequencyExposed: false)))
+            VarianceSources.table(gaps(), context: .init(steal: 0.004, allocationsPerToken: 0, frequencyExposed: false))
+        )
         let frequency = try #require(table.rows.first { $0.source == "CPU frequency" })
         #expect(frequency.share == nil && frequency.note.hasPrefix("not measurable here"))
         #expect(table.rows.first { $0.source.hasPrefix("steal") }?.note.hasPrefix("0.40 %") == true)

@@ -47,7 +47,8 @@ import Testing
         #expect(spec.workload == BenchConfiguration())
         #expect(spec.probe.intervalMs == 100 && spec.repetitions == 3 && spec.system == nil)
         #expect(spec.probe.profile == nil, "profiling is asked for")
-        let profiled = try ExperimentSpec.parse(yaml: "name: tiny\nprobe: {profile: {hz: 99}}\n")
+        let profiled = try ExperimentSpec.parse(
+            yaml: "name: tiny\nengine: {kind: llama-server}\nprobe: {profile: {hz: 99}}\n")
         #expect(profiled.probe.profile?.hz == 99 && profiled.probe.profile?.sched == true)
         #expect(profiled.probe.profile?.callGraph == .dwarf)
         #expect(spec.trials().count == 3)

@@ -189,7 +189,7 @@ import Testing
         .timeLimit(.minutes(2)),
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/perf"), "linux-perf is not installed"),
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/cc"), "no C compiler"))
-    func twoRealProfilesShowTheFunctionThatChanged() throws {
+    func twoRealProfilesShowTheFunctionThatChanged() async throws {
         let directory = TestPaths.temporaryDirectory("diff-flame")
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = directory.appendingPathComponent("spin.c")
@@ -209,7 +209,7 @@ import Testing
             "/usr/bin/cc", ["-O1", "-fno-omit-frame-pointer", "-fno-inline", "-o", binary, source.path])
         try #require(compiled.status == 0, "\(compiled.stderr)")
 
-        func profile(_ proportions: [String]) throws -> FoldedStacks {
+        func profile(_ proportions: [String]) async throws -> FoldedStacks {
             let spinning = Process()
             spinning.executableURL = URL(fileURLWithPath: binary)
             spinning.arguments = proportions
@@ -221,12 +221,12 @@ import Testing
             }
             let perfFiles = directory.appendingPathComponent(proportions.joined())
             try FileManager.default.createDirectory(at: perfFiles, withIntermediateDirectories: true)
-            return try Profiler.record(
+            return try await Profiler.record(
                 pid: spinning.processIdentifier, duration: .seconds(1), hertz: 499, directory: perfFiles
             ).folded
         }
-        let before = try profile(["9", "0", "1"])
-        let after = try profile(["2", "5", "3"])
+        let before = try await profile(["9", "0", "1"])
+        let after = try await profile(["2", "5", "3"])
         #expect(before.total >= 50 && after.total >= 50, "a busy CPU at 499 Hz for 1 s (shared cores)")
 
         let changes = DifferentialFlameGraph.changes(before: before, after: after, limit: 5)
