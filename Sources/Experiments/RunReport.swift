@@ -15,7 +15,8 @@ public enum RunReport {
         let data = try RunData.load(directory.appendingPathComponent("results.sqlite").path)
         let spec = try? ExperimentSpec.parse(yaml: data.specYAML)
         var model = build(data, spec: spec)
-        let profiles = (try? RunStore(path: directory.appendingPathComponent("results.sqlite").path).readProfiles()) ?? [:]
+        let profiles =
+            (try? RunStore(path: directory.appendingPathComponent("results.sqlite").path).readProfiles()) ?? [:]
         let profiled = profiledLevels(data, profiles)
         if !profiled.isEmpty {
             model.charts += profileCharts(profiled, directory: directory)

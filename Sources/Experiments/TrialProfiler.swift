@@ -83,9 +83,12 @@ struct TrialProfiler {
         let schedReport =
             report ?? (spec.sched ? SchedReport(pid: pid, applied: false, reason: schedFailure ?? "not started") : nil)
         let schedText = schedReport.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
-        if let schedText { try? schedText.write(to: directory.appendingPathComponent("sched.json"), atomically: true, encoding: .utf8) }
+        if let schedText {
+            try? schedText.write(to: directory.appendingPathComponent("sched.json"), atomically: true, encoding: .utf8)
+        }
         if folded.total > 0 {
-            try? folded.text.write(to: directory.appendingPathComponent("stacks.folded"), atomically: true, encoding: .utf8)
+            try? folded.text.write(
+                to: directory.appendingPathComponent("stacks.folded"), atomically: true, encoding: .utf8)
             try? FlameGraph.svg(folded, title: "trial \(trial): on-CPU, \(spec.hz) Hz").write(
                 to: directory.appendingPathComponent("flamegraph.svg"), atomically: true, encoding: .utf8)
         }

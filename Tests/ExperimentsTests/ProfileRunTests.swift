@@ -48,12 +48,17 @@ struct ProfileRunTests {
         let steps = try #require(analysis.barrier.steps)
         #expect(steps.count > 10 && steps.perStepMs.count == steps.count)
         for file in ["stacks.folded", "flamegraph.svg", "sched.json"] {
-            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("profile-trial-0/\(file)").path))
+            #expect(
+                FileManager.default.fileExists(atPath: directory.appendingPathComponent("profile-trial-0/\(file)").path)
+            )
         }
-        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("profile-trial-0/perf.data").path))
+        #expect(
+            !FileManager.default.fileExists(atPath: directory.appendingPathComponent("profile-trial-0/perf.data").path))
 
         let html = try String(contentsOf: RunReport.write(directory: directory), encoding: .utf8)
-        for section in ["Where the CPU time went", "The scheduler&#39;s view", "Sources of variance", "flamegraph-level-0.svg"] {
+        for section in [
+            "Where the CPU time went", "The scheduler&#39;s view", "Sources of variance", "flamegraph-level-0.svg",
+        ] {
             #expect(html.contains(section), "\(section)")
         }
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("flamegraph-level-0.svg").path))

@@ -129,7 +129,8 @@ public enum VarianceSources {
             rows.append(
                 Row(
                     category: .memory, source: "allocation", share: nil, excessMs: nil,
-                    note: String(format: "%.2f allocations per generated token in steady decode (uprobes)", allocations)))
+                    note: String(format: "%.2f allocations per generated token in steady decode (uprobes)", allocations)
+                ))
         } else {
             rows.append(
                 Row(
@@ -171,15 +172,17 @@ public enum VarianceSources {
                     ? "not sampled yet" : "not measurable here: the VM exposes no cpufreq"))
         rows.append(
             row(
-                .other, "engine overhead, queueing, network", [.engineOverhead, .queue, .networkIn, .networkOut, .clientLag],
+                .other, "engine overhead, queueing, network",
+                [.engineOverhead, .queue, .networkIn, .networkOut, .clientLag],
                 note: "the engine's own time between steps, and the edges"))
         rows.append(row(.other, "unattributed", [.unattributed], note: "what no measured cause covers"))
 
         var byCategory: [Category: Double] = [:]
         for row in rows { byCategory[row.category, default: 0] += row.share ?? 0 }
-        let ranking = byCategory.filter { $0.key != .other }.sorted {
-            $0.value > $1.value || ($0.value == $1.value && $0.key.rawValue < $1.key.rawValue)
-        }.map(\.key) + [.other]
+        let ranking =
+            byCategory.filter { $0.key != .other }.sorted {
+                $0.value > $1.value || ($0.value == $1.value && $0.key.rawValue < $1.key.rawValue)
+            }.map(\.key) + [.other]
         return Table(p50Ms: p50, p99Ms: p99, tailGaps: tail.count, rows: rows, ranking: ranking)
     }
 
