@@ -230,7 +230,7 @@ extension SchedAnalysis {
                     states[previous.pid]!.leave(at: time, state: state, next: next, kind: runner(next))
                 }
                 if states[next.pid] != nil { states[next.pid]!.enter(at: time) }
-            case .woken(let time, _, let waker, let task):
+            case .woken(let time, _, let waker, let task), .created(let time, _, let waker, let task):
                 if states[task.pid] != nil { states[task.pid]!.wake(at: time, by: waker.pid) }
             }
         }

@@ -111,12 +111,24 @@ public final class SchedCapture: Sendable {
     private let session: TraceSession
     private let counters: MachineView.Counters
     private let started: MonotonicInstant
+    /// The process's threads when tracing began (it may have ended by `finish`).
+    private let threadsAtStart: [Int32: String]
 
     private init(pid: Int32, session: TraceSession, counters: MachineView.Counters) {
         self.pid = pid
         self.session = session
         self.counters = counters
+        threadsAtStart = Self.threads(of: pid)
         started = .now()
+    }
+
+    /// Thread ids and names of `pid` now.
+    static func threads(of pid: Int32) -> [Int32: String] {
+        var names: [Int32: String] = [:]
+        for tid in ProcFS.threads(of: pid) {
+            names[tid] = ProcFS.read("/proc/\(pid)/task/\(tid)/comm")?.trimmingCharacters(in: .newlines) ?? ""
+        }
+        return names
     }
 
     /// Starts tracing `pid`'s threads (and the threads they start).
@@ -135,9 +147,19 @@ public final class SchedCapture: Sendable {
         let lost = session.overruns
         session.close()
         let events = SchedTrace.parse(text)
-        var names: [Int32: String] = [:]
-        for tid in ProcFS.threads(of: pid) {
-            names[tid] = ProcFS.read("/proc/\(pid)/task/\(tid)/comm")?.trimmingCharacters(in: .newlines) ?? ""
+        // The threads at the start and now (names as they are now: the engine names its workers
+        // after its first decodes), and those it started meanwhile (woken new by one of them).
+        var names = threadsAtStart.merging(Self.threads(of: pid)) { $1 }
+        for event in events {
+            if case .created(_, _, let parent, let task) = event, names[parent.pid] != nil, names[task.pid] == nil {
+                names[task.pid] = task.comm
+            }
+        }
+        // Names of threads that have ended: the last the trace saw.
+        for event in events {
+            if case .switched(_, _, let previous, _, _) = event, names[previous.pid] != nil, !previous.comm.isEmpty {
+                if !ProcFS.exists("/proc/\(pid)/task/\(previous.pid)") { names[previous.pid] = previous.comm }
+            }
         }
         let analysis = SchedAnalysis(
             events: events, threads: names, window: started..<ended, kind: Self.kind, steps: steps)

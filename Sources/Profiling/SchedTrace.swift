@@ -40,13 +40,14 @@ public enum TaskState: String, Sendable, Codable, Hashable {
 public enum SchedEvent: Sendable, Equatable {
     /// `sched_switch`: `previous` left CPU `cpu` in `state` and `next` started running.
     case switched(time: MonotonicInstant, cpu: Int, previous: TraceTask, state: TaskState, next: TraceTask)
-    /// `sched_wakeup` / `sched_wakeup_new`: `waker` (the task running when it fired) made `task`
-    /// runnable.
+    /// `sched_wakeup`: `waker` (the task running when it fired) made `task` runnable.
     case woken(time: MonotonicInstant, cpu: Int, waker: TraceTask, task: TraceTask)
+    /// `sched_wakeup_new`: `parent` started `task` (a new thread or process), runnable.
+    case created(time: MonotonicInstant, cpu: Int, parent: TraceTask, task: TraceTask)
 
     public var time: MonotonicInstant {
         switch self {
-        case .switched(let time, _, _, _, _), .woken(let time, _, _, _): time
+        case .switched(let time, _, _, _, _), .woken(let time, _, _, _), .created(let time, _, _, _): time
         }
     }
 }
@@ -83,12 +84,15 @@ public enum SchedTrace {
                 time: header.time, cpu: header.cpu, previous: TraceTask(pid: previousPid, comm: String(previousName)),
                 state: TaskState(field: state), next: TraceTask(pid: nextPid, comm: String(nextName)))
         }
-        if body.hasPrefix("sched_wakeup: ") || body.hasPrefix("sched_wakeup_new: ") {
+        let isNew = body.hasPrefix("sched_wakeup_new: ")
+        if body.hasPrefix("sched_wakeup: ") || isNew {
             guard let name = field(body, "comm=", until: " pid="),
                 let pid = field(body, " pid=", until: " ").flatMap({ Int32($0) })
             else { return nil }
-            return .woken(
-                time: header.time, cpu: header.cpu, waker: header.task, task: TraceTask(pid: pid, comm: String(name)))
+            let task = TraceTask(pid: pid, comm: String(name))
+            return isNew
+                ? .created(time: header.time, cpu: header.cpu, parent: header.task, task: task)
+                : .woken(time: header.time, cpu: header.cpu, waker: header.task, task: task)
         }
         return nil
     }

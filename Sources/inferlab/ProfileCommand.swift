@@ -27,8 +27,19 @@ struct ProfileCommand: AsyncParsableCommand {
     @Option(help: "How long to sample.") var duration = "10s"
     @Option(help: "Samples per second (per CPU).") var hz = 199
     @Option(help: "Where to write the profile (default: profile-PID/).") var out: String?
-    @Option(help: "How perf walks call chains: fp (frame pointers) or dwarf.") var callGraph = CallGraph.framePointers
+    @Option(
+        help:
+            "How perf walks call chains: dwarf (full chains, ~2 % of decode) or fp (frame pointers: one or two frames here)."
+    )
+    var callGraph = CallGraph.dwarf
     @Flag(help: "Skip the scheduler trace (sched.json).") var noSched = false
+    @Option(
+        help: ArgumentHelp(
+            "After the profile, count heap allocations per thread for this long (allocations.json).",
+            discussion: "Uprobes on libc's malloc family: while they are armed every malloc of every process "
+                + "traps (~10 us), so keep it to seconds; it runs after the perf window so the flame graph "
+                + "does not carry the traps."))
+    var allocations: String?
 
     func validate() throws {
         guard (1...10_000).contains(hz) else { throw ValidationError("--hz must be between 1 and 10000 (got \(hz))") }
@@ -73,7 +84,34 @@ struct ProfileCommand: AsyncParsableCommand {
                 try await capture(duration: .seconds(clamping: seconds), directory: directory)
             }
             try write(profile, sched: sched, seconds: seconds, directory: directory)
+            if let allocations {
+                guard let window = Quantity.seconds(allocations), window > 0 else {
+                    throw UsageError("--allocations '\(allocations)' is not a duration like 2s")
+                }
+                let counts = try countAllocations(for: .seconds(clamping: window))
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(counts).write(to: directory.appendingPathComponent("allocations.json"))
+                let seconds = max(0.001, counts.duration.seconds)
+                for group in counts.byName().prefix(6) {
+                    print(
+                        String(
+                            format: "allocations: %@ (%d threads): %.0f/s, %.1f KB/s, %.0f frees/s", group.name,
+                            group.threads, Double(group.allocations.calls) / seconds,
+                            Double(group.allocations.bytes) / seconds / 1000, Double(group.frees) / seconds))
+                }
+                if counts.lostEvents > 0 { print("allocations: the trace dropped \(counts.lostEvents) events") }
+            }
         }
+    }
+
+    /// Counts allocations in an instance of their own (the count sets its pid filter and options).
+    private func countAllocations(for window: Duration) throws -> AllocationCounts {
+        let session = try TraceSession.open(events: [], pids: [pid])
+        defer { session.close() }
+        AllocationTrace.removeLeftovers(tracefsRoot: session.root)
+        return try AllocationTrace.count(
+            pid: pid, duration: window, tracefsRoot: session.root, instance: session.instance)
     }
 
     /// Samples and traces until `duration` passes, perf ends or a signal asks to stop early.

@@ -33,11 +33,11 @@ import TestSupport
             return
         }
         #expect(idle.isIdle && state == .runnable)
-        guard case .woken(_, _, _, let child) = events[3] else {
-            Issue.record("not a wakeup")
+        guard case .created(_, _, let parent, let child) = events[3] else {
+            Issue.record("not a new task")
             return
         }
-        #expect(child.pid == 8001)
+        #expect(child.pid == 8001 && parent.pid == 8000)
     }
 
     @Test func nanosecondTimestampsAreKeptExactly() {
