@@ -94,12 +94,14 @@ public struct SchedAnalysis: Sendable, Codable, Equatable {
         }
     }
 
-    /// A task that ran in an engine thread's place.
+    /// A task that took an engine thread's CPU.
     public struct Runner: Sendable, Codable, Equatable {
         public var name: String
         public var kind: RunnerKind
         public var count: Int
-        /// How long the preempted thread waited until it ran again.
+        /// How long the preempted thread waited until it ran again, all of it charged to the task
+        /// that took its CPU first (the trace holds only the switches of the engine's threads, so
+        /// what ran on that CPU after it is not seen).
         public var ms: Double
     }
 
@@ -315,7 +317,9 @@ private struct ThreadState {
     var preemptions = 0
     var runQueue: [Duration] = []
     var offCPU = SchedAnalysis.OffCPU()
-    var preemptedBy: [String: (kind: RunnerKind, count: Int, time: Duration)] = [:]
+    /// By name and kind: the same name can be an engine thread and another program's
+    /// (`oot.default-qos` is every Swift program's concurrency thread).
+    var preemptedBy: [String: (name: String, kind: RunnerKind, count: Int, time: Duration)] = [:]
     /// When it was late: had work but no CPU, by why.
     var late: [LatenessReason: Intervals] = [:]
     /// When it slept until the thread of the key woke it.
@@ -372,10 +376,11 @@ private struct ThreadState {
             if ranAgain { runQueue.append(time - since) }
             if let by {
                 let name = by.kind == .idle ? "idle" : by.task.comm
-                var entry = preemptedBy[name] ?? (by.kind, 0, .zero)
+                let key = name + "\u{0}" + by.kind.rawValue
+                var entry = preemptedBy[key] ?? (name, by.kind, 0, .zero)
                 entry.count += 1
                 entry.time += time - since
-                preemptedBy[name] = entry
+                preemptedBy[key] = entry
                 late[LatenessReason(preemptedBy: by.kind), default: Intervals()].append(since, time)
             }
         case .sleeping, .uninterruptible, .other:
