@@ -17,7 +17,8 @@ public enum GGMLOperation {
             ("flash_attn", "attention"), ("soft_max", "softmax"), ("rms_norm", "norm"), ("_norm", "norm"),
             ("rope", "rope"), ("mul_mat", "mul_mat"), ("gemm", "mul_mat"), ("gemv", "mul_mat"),
             ("quantize_row", "quantize activations"), ("get_rows", "get_rows"), ("silu", "activation"),
-            ("gelu", "activation"), ("_add", "add"), ("_mul", "mul"), ("cpy", "copy"), ("dup", "copy"),
+            ("gelu", "activation"), ("expf", "exp (softmax, attention, activation)"), ("_add", "add"), ("_mul", "mul"),
+            ("cpy", "copy"), ("dup", "copy"),
             ("gomp", "OpenMP (spin and barriers)"), ("ggml_barrier", "barrier"),
             ("graph_compute", "graph scheduling"),
         ]

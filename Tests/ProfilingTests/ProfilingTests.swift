@@ -24,6 +24,7 @@ import Testing
         #expect(folded.leaves.first?.function == "ggml_vec_dot_q4_1_q8_1")
         #expect(GGMLOperation.of("ggml_vec_dot_q4_1_q8_1") == "mul_mat q4_1")
         #expect(GGMLOperation.of("ggml_compute_forward_flash_attn_ext") == "attention")
+        #expect(GGMLOperation.of("__expf_fma") == "exp (softmax, attention, activation)")
     }
 
     @Test func headersWithSpacesAndFramesWithSignaturesParse() {
