@@ -80,6 +80,9 @@ public final class TraceSession: Sendable {
             privateMount = directory
             root = directory
         }
+        // Uprobes a killed allocation count left armed slow every malloc on the machine: the
+        // definitions are the kernel's, not the mount's, so they are looked for at every open.
+        AllocationTrace.removeLeftovers(tracefsRoot: root)
         let instance = root + "/instances/" + Cgroups.uniqueName()
         lease.record([.traceInstance(directory: instance)])
         guard mkdir(instance, 0o700) == 0 else {

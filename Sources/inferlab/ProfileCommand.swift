@@ -109,7 +109,6 @@ struct ProfileCommand: AsyncParsableCommand {
     private func countAllocations(for window: Duration) throws -> AllocationCounts {
         let session = try TraceSession.open(events: [], pids: [pid])
         defer { session.close() }
-        AllocationTrace.removeLeftovers(tracefsRoot: session.root)
         return try AllocationTrace.count(
             pid: pid, duration: window, tracefsRoot: session.root, instance: session.instance)
     }
