@@ -142,7 +142,8 @@ let package = Package(
         ),
         .testTarget(name: "InferenceCoreTests", dependencies: ["InferenceCore"], swiftSettings: strict),
         .testTarget(
-            name: "LlamaEngineTests", dependencies: ["LlamaEngine", "InferenceCore", "InferLabCore", "TestSupport"],
+            name: "LlamaEngineTests",
+            dependencies: ["LlamaEngine", "InferenceCore", "InferLabCore", "Analysis", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "SystemProbeTests", dependencies: ["SystemProbe", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),

@@ -25,10 +25,12 @@ final class EngineLoop {
     private var stepCost = StepCostModel()
     private let stepTargetSeconds: Double
     private let stepLog: StepLog?
+    /// Called after every successful decode (see `InferenceEngine.init`).
+    private let afterDecode: (@Sendable (LlamaContext) -> Void)?
 
     init(
         context: LlamaContext, configuration: EngineConfiguration, inbox: EngineInbox, published: SnapshotCell,
-        stepLog: StepLog? = nil
+        stepLog: StepLog? = nil, afterDecode: (@Sendable (LlamaContext) -> Void)? = nil
     ) {
         self.context = context
         model = context.model
@@ -44,6 +46,7 @@ final class EngineLoop {
         prompts = PromptQueue(quantum: policy.promptQuantum)
         stepTargetSeconds = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
         self.stepLog = stepLog
+        self.afterDecode = afterDecode
     }
 
     func run() {
@@ -188,6 +191,7 @@ final class EngineLoop {
             for sequence in participants { finish(sequence, error: error) }
             return
         }
+        afterDecode?(context)
         for sequence in running {
             guard let index = sequence.outputIndex else { continue }
             sequence.outputIndex = nil

@@ -23,7 +23,16 @@ public final class InferenceEngine: Sendable {
     private let nextKey = Atomic<UInt64>(1)
 
     /// Creates the context and starts the engine thread.
-    public init(model: LlamaModel, configuration: EngineConfiguration) throws(EngineError) {
+    public convenience init(model: LlamaModel, configuration: EngineConfiguration) throws(EngineError) {
+        try self.init(model: model, configuration: configuration, afterDecode: nil)
+    }
+
+    /// `afterDecode` runs on the engine thread after every successful `llama_decode`, with the
+    /// context (`LocalGeneration` reads the KV cache's depth there).
+    init(
+        model: LlamaModel, configuration: EngineConfiguration,
+        afterDecode: (@Sendable (LlamaContext) -> Void)?
+    ) throws(EngineError) {
         try configuration.validate()
         var contextOptions = configuration.context
         contextOptions.sequences = configuration.sequenceIds
@@ -42,7 +51,8 @@ public final class InferenceEngine: Sendable {
 
         let loop = UncheckedBox(
             EngineLoop(
-                context: context, configuration: configuration, inbox: inbox, published: published, stepLog: stepLog))
+                context: context, configuration: configuration, inbox: inbox, published: published, stepLog: stepLog,
+                afterDecode: afterDecode))
         let done = stopped
         let thread = Thread {
             // Foundation does not pass a Thread's name to the kernel on Linux: profiles and the

@@ -8,6 +8,7 @@ enum LlamaBackend {
             { level, text, _ in
                 // llama.cpp is chatty on load; keep errors, or everything with INFERLAB_LLAMA_LOG=1.
                 guard let text else { return }
+                LlamaLogCapture.record(text)
                 if level == GGML_LOG_LEVEL_ERROR || getenv("INFERLAB_LLAMA_LOG") != nil {
                     FileHandle.standardError.write(Data(String(cString: text).utf8))
                 }

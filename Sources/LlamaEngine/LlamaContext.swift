@@ -121,4 +121,21 @@ final class LlamaContext {
         llama_memory_seq_pos_max(memory, sequence)
     }
 
+    /// The smallest position stored for a sequence, or -1 when it is empty.
+    func minPosition(_ sequence: Int32) -> Int32 {
+        llama_memory_seq_pos_min(memory, sequence)
+    }
+
+    /// Bytes of a sequence's saved state (`llama_state_seq_get_size`): its cells' K and V rows
+    /// plus a few bytes per cell and per layer of header, counted without copying anything.
+    func stateSize(_ sequence: Int32) -> Int {
+        llama_state_seq_get_size(pointer, sequence)
+    }
+
+    /// The K and V cache types: `init` leaves llama.cpp's defaults (f16).
+    static var cacheTypes: (key: ggml_type, value: ggml_type) {
+        let defaults = llama_context_default_params()
+        return (defaults.type_k, defaults.type_v)
+    }
+
 }

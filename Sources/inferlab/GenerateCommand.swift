@@ -1,3 +1,4 @@
+import Analysis
 import ArgumentParser
 import Foundation
 import InferenceCore
@@ -65,17 +66,36 @@ struct GenerateCommand: AsyncParsableCommand {
             let report = try await job.run { text in
                 if streaming { FileHandle.standardOutput.write(Data(text.utf8)) }
             }
+            let costs = report.decodeCostsByDepth
+            let slope = DepthSlope.fit(depths: costs.depths.map(Double.init), milliseconds: costs.milliseconds)
             if json {
-                try printJSON(report)
+                try printJSON(Output(report: report, depthSlope: slope))
             } else {
                 print("\n")
-                print(Self.table(report))
+                print(Self.table(report, depthSlope: slope))
             }
         }
     }
 
-    static func table(_ report: GenerationReport) -> String {
+    /// The report's keys, and `depth_slope`: the fit lives in Analysis, which the engine does not import.
+    struct Output: Encodable {
+        var report: GenerationReport
+        var depthSlope: DepthSlope?
+
+        enum CodingKeys: String, CodingKey {
+            case depthSlope = "depth_slope"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try report.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(depthSlope, forKey: .depthSlope)
+        }
+    }
+
+    static func table(_ report: GenerationReport, depthSlope: DepthSlope?) -> String {
         func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
+        func mib(_ bytes: UInt64?) -> String { bytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "?" }
         var rows: [(String, String)] = [
             ("model", "\(report.model) (\(report.modelPath))"),
             ("load", ms(report.loadMilliseconds)),
@@ -96,6 +116,25 @@ struct GenerateCommand: AsyncParsableCommand {
                 ))
         }
         rows.append(("peak RSS", String(format: "%.1f MiB", Double(report.peakRSSBytes) / 1_048_576)))
+        let memory = report.memory
+        var buffers =
+            "model \(mib(memory.modelBytes))  KV \(mib(memory.kvBytes)) (\(memory.cellsTotal) cells × "
+            + "\(memory.kvBytesPerCell) B)  compute \(mib(memory.computeBytes))"
+        if let last = report.timeline.last {
+            buffers += "  RSS anon \(mib(last.rssAnonBytes)) file \(mib(last.rssFileBytes)) at depth \(last.depth)"
+        }
+        rows.append(("memory", buffers))
+        if let slope = depthSlope {
+            rows.append(
+                (
+                    "KV depth slope",
+                    String(
+                        format:
+                            "%+.2f ms per 1k cells (%.0f%% %.2f to %.2f) from %.2f ms at depth 0, R² %.2f, %d tokens",
+                        slope.millisecondsPerThousandCells, slope.interval.level * 100, slope.interval.lower,
+                        slope.interval.upper, slope.millisecondsAtDepthZero, slope.rSquared, slope.tokens)
+                ))
+        }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(
             separator: "\n")

@@ -1,0 +1,184 @@
+import Analysis
+import Foundation
+import InferLabCore
+import InferenceCore
+import Testing
+import TestSupport
+
+@testable import LlamaEngine
+
+/// The parsers and the capture, on fixture text.
+@Suite struct EngineMemoryParsingTests {
+    /// Lines as llama.cpp 0c1e57098 prints them creating a context of 8,192 cells for smollm2-135m
+    /// (the second compute line is as a repacking build would add it).
+    let contextLog = [
+        "llama_context:        CPU  output buffer size =     0.19 MiB",
+        "llama_kv_cache:        CPU KV buffer size =   180.00 MiB",
+        "llama_kv_cache: size =  180.00 MiB (  8192 cells,  30 layers,  1/1 seqs), K (f16):   90.00 MiB, "
+            + "V (f16):   90.00 MiB",
+        "sched_reserve:        CPU compute buffer size =    98.25 MiB",
+        "sched_reserve:  CPU_REPACK compute buffer size =     1.50 MiB",
+    ]
+
+    @Test func bufferSizesFromTheLogLines() {
+        #expect(EngineMemory.loggedBytes(contextLog, "KV buffer size") == 8192 * 23_040)
+        #expect(EngineMemory.loggedBytes(contextLog, "compute buffer size") == UInt64(99.75 * 1_048_576))
+        #expect(EngineMemory.loggedBytes(contextLog, "output buffer size") == UInt64((0.19 * 1_048_576).rounded()))
+        #expect(EngineMemory.loggedBytes(contextLog, "model buffer size") == nil)
+    }
+
+    @Test func residentMemoryFromProcStatus() throws {
+        let status = """
+            Name:\tinferlab
+            VmRSS:\t  380000 kB
+            RssAnon:\t  290000 kB
+            RssFile:\t   90000 kB
+            RssShmem:\t       12 kB
+            Threads:\t5
+            """
+        #expect(
+            ResidentMemory.parse(status: status)
+                == ResidentMemory(anonymous: 290_000 * 1024, file: 90_000 * 1024, shared: 12 * 1024))
+        #expect(ResidentMemory.parse(status: "Name:\tkthreadd\nThreads:\t1\n") == nil)
+        let now = try #require(ResidentMemory.current())
+        #expect(now.anonymous > 0 && now.file > 0)
+    }
+
+    /// llama.cpp logs on the calling thread; a capture keeps that thread's lines only.
+    @Test func aCaptureKeepsItsOwnThreadsLines() {
+        let (_, lines) = LlamaLogCapture.capturing {
+            let other = DispatchSemaphore(value: 0)
+            Thread {
+                "from another thread\n".withCString { LlamaLogCapture.record($0) }
+                other.signal()
+            }.start()
+            other.wait()
+            "sched_reserve:        CPU compute buffer ".withCString { LlamaLogCapture.record($0) }
+            "size =    98.25 MiB\nnext line\n".withCString { LlamaLogCapture.record($0) }
+        }
+        #expect(lines == ["sched_reserve:        CPU compute buffer size =    98.25 MiB", "next line"])
+        "after the capture\n".withCString { LlamaLogCapture.record($0) }
+        #expect(LlamaLogCapture.capturing { () }.lines.isEmpty)
+    }
+
+    @Test func theReadingInForceAtATokensTime() {
+        let readings = (0..<4).map { (step: Int) -> KVRecorder.Reading in
+            let time = MonotonicInstant.at(UInt64(100 * (step + 1)))
+            return KVRecorder.Reading(time: time, minPosition: 0, maxPosition: Int32(9 + step))
+        }
+        #expect(KVRecorder.reading(at: .at(50), in: readings) == nil)
+        #expect(KVRecorder.reading(at: .at(100), in: readings)?.cells == 10)
+        #expect(KVRecorder.reading(at: .at(250), in: readings)?.cells == 11)
+        #expect(KVRecorder.reading(at: .at(1000), in: readings)?.cells == 13)
+        #expect(KVRecorder.Reading(time: .zero, minPosition: -1, maxPosition: -1).cells == 0)
+    }
+}
+
+@Suite(
+    "Engine memory and KV depth on the real model", .serialized,
+    .enabled(if: TestPaths.hasDefaultModel, "run scripts/bootstrap first"))
+struct EngineMemoryModelTests {
+    /// smollm2-135m from its GGUF: 30 blocks, 576 wide, 9 heads of 64, 3 KV heads; the cache is f16.
+    let smollmBytesPerCell: UInt64 = 30 * (3 * 64 + 3 * 64) * 2
+
+    /// The log prints MiB with two decimals.
+    func withinLogRounding(_ logged: UInt64?, _ expected: UInt64, lines: Int = 1) -> Bool {
+        guard let logged else { return false }
+        return abs(Double(logged) - Double(expected)) <= 0.005 * 1_048_576 * Double(lines)
+    }
+
+    @Test func contextBuffersFromLlamaCppMatchTheHyperParameters() throws {
+        let model = try SharedModel.require()
+        #expect(EngineMemory.kvBytesPerCell(model) == smollmBytesPerCell)
+        var configuration = EngineConfiguration(context: ContextOptions(contextLength: 2048, threads: 2))
+        configuration.scheduler = SchedulerConfiguration(kind: .single, maxSequences: 1, batchTokens: 512)
+        let (engine, lines) = try LlamaLogCapture.capturing { () throws(EngineError) in
+            try InferenceEngine(model: model, configuration: configuration)
+        }
+        engine.shutdown()
+        let memory = EngineMemory(model: model, cellsTotal: engine.contextLength, contextLog: lines)
+        #expect(memory.cellsTotal == 2048)
+        #expect(memory.modelBytes == model.metadata.tensorBytes)
+        #expect(memory.modelBytes > 90_000_000)
+        #expect(withinLogRounding(memory.kvBytes, 2048 * smollmBytesPerCell), "\(memory)")
+        #expect((memory.computeBytes ?? 0) > 1_000_000, "\(memory)")
+        #expect((memory.outputBytes ?? 0) > 0, "\(memory)")
+    }
+
+    /// `llama_model_size` (the metadata's tensor bytes) is what the loader's model buffer line says.
+    @Test func theModelBufferLineIsLlamaModelSize() throws {
+        let (model, lines) = try LlamaLogCapture.capturing { () throws(EngineError) in
+            try LlamaModel(path: TestPaths.defaultModel)
+        }
+        let logged = try #require(EngineMemory.loggedBytes(lines, "model buffer size"))
+        #expect(withinLogRounding(logged, model.metadata.tensorBytes), "logged \(logged)")
+    }
+
+    /// llama.cpp's own count of a sequence's bytes (`llama_state_seq_get_size`) grows per cell by
+    /// the hyper-parameters' bytes per cell plus its few bytes of per-cell header.
+    @Test func stateSizeGrowsByTheBytesPerCell() throws {
+        let model = try SharedModel.require()
+        let context = try LlamaContext(
+            model: model, options: ContextOptions(contextLength: 512, batchSize: 256, microBatchSize: 256, threads: 2))
+        let text = try model.tokenize(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 40))
+        let batch = Batch(capacity: 256)
+        func decode(_ positions: Range<Int>) throws {
+            batch.clear()
+            for position in positions {
+                batch.add(
+                    token: text[position], position: Int32(position), sequence: 0, logits: position == positions.last)
+            }
+            try context.decode(batch)
+        }
+        #expect(context.maxPosition(0) == -1)
+        try decode(0..<100)
+        #expect(context.minPosition(0) == 0)
+        #expect(context.maxPosition(0) == 99)
+        let first = context.stateSize(0)
+        try decode(100..<300)
+        #expect(context.maxPosition(0) == 299)
+        let perCell = (context.stateSize(0) - first) / 200
+        #expect(perCell >= Int(smollmBytesPerCell) && perCell <= Int(smollmBytesPerCell) + 16, "\(perCell) B per cell")
+    }
+
+    /// 896 prompt tokens and 256 generated: llama.cpp's depth is the prompt plus the tokens
+    /// before, at every sampled point; the mapped weights are resident; and a decode step costs
+    /// more the deeper the cache. The run crosses depth 1,024, where the attended range (the used
+    /// cells rounded up to 256) grows by a step: the cost is flat within 1,024-1,279, so a run
+    /// from 1,024 shows no slope (measured: -0.3 ms per 1k, interval -0.8 to 0.2).
+    @Test func aGenerationsTimelineAndDepthSlope() async throws {
+        var job = LocalGeneration()
+        job.model = TestPaths.defaultModel
+        job.context.contextLength = 2048
+        job.context.threads = 2
+        job.prompt = "The quick brown fox jumps over the lazy dog."
+        job.promptTokens = 896
+        job.maxTokens = 256
+        job.ignoreEndOfGeneration = true
+        let report = try await job.run()
+        #expect(report.completionTokens == 256)
+
+        let memory = report.memory
+        #expect(memory.cellsTotal == 2048)
+        #expect(memory.kvBytesPerCell == smollmBytesPerCell)
+        #expect(withinLogRounding(memory.kvBytes, 2048 * smollmBytesPerCell), "\(memory)")
+        #expect((memory.computeBytes ?? 0) > 0)
+
+        #expect(report.timeline.map(\.token) == Array(stride(from: 0, to: 256, by: 32)) + [255])
+        #expect(report.timeline.map(\.depth) == report.timeline.map { 896 + $0.token })
+        let last = try #require(report.timeline.last)
+        #expect(Double(last.rssFileBytes) >= 0.8 * Double(memory.modelBytes), "\(last)")
+        #expect(last.rssAnonBytes >= memory.kvBytes ?? .max, "\(last)")
+
+        let costs = report.decodeCostsByDepth
+        #expect(costs.depths.first == 896)
+        #expect(costs.depths.count == 255)
+        let below = costs.milliseconds.indices.filter { (900..<1024).contains(costs.depths[$0]) }
+        let above = costs.milliseconds.indices.filter { (1024..<1148).contains(costs.depths[$0]) }
+        let median = { (steps: [Int]) in steps.map { costs.milliseconds[$0] }.sorted()[steps.count / 2] }
+        #expect(median(above) > median(below), "the step at depth 1,024")
+        let slope = try #require(
+            DepthSlope.fit(depths: costs.depths.map(Double.init), milliseconds: costs.milliseconds))
+        #expect(slope.millisecondsPerThousandCells > 0, "\(slope)")
+    }
+}
