@@ -408,9 +408,8 @@ private struct ThreadState {
         SchedAnalysis.ThreadView(
             tid: tid, name: name, onCPUMs: onCPU.milliseconds, switches: switches, preemptions: preemptions,
             runQueueLatency: .init(latencies: runQueue), offCPU: offCPU,
-            preemptedBy: preemptedBy.map {
-                SchedAnalysis.Runner(
-                    name: $0.key, kind: $0.value.kind, count: $0.value.count, ms: $0.value.time.milliseconds)
+            preemptedBy: preemptedBy.values.map {
+                SchedAnalysis.Runner(name: $0.name, kind: $0.kind, count: $0.count, ms: $0.time.milliseconds)
             }.sorted { $0.ms > $1.ms || ($0.ms == $1.ms && $0.name < $1.name) })
     }
 }

@@ -53,6 +53,8 @@ struct ProfileCommand: AsyncParsableCommand {
         var functions: [Profile.Function]
         var operations: [Share]
         var threads: [Share]
+        /// Each thread's own top functions, with their share of that thread's samples.
+        var byThread: [ThreadFunctions]
 
         struct Share: Encodable {
             var name: String
@@ -60,9 +62,16 @@ struct ProfileCommand: AsyncParsableCommand {
             var share: Double
         }
 
+        struct ThreadFunctions: Encodable {
+            var thread: String
+            var samples: Int
+            var functions: [Profile.Function]
+        }
+
         enum CodingKeys: String, CodingKey {
             case pid, samples, hz, functions, operations, threads
             case durationSeconds = "duration_s"
+            case byThread = "by_thread"
         }
     }
 
@@ -163,6 +172,15 @@ struct ProfileCommand: AsyncParsableCommand {
             },
             threads: profile.folded.threads.map {
                 .init(name: $0.thread, samples: $0.samples, share: Double($0.samples) / total)
+            },
+            byThread: profile.folded.threads.prefix(8).map { thread in
+                var own = FoldedStacks()
+                for (stack, count) in profile.folded.counts where stack.first == thread.thread {
+                    own.add(stack, count: count)
+                }
+                return .init(
+                    thread: thread.thread, samples: thread.samples, functions: Profile(folded: own).functions(limit: 10)
+                )
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

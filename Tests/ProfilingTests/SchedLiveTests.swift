@@ -133,6 +133,14 @@ struct SchedLiveTests {
         #expect(lines.contains { $0.hasPrefix("llama-worker-1;") }, "ggml's worker is named")
         let svg = try String(contentsOf: directory.appendingPathComponent("flamegraph.svg"), encoding: .utf8)
         #expect(svg.hasPrefix("<?xml") || svg.hasPrefix("<svg"))
+        let functions = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("functions.json")))
+                as? [String: Any])
+        let byThread = try #require(functions["by_thread"] as? [[String: Any]])
+        #expect(
+            byThread.contains {
+                $0["thread"] as? String == "llama-worker-1" && ($0["functions"] as? [Any])?.isEmpty == false
+            })
         let data = try Data(contentsOf: directory.appendingPathComponent("sched.json"))
         let sched = try JSONDecoder().decode(SchedReport.self, from: data)
         let analysis = try #require(sched.analysis)

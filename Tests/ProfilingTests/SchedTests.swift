@@ -118,6 +118,26 @@ import TestSupport
         #expect(threadA.preemptedBy.first?.kind == .idle)
     }
 
+    @Test func aNameSharedByAnEngineThreadAndAnotherProgramIsTwoPreempters() throws {
+        let ownSwift = TraceTask(pid: 3, comm: "oot.default-qos")
+        let otherSwift = TraceTask(pid: 300, comm: "oot.default-qos")
+        let events: [SchedEvent] = [
+            .switched(time: Self.ms(1), cpu: 0, previous: a, state: .runnable, next: ownSwift),
+            .switched(time: Self.ms(2), cpu: 0, previous: ownSwift, state: .sleeping, next: a),
+            .switched(time: Self.ms(3), cpu: 0, previous: a, state: .runnable, next: otherSwift),
+            .switched(time: Self.ms(5), cpu: 0, previous: otherSwift, state: .sleeping, next: a),
+        ]
+        let result = SchedAnalysis(
+            events: events, threads: [1: a.comm, 3: ownSwift.comm], window: Self.ms(0)..<Self.ms(10),
+            kind: { _ in .otherProgram })
+        let threadA = try #require(result.threads.first { $0.tid == 1 })
+        #expect(
+            threadA.preemptedBy == [
+                .init(name: "oot.default-qos", kind: .otherProgram, count: 1, ms: 2),
+                .init(name: "oot.default-qos", kind: .engineThread, count: 1, ms: 1),
+            ])
+    }
+
     @Test func runQueueLatencyIsBucketedInPowersOfTwoMicroseconds() {
         let histogram = SchedAnalysis.LatencyHistogram(latencies: [
             .nanoseconds(500), .microseconds(3), .microseconds(3), .milliseconds(1),
