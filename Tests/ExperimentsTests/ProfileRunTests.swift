@@ -62,5 +62,13 @@ struct ProfileRunTests {
             #expect(html.contains(section), "\(section)")
         }
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("flamegraph-level-0.svg").path))
+
+        // `inferlab compare` of the run with itself: one level profiled in both, nothing changed.
+        let out = TestPaths.temporaryDirectory("profile-compare")
+        let differences = try RunComparison.profileDifferences(directory, directory, directory: out)
+        #expect(differences.map(\.level) == ["baseline"])
+        #expect(differences.first?.changes.isEmpty == true)
+        let svg = try String(contentsOfFile: try #require(differences.first?.flameGraph), encoding: .utf8)
+        #expect(svg.contains("<svg"))
     }
 }
