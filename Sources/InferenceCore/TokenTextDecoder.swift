@@ -9,7 +9,7 @@ public struct TokenTextDecoder: Sendable {
     public init() {}
 
     /// Appends one token's bytes; returns the text that is now complete (possibly empty).
-    public mutating func append(_ bytes: [UInt8]) -> String {
+    public mutating func append(_ bytes: some Collection<UInt8>) -> String {
         pending.append(contentsOf: bytes)
         let complete = completePrefixLength(pending)
         guard complete > 0 else { return "" }

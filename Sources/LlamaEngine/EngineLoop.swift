@@ -203,7 +203,7 @@ final class EngineLoop {
                 sequence.finishReason = .stop
                 continue
             }
-            let piece = sequence.decoder.append(model.pieceBytes(token))
+            let piece = model.withPieceBytes(token) { sequence.decoder.append($0) }
             let (text, stopped) = sequence.stopMatcher.feed(piece)
             sequence.job.continuation.yield(
                 .token(GeneratedToken(token: token, text: text, index: sequence.generated, time: now)))

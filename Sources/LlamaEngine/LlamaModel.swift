@@ -108,6 +108,19 @@ public final class LlamaModel: @unchecked Sendable {
         return Array(tokens.prefix(Int(count)))
     }
 
+    /// Calls `body` with the token's bytes in a buffer on the stack: no allocation for a piece of
+    /// up to 64 bytes (every one in practice), where `pieceBytes` allocates its array. The engine
+    /// decodes each generated token this way.
+    public func withPieceBytes<Result>(
+        _ token: Int32, special: Bool = false, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let count = llama_token_to_piece(vocab, token, buffer.baseAddress, Int32(buffer.count), 0, special)
+            guard count >= 0 else { return pieceBytes(token, special: special).withUnsafeBytes(body) }
+            return body(UnsafeRawBufferPointer(start: buffer.baseAddress, count: Int(count)))
+        }
+    }
+
     /// The raw bytes of one token's text (may be part of a multi-byte UTF-8 character).
     public func pieceBytes(_ token: Int32, special: Bool = false) -> [UInt8] {
         var buffer = [CChar](repeating: 0, count: 64)

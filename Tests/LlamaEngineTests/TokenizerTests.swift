@@ -29,6 +29,14 @@ struct TokenizerTests {
         pieces.append(decoder.flush())
         #expect(pieces.joined() == text)
         #expect(!pieces.joined().contains("\u{FFFD}"))
+        // The engine's path: the same bytes from a stack buffer.
+        var streamed = TokenTextDecoder()
+        var viaStack = ""
+        for token in tokens {
+            #expect(model.withPieceBytes(token) { Array($0) } == model.pieceBytes(token))
+            viaStack += model.withPieceBytes(token) { streamed.append($0) }
+        }
+        #expect(viaStack + streamed.flush() == text)
     }
 
     @Test func chatTemplateWrapsMessages() throws {
