@@ -2,7 +2,7 @@ import Foundation
 import SystemProbe
 
 /// The mounts InferLab makes itself (a private tracefs) and how they are found and removed.
-enum Mounts {
+public enum Mounts {
     /// Whether `path` is a mount point (`/proc/mounts` names it).
     static func isMountPoint(_ path: String, mounts: String? = ProcFS.read("/proc/mounts")) -> Bool {
         (mounts ?? "").split(separator: "\n").contains { line in
@@ -21,18 +21,23 @@ enum Mounts {
         return nil
     }
 
+    /// Where tracefs is mounted (`/proc/mounts`), in mount order.
+    public static func tracefsRoots() -> [String] { tracefsRoots(mounts: ProcFS.read("/proc/mounts") ?? "") }
+
+    static func tracefsRoots(mounts: String) -> [String] {
+        mounts.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            return fields.count >= 3 && fields[2] == "tracefs" ? String(fields[1]) : nil
+        }
+    }
+
     /// The tracefs instances named by `Cgroups.uniqueName` in every mounted tracefs, and the
     /// private tracefs mount points (`inferlab-tracefs-PID-XXXX`) in `directory`, mounted or not.
-    static func inferlabTraceResources(beneath directory: String, mounts: String? = ProcFS.read("/proc/mounts"))
+    public static func inferlabTraceResources(beneath directory: String)
         -> [LeasedResource]
     {
         var resources: [LeasedResource] = []
-        var roots: [String] = []
-        for line in (mounts ?? "").split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 3, fields[2] == "tracefs" else { continue }
-            roots.append(String(fields[1]))
-        }
+        let roots = tracefsRoots()
         for root in roots {
             for name in ProcFS.list(root + "/instances") where Cgroups.creator(ofName: name) != nil {
                 resources.append(.traceInstance(directory: root + "/instances/" + name))

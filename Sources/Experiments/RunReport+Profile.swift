@@ -159,15 +159,10 @@ extension RunReport {
             zip(analyses, computes).map { analysis, threads in
                 Double(threads.reduce(0) { $0 + $1.preemptions }) / max(0.001, analysis.windowMs / 1000)
             })
-        var byKind: [String: Double] = [:]
-        for threads in computes {
-            for thread in threads {
-                for runner in thread.preemptedBy { byKind[runner.kind.rawValue, default: 0] += runner.ms }
-            }
-        }
+        let byKind = preemptedTime(reports)
         let total = byKind.values.reduce(0, +)
         let by = byKind.sorted { $0.value > $1.value }.prefix(2).map {
-            String(format: "%@ %.0f %%", $0.key, total > 0 ? 100 * $0.value / total : 0)
+            String(format: "%@ %.0f %%", $0.key.rawValue, total > 0 ? 100 * $0.value / total : 0)
         }
         let straggling = median(analyses.map(\.barrier.share))
         let perStep = median(analyses.compactMap { $0.barrier.steps?.p99Ms })
@@ -185,26 +180,19 @@ extension RunReport {
 
     /// "Sources of variance": per level, the taxonomy's rows with their share of the tail of
     /// per-token latency.
-    static func varianceTables(
-        _ explained: [ExplainedLevel], profiled: [ProfiledLevel], labels: [String]
-    ) -> [ReportTable] {
+    static func varianceTables(_ explained: [ExplainedLevel], profiled: [ProfiledLevel]) -> [ReportTable] {
         let frequencyExposed = FileManager.default.fileExists(atPath: "/sys/devices/system/cpu/cpu0/cpufreq")
         var rows: [[String]] = []
         for level in explained {
-            let profile = profiled.first { $0.label == level.label }
-            let gaps = tokenGaps(level, sched: profile?.sched ?? [:])
-            var preemptedBy: [String: Double] = [:]
-            for report in (profile?.sched ?? [:]).values {
-                guard let analysis = report.analysis else { continue }
-                for thread in analysis.threads where analysis.computeThreads.contains(thread.tid) {
-                    for runner in thread.preemptedBy { preemptedBy[runner.kind.rawValue, default: 0] += runner.ms }
-                }
-            }
-            let steals = (profile?.sched ?? [:]).values.compactMap { $0.machine?.stealShare }
+            let sched = profiled.first { $0.label == level.label }?.sched ?? [:]
+            let steals = sched.values.compactMap { $0.machine?.stealShare }
             let context = VarianceSources.Context(
                 steal: steals.isEmpty ? nil : steals.reduce(0, +) / Double(steals.count),
-                preemptedBy: preemptedBy.map { (kind: $0.key, ms: $0.value) }, frequencyExposed: frequencyExposed)
-            guard let table = VarianceSources.table(gaps, context: context) else { continue }
+                preemptedBy: preemptedTime(sched.values).map { (kind: $0.key.rawValue, ms: $0.value) },
+                frequencyExposed: frequencyExposed)
+            guard let table = VarianceSources.table(tokenGaps(level, sched: sched), context: context) else {
+                continue
+            }
             let ranking = table.ranking.filter { $0 != .other }.map(\.rawValue).joined(separator: " > ")
             rows.append([
                 "\(level.label)",
@@ -232,30 +220,59 @@ extension RunReport {
         ]
     }
 
-    /// Every inter-token gap of the level with its split, and the straggling inside its steps
-    /// when the scheduler was traced with the steps known.
+    /// The compute threads' preempted time by who took their CPU, over `reports`.
+    static func preemptedTime(_ reports: some Sequence<SchedReport>) -> [RunnerKind: Double] {
+        var byKind: [RunnerKind: Double] = [:]
+        for analysis in reports.compactMap(\.analysis) {
+            for thread in analysis.threads where analysis.computeThreads.contains(thread.tid) {
+                for runner in thread.preemptedBy { byKind[runner.kind, default: 0] += runner.ms }
+            }
+        }
+        return byKind
+    }
+
+    /// Every inter-token gap of the level with its split (the explanations `explainedLevels`
+    /// made), and the straggling inside its steps when the scheduler was traced with the steps
+    /// known.
     static func tokenGaps(_ level: ExplainedLevel, sched: [Int: SchedReport]) -> [VarianceSources.Gap] {
-        var gaps: [VarianceSources.Gap] = []
+        // Per trial: each request's content events, and the steps' straggling as a running sum
+        // by step end, so a gap's share is two binary searches.
+        var events: [Int: [String: [MonotonicInstant]]] = [:]
+        var straggling: [Int: (ends: [MonotonicInstant], sums: [Double])] = [:]
         for (trial, part) in level.trials {
+            events[trial] = Dictionary(
+                part.explainer.requests.map { ($0.id, $0.contentEvents) }, uniquingKeysWith: { first, _ in first })
             let steps = part.explainer.steps.sorted { $0.index < $1.index }
-            let perStep = sched[trial]?.analysis?.barrier.steps?.perStepMs
-            let straggling: [(end: MonotonicInstant, ms: Double)]? =
-                perStep.flatMap { values in
-                    values.count == steps.count
-                        ? zip(steps, values).map { ($0.end, $1) }.sorted { $0.end < $1.end } : nil
+            guard let perStep = sched[trial]?.analysis?.barrier.steps?.perStepMs, perStep.count == steps.count else {
+                continue
+            }
+            let byEnd = zip(steps, perStep).map { (end: $0.end, ms: $1) }.sorted { $0.end < $1.end }
+            var sums = [0.0]
+            for step in byEnd { sums.append(sums[sums.count - 1] + step.ms) }
+            straggling[trial] = (byEnd.map(\.end), sums)
+        }
+        /// Steps ending at or before `instant`.
+        func count(_ ends: [MonotonicInstant], atOrBefore instant: MonotonicInstant) -> Int {
+            var low = 0
+            var high = ends.count
+            while low < high {
+                let middle = (low + high) / 2
+                if ends[middle] <= instant { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        var gaps: [VarianceSources.Gap] = []
+        for request in level.requests {
+            let times = request.trial.flatMap { events[$0]?[request.id] } ?? []
+            let steps = request.trial.flatMap { straggling[$0] }
+            for token in request.tokens ?? [] {
+                var gap = VarianceSources.Gap(milliseconds: token.gapMilliseconds, components: token.components)
+                if let steps, token.index >= 1, token.index < times.count {
+                    let first = count(steps.ends, atOrBefore: times[token.index - 1])
+                    let last = count(steps.ends, atOrBefore: times[token.index])
+                    gap.stragglingMs = steps.sums[last] - steps.sums[first]
                 }
-            for request in part.explainer.requests {
-                let explanation = part.explainer.explain(request, trial: trial, tokens: true)
-                let events = request.contentEvents
-                for token in explanation.tokens ?? [] {
-                    var gap = VarianceSources.Gap(milliseconds: token.gapMilliseconds, components: token.components)
-                    if let straggling, token.index >= 1, token.index < events.count {
-                        let from = events[token.index - 1]
-                        let to = events[token.index]
-                        gap.stragglingMs = straggling.filter { $0.end > from && $0.end <= to }.reduce(0) { $0 + $1.ms }
-                    }
-                    gaps.append(gap)
-                }
+                gaps.append(gap)
             }
         }
         return gaps

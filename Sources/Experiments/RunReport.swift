@@ -26,7 +26,7 @@ public enum RunReport {
             let levels = explainedLevels(data, explanation)
             model.charts += explainCharts(levels) + laneCharts(levels)
             model.tables += explainTables(levels)
-            model.tables += varianceTables(levels, profiled: profiled, labels: levels.map(\.label))
+            model.tables += varianceTables(levels, profiled: profiled)
         }
         let html = directory.appendingPathComponent("report.html")
         try HTMLReport.render(model).write(to: html, atomically: true, encoding: .utf8)

@@ -69,9 +69,7 @@ struct TrialProfiler {
         var failure = perfFailure
         if let recording {
             do {
-                try await recording.stop()
-                let samples = try await recording.samples()
-                folded = Profile(samples: samples).folded
+                folded = try await recording.profile().folded
             } catch {
                 failure = error.message
             }

@@ -182,7 +182,7 @@ public enum AllocationTrace {
         let pipe = try TraceText.open("\(instance)/trace_pipe")
         defer { _ = close(pipe) }
         let lostBefore = session.lostEvents()
-        var names = threadNames(of: pid)
+        var names = KernelFile.threadNames(of: pid)
         try session.write("1", to: "tracing_on")
         let start = MonotonicInstant.now()
         try windowStarted()
@@ -195,7 +195,7 @@ public enum AllocationTrace {
         try session.write("0", to: "tracing_on")
         let end = MonotonicInstant.now()
         while text.read(from: pipe) {}
-        names.merge(threadNames(of: pid)) { _, now in now }
+        names.merge(KernelFile.threadNames(of: pid)) { _, now in now }
         return Window(
             text: text, counter: counter, start: start, end: end, names: names,
             lostEvents: max(0, session.lostEvents() - lostBefore))
@@ -226,19 +226,6 @@ public enum AllocationTrace {
             }
         }
         return events.keys.sorted()
-    }
-
-    /// Thread names by tid, from /proc.
-    static func threadNames(of pid: Int32) -> [Int32: String] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-        var names: [Int32: String] = [:]
-        for task in tasks {
-            guard let tid = Int32(task),
-                let comm = KernelFile.read("/proc/\(pid)/task/\(task)/comm")
-            else { continue }
-            names[tid] = comm.trimmingCharacters(in: .newlines)
-        }
-        return names
     }
 }
 
@@ -400,7 +387,7 @@ struct InstanceSession {
             // one started between reading the tasks and writing them is caught by reading again.
             var written = Set<Int32>()
             for _ in 0..<3 {
-                let tids = Set(AllocationTrace.threadNames(of: pid).keys).subtracting(written)
+                let tids = Set(KernelFile.threadNames(of: pid).keys).subtracting(written)
                 if tids.isEmpty { break }
                 try write(tids.map { String($0) }.joined(separator: " "), to: "set_event_pid", append: !written.isEmpty)
                 written.formUnion(tids)
@@ -424,18 +411,7 @@ struct InstanceSession {
     }
 
     /// Events overwritten or dropped so far in the instance's buffers, over every CPU.
-    func lostEvents() -> Int {
-        let cpus = (try? FileManager.default.contentsOfDirectory(atPath: "\(instance)/per_cpu")) ?? []
-        var lost = 0
-        for cpu in cpus {
-            let stats = KernelFile.read("\(instance)/per_cpu/\(cpu)/stats") ?? ""
-            for line in stats.split(separator: "\n")
-            where line.hasPrefix("overrun:") || line.hasPrefix("dropped events:") {
-                lost += line.split(separator: " ").last.flatMap { Int($0) } ?? 0
-            }
-        }
-        return lost
-    }
+    func lostEvents() -> Int { KernelFile.lostEvents(instance: instance) }
 
     func restore() {
         try? write("0", to: "events/\(group)/enable")
@@ -487,40 +463,6 @@ struct TraceText {
             if start > last { break }
         }
         bytes.removeSubrange(...last)
-    }
-}
-
-/// Reads and writes of tracefs and procfs files, which say their size is 0 (so Foundation's
-/// `contentsOfFile` reads nothing) and whose write errors are the kernel's answer to what was written.
-enum KernelFile {
-    /// The whole text of a file, or nil when it cannot be opened or read.
-    static func read(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { _ = close(descriptor) }
-        var text: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 14)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { return nil }
-            if count == 0 { return String(decoding: text, as: UTF8.self) }
-            text.append(contentsOf: chunk[..<count])
-        }
-    }
-
-    static func write(_ value: String, to path: String, append: Bool = false) throws(ProfileError) {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_TRUNC))
-        guard descriptor >= 0 else {
-            throw ProfileError(.perfUnavailable, "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { _ = close(descriptor) }
-        let line = Array((value + "\n").utf8)
-        let written = line.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-        guard written == line.count else {
-            throw ProfileError(
-                .perfUnavailable, "writing \(value) to \(path) failed: \(String(cString: strerror(errno)))")
-        }
     }
 }
 

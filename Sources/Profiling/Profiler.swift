@@ -147,6 +147,16 @@ public final class PerfRecording: Sendable {
         }
     }
 
+    /// Stops perf and folds what it recorded; `noSamples` when it saw the process on no CPU.
+    public func profile() async throws(ProfileError) -> Profile {
+        try await stop()
+        let samples = try await samples()
+        guard !samples.isEmpty else {
+            throw ProfileError(.noSamples, "perf recorded no samples of process \(pid): was it running on a CPU?")
+        }
+        return Profile(samples: samples)
+    }
+
     /// The samples perf wrote (`perf script`, parsed).
     public func samples() async throws(ProfileError) -> [PerfSample] {
         let script = data.deletingLastPathComponent().appendingPathComponent("perf-script.txt")
@@ -181,14 +191,9 @@ public enum Profiler {
     ) async throws(ProfileError) -> Profile {
         let recording = try PerfRecording.start(pid: pid, hertz: hertz, callGraph: callGraph, directory: directory)
         let deadline = MonotonicInstant.now() + duration
-        while MonotonicInstant.now() < deadline && !recording.hasExited {
+        while MonotonicInstant.now() < deadline && !recording.hasExited && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        try await recording.stop()
-        let samples = try await recording.samples()
-        guard !samples.isEmpty else {
-            throw ProfileError(.noSamples, "perf recorded no samples of process \(pid): was it running on a CPU?")
-        }
-        return Profile(samples: samples)
+        return try await recording.profile()
     }
 }

@@ -118,17 +118,8 @@ public final class SchedCapture: Sendable {
         self.pid = pid
         self.session = session
         self.counters = counters
-        threadsAtStart = Self.threads(of: pid)
+        threadsAtStart = KernelFile.threadNames(of: pid)
         started = .now()
-    }
-
-    /// Thread ids and names of `pid` now.
-    static func threads(of pid: Int32) -> [Int32: String] {
-        var names: [Int32: String] = [:]
-        for tid in ProcFS.threads(of: pid) {
-            names[tid] = ProcFS.read("/proc/\(pid)/task/\(tid)/comm")?.trimmingCharacters(in: .newlines) ?? ""
-        }
-        return names
     }
 
     /// Starts tracing `pid`'s threads (and the threads they start).
@@ -148,17 +139,18 @@ public final class SchedCapture: Sendable {
         session.close()
         let events = SchedTrace.parse(text)
         // The threads at the start and now (names as they are now: the engine names its workers
-        // after its first decodes), and those it started meanwhile (woken new by one of them).
-        var names = threadsAtStart.merging(Self.threads(of: pid)) { $1 }
+        // after its first decodes), those it started meanwhile (woken new by one of them), and for
+        // the threads that have ended, the last name the trace saw.
+        let alive = KernelFile.threadNames(of: pid)
+        var names = threadsAtStart.merging(alive) { $1 }
         for event in events {
-            if case .created(_, _, let parent, let task) = event, names[parent.pid] != nil, names[task.pid] == nil {
+            switch event {
+            case .created(_, _, let parent, let task) where names[parent.pid] != nil && names[task.pid] == nil:
                 names[task.pid] = task.comm
-            }
-        }
-        // Names of threads that have ended: the last the trace saw.
-        for event in events {
-            if case .switched(_, _, let previous, _, _) = event, names[previous.pid] != nil, !previous.comm.isEmpty {
-                if !ProcFS.exists("/proc/\(pid)/task/\(previous.pid)") { names[previous.pid] = previous.comm }
+            case .switched(_, _, let previous, _, _)
+            where names[previous.pid] != nil && alive[previous.pid] == nil && !previous.comm.isEmpty:
+                names[previous.pid] = previous.comm
+            default: break
             }
         }
         let analysis = SchedAnalysis(

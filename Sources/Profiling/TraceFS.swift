@@ -119,15 +119,7 @@ public final class TraceSession: Sendable {
     public func read() -> String { ProcFS.read(instance + "/trace") ?? "" }
 
     /// Events the ring buffer dropped because it was full, over all CPUs.
-    public var overruns: Int {
-        let cpus = ProcFS.list(instance + "/per_cpu").filter { $0.hasPrefix("cpu") }
-        return cpus.reduce(0) { total, cpu in
-            let stats = ProcFS.read(instance + "/per_cpu/" + cpu + "/stats") ?? ""
-            let line = stats.split(separator: "\n").first { $0.hasPrefix("overrun:") }
-            return total
-                + (line.flatMap { Int($0.dropFirst("overrun:".count).trimmingCharacters(in: .whitespaces)) } ?? 0)
-        }
-    }
+    public var overruns: Int { KernelFile.lostEvents(instance: instance) }
 
     /// Disables the events, removes the instance and the private mount. Idempotent.
     public func close() {
@@ -138,34 +130,21 @@ public final class TraceSession: Sendable {
     }
 
     private func write(_ value: String, to file: String) throws(TraceError) {
-        let path = instance + "/" + file
-        let fd = Foundation.open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw TraceError(.system, "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { Foundation.close(fd) }
-        let bytes = Array((value + "\n").utf8)
-        guard Foundation.write(fd, bytes, bytes.count) == bytes.count else {
-            throw TraceError(.system, "cannot write '\(value)' to \(path): \(String(cString: strerror(errno)))")
+        do {
+            try KernelFile.write(value, to: instance + "/" + file)
+        } catch {
+            throw TraceError(.system, error.message)
         }
     }
 
     /// Where tracefs is mounted already (`/proc/mounts`), if anywhere.
-    public static func mountPoint() -> String? { mountPoint(mounts: ProcFS.read("/proc/mounts") ?? "") }
-
-    static func mountPoint(mounts: String) -> String? {
-        for line in mounts.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count >= 3, fields[2] == "tracefs" { return String(fields[1]) }
-        }
-        return nil
-    }
+    public static func mountPoint() -> String? { Mounts.tracefsRoots().first }
 
     /// The instances of every mounted tracefs named by `Cgroups.uniqueName` (any creator).
     public static func inferlabInstances() -> [String] {
-        guard let root = mountPoint() else { return [] }
-        return ProcFS.list(root + "/instances").filter { Cgroups.creator(ofName: $0) != nil }.map {
-            root + "/instances/" + $0
+        Mounts.inferlabTraceResources(beneath: RunLease.defaultDirectory.path).compactMap { resource in
+            if case .traceInstance(let directory) = resource { return directory }
+            return nil
         }
     }
 

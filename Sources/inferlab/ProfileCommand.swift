@@ -150,12 +150,7 @@ struct ProfileCommand: AsyncParsableCommand {
         } onGracefulShutdown: {
         }
         let report = sched?.finish() ?? schedReport!
-        try await recording.stop()
-        let samples = try await recording.samples()
-        guard !samples.isEmpty else {
-            throw ProfileError(.noSamples, "perf recorded no samples of process \(pid): was it running on a CPU?")
-        }
-        return (Profile(samples: samples), report)
+        return (try await recording.profile(), report)
     }
 
     private func write(_ profile: Profile, sched: SchedReport, seconds: Double, directory: URL) throws {

@@ -346,7 +346,7 @@ import Testing
     /// User and system clock ticks of each thread of `pid`.
     private static func cpuTicks(of pid: Int32) -> [Int32: Int] {
         var ticks: [Int32: Int] = [:]
-        for tid in AllocationTrace.threadNames(of: pid).keys {
+        for tid in KernelFile.threadNames(of: pid).keys {
             guard let stat = KernelFile.read("/proc/\(pid)/task/\(tid)/stat"), let close = stat.lastIndex(of: ")")
             else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
