@@ -134,7 +134,7 @@ public struct CgroupV1Controller: CgroupController {
         for (controller, dir) in directories.sorted(by: { $0.key < $1.key }) where !done.contains(dir) {
             done.insert(dir)
             guard fs.exists(dir) else { continue }
-            if let failure = CgroupRemoval.remove(dir, parent: parents[controller]!, fs: fs) {
+            if let failure = CgroupRemoval.remove(dir, evacuatingTo: parents[controller]!, fs: fs) {
                 failures.append(failure)
             }
         }
@@ -146,13 +146,14 @@ public struct CgroupV1Controller: CgroupController {
 
 /// Moving members out and removing one cgroup directory, shared by both backends.
 enum CgroupRemoval {
-    /// Returns `nil` on success, else why it failed. Retries for a while: a process that was
-    /// just killed leaves the cgroup only when it has fully exited.
-    static func remove(_ dir: String, parent: String, fs: any CgroupFileSystem) -> String? {
+    /// Returns `nil` on success, else why it failed. Members still in `dir` are moved to
+    /// `home` first. Retries for a while: a process that was just killed leaves the cgroup only
+    /// when it has fully exited.
+    static func remove(_ dir: String, evacuatingTo home: String, fs: any CgroupFileSystem) -> String? {
         var last = ""
         for _ in 0..<100 {
             for pid in pidList(fs.read(dir + "/cgroup.procs")) {
-                try? fs.write(parent + "/cgroup.procs", "\(pid)")
+                try? fs.write(home + "/cgroup.procs", "\(pid)")
             }
             do {
                 try fs.removeDirectory(dir)

@@ -1,51 +1,55 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 public import SystemProbe
 
-/// The cgroup v2 backend: one child directory beneath the invoking process's own cgroup in the
-/// unified hierarchy, with the cpu, memory and cpuset controllers enabled where possible.
+/// The cgroup v2 backend: one child cgroup in the unified hierarchy, placed where the kernel's
+/// rules let this process create it and enable the cpu, memory and cpuset controllers for it
+/// (`CgroupV2Placement`: beneath the root cgroup; beside a leaf this process moved itself into,
+/// inside its own delegated cgroup; or beside its own cgroup).
 public struct CgroupV2Controller: CgroupController {
     public var version: CgroupVersion { .v2 }
     public let path: String
     /// The child directory.
     public let directory: String
-    /// The parent directory (the invoking process's own cgroup).
+    /// The directory the child was created in.
     public let parent: String
+    /// Where members still in the child go before it is removed: this process's own cgroup.
+    public let home: String
+    /// The leaf this process moved itself into to obey the no-internal-processes rule, if it did.
+    public let runnerLeaf: String?
     /// Controllers that could not be enabled for the child, with the reason.
     public let unavailable: [String: String]
     let fs: any CgroupFileSystem
 
     public var directoryPaths: [String] { [directory] }
 
-    /// Creates `name` beneath the process's own v2 cgroup and enables the controllers it can.
-    public static func create(name: String, location: CgroupLocation, fs: any CgroupFileSystem) throws
-        -> CgroupV2Controller
-    {
-        guard let parent = location.v2Directory, let parentPath = location.v2Path else {
+    /// Creates `name` where the v2 rules let this process (`pid`, user `uid`) put it and enables
+    /// the controllers it can; the error says which step failed and why.
+    public static func create(
+        name: String, location: CgroupLocation, fs: any CgroupFileSystem, pid: Int32? = nil,
+        uid: UInt32? = nil
+    ) throws -> CgroupV2Controller {
+        let pid = pid ?? getpid()
+        let uid = uid ?? getuid()
+        guard let own = location.v2Directory, let mount = location.v2Mount else {
             throw ConstraintError(.noCgroups, "cgroup2 is not mounted")
         }
-        let offered = words(fs.read(parent + "/cgroup.controllers"))
-        var enabled = words(fs.read(parent + "/cgroup.subtree_control"))
-        var unavailable: [String: String] = [:]
-        for controller in ["cpu", "memory", "cpuset"] where !enabled.contains(controller) {
-            guard offered.contains(controller) else {
-                unavailable[controller] = "the v2 \(controller) controller is not available in \(parent)"
-                continue
-            }
-            do {
-                try fs.write(parent + "/cgroup.subtree_control", "+\(controller)")
-                enabled.insert(controller)
-            } catch {
-                unavailable[controller] = "cannot enable \(controller) in \(parent)/cgroup.subtree_control: \(error)"
-            }
-        }
-        guard enabled.contains("cpu") || enabled.contains("memory") else {
+        let placement = try CgroupV2Placement.place(own: own, mount: mount, fs: fs, pid: pid, uid: uid)
+        let directory = placement.parent + "/" + name
+        do {
+            try fs.makeDirectory(directory)
+        } catch {
+            let explain = CgroupV2Placement.Explainer(mount: mount, fs: fs, uid: uid)
+            let reason = "cannot create a cgroup in \(explain.path(placement.parent)): \(explain.failure(error))"
             throw ConstraintError(
-                .noCgroups, "the v2 hierarchy offers neither the cpu nor the memory controller in \(parent)")
+                .noCgroups, (placement.passedOver + [reason]).joined(separator: "; "),
+                errno: (error as? ConstraintError)?.errno)
         }
-        let directory = parent + "/" + name
-        try fs.makeDirectory(directory)
+        let path = directory == mount ? "/" : String(directory.dropFirst(mount.count))
         return CgroupV2Controller(
-            path: (parentPath == "/" ? "" : parentPath) + "/" + name, directory: directory, parent: parent,
-            unavailable: unavailable, fs: fs)
+            path: path, directory: directory, parent: placement.parent, home: placement.home,
+            runnerLeaf: placement.runnerLeaf, unavailable: placement.unavailable, fs: fs)
     }
 
     static func words(_ text: String?) -> Set<String> {
@@ -97,7 +101,7 @@ public struct CgroupV2Controller: CgroupController {
 
     public func remove() throws {
         guard fs.exists(directory) else { return }
-        if let failure = CgroupRemoval.remove(directory, parent: parent, fs: fs) {
+        if let failure = CgroupRemoval.remove(directory, evacuatingTo: home, fs: fs) {
             throw ConstraintError(.cgroupRemove, failure)
         }
     }

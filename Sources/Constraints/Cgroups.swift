@@ -5,10 +5,12 @@ public import SystemProbe
 
 /// Creates a child cgroup with the backend this machine supports.
 public enum Cgroups {
-    /// Which version carries the cpu or memory controller for the invoking process: v2 when
-    /// its unified cgroup offers one of them, else v1 when a v1 cpu or memory hierarchy is mounted.
+    /// Which version carries the cpu or memory controller for the invoking process: v2 when the
+    /// unified hierarchy has one of them (its own cgroup offers it, or the hierarchy's root: a
+    /// controller not yet enabled down the path can be), else v1 when a v1 cpu or memory
+    /// hierarchy is mounted.
     public static func preferredVersion(location: CgroupLocation, fs: any CgroupFileSystem) -> CgroupVersion? {
-        if let dir = location.v2Directory {
+        for dir in [location.v2Directory, location.v2Mount].compactMap({ $0 }) {
             let offered = CgroupV2Controller.words(fs.read(dir + "/cgroup.controllers"))
             if offered.contains("cpu") || offered.contains("memory") { return .v2 }
         }
@@ -18,8 +20,10 @@ public enum Cgroups {
 
     /// A fresh child-cgroup name: "inferlab-<pid>-<random>". The pid lets a later InferLab find
     /// the cgroups of a process that died without removing them (`creator(ofName:)`).
-    public static func uniqueName(prefix: String = "inferlab") -> String {
-        "\(prefix)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    public static func uniqueName(prefix: String = "inferlab") -> String { uniqueName(prefix: prefix, pid: getpid()) }
+
+    static func uniqueName(prefix: String, pid: Int32) -> String {
+        "\(prefix)-\(pid)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
     }
 
     /// The pid in a name made by `uniqueName` with a prefix starting "inferlab"

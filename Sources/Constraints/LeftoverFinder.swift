@@ -47,11 +47,16 @@ public struct LeftoverFinder: Sendable {
         self.killTimeoutSeconds = killTimeoutSeconds
     }
 
-    /// The finder for this machine: leases in the default directory, cgroups beneath this
-    /// process's own (where `Cgroups.create` puts them).
+    /// The finder for this machine: leases in the default directory, cgroups where
+    /// `Cgroups.create` puts them: beneath this process's own cgroups, and on v2 also beside its
+    /// own (`CgroupV2Placement`: a sibling of a shared cgroup, or of the runner leaf).
     public static func onThisMachine() -> LeftoverFinder {
         guard let location = try? ProcFS.cgroupLocation(of: getpid()) else { return LeftoverFinder(cgroupParents: []) }
-        let parents = Set(location.v1Directories.values).union([location.v2Directory].compactMap { $0 })
+        var parents = Set(location.v1Directories.values)
+        if let own = location.v2Directory {
+            parents.insert(own)
+            if own != location.v2Mount { parents.insert(CgroupV2Placement.parent(of: own)) }
+        }
         return LeftoverFinder(cgroupParents: parents.sorted())
     }
 
@@ -110,7 +115,9 @@ public struct LeftoverFinder: Sendable {
             }
             for case .cgroup(let directory) in leftover.resources {
                 let parent = (directory as NSString).deletingLastPathComponent
-                if let failure = CgroupRemoval.remove(directory, parent: parent, fs: fs) { failures.append(failure) }
+                if let failure = CgroupRemoval.remove(directory, evacuatingTo: parent, fs: fs) {
+                    failures.append(failure)
+                }
             }
             // Trace instances before the mounts they live in.
             for case .traceInstance(let directory) in leftover.resources where rmdir(directory) != 0 && errno != ENOENT

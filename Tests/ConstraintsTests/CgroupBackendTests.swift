@@ -10,13 +10,19 @@ import TestSupport
         try String(contentsOf: TestPaths.root.appendingPathComponent("Tests/Fixtures/probe/\(path)"), encoding: .utf8)
     }
 
+    /// A v2 tree as a login session sees it: the root and user.slice offer and enable
+    /// `controllers`; the invoking process is in user.slice/lab with pid 100 (its shell).
     func v2Tree(controllers: String = "cpuset cpu io memory pids") -> (InMemoryCgroupFileSystem, CgroupLocation) {
         let fs = InMemoryCgroupFileSystem(version: 2)
-        fs.seed("/sys/fs/cgroup", [:])
-        fs.seed("/sys/fs/cgroup/user.slice", [:])
+        let enabled = controllers.split(separator: " ").filter { ["cpu", "memory", "cpuset"].contains($0) }
+            .joined(separator: " ")
+        fs.seed("/sys/fs/cgroup", ["cgroup.controllers": controllers + "\n", "cgroup.subtree_control": enabled + "\n"])
+        fs.seed(
+            "/sys/fs/cgroup/user.slice",
+            ["cgroup.controllers": enabled + "\n", "cgroup.subtree_control": enabled + "\n", "cgroup.procs": ""])
         fs.seed(
             "/sys/fs/cgroup/user.slice/lab",
-            ["cgroup.controllers": controllers + "\n", "cgroup.subtree_control": "\n", "cgroup.procs": "100\n"])
+            ["cgroup.controllers": enabled + "\n", "cgroup.subtree_control": "\n", "cgroup.procs": "100\n"])
         let location = CgroupLocation.parse(
             procCgroup: "0::/user.slice/lab\n",
             mountinfo: "31 23 0:28 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")
@@ -28,8 +34,9 @@ import TestSupport
         #expect(Cgroups.preferredVersion(location: location, fs: fs) == .v2)
         let cgroup = try Cgroups.create(name: "t1", location: location, fs: fs)
         #expect(cgroup.version == .v2)
-        #expect(cgroup.path == "/user.slice/lab/t1")
-        let dir = "/sys/fs/cgroup/user.slice/lab/t1"
+        // lab holds the shell: the child goes beside it (no-internal-processes rule).
+        #expect(cgroup.path == "/user.slice/t1")
+        let dir = "/sys/fs/cgroup/user.slice/t1"
         #expect(fs.exists(dir))
         #expect(cgroup.setCPUQuota(cores: 0.2).applied)
         #expect(fs.read(dir + "/cpu.max") == "20000 100000\n")
@@ -53,7 +60,7 @@ import TestSupport
         #expect(stats.oomKill == 1)
         try cgroup.remove()
         #expect(!fs.exists(dir))
-        // The member went back to the parent before rmdir.
+        // The member went back to the invoking process's cgroup before rmdir.
         #expect(fs.read("/sys/fs/cgroup/user.slice/lab/cgroup.procs")?.contains("4242") == true)
         try cgroup.remove()  // idempotent
     }
@@ -64,7 +71,7 @@ import TestSupport
         defer { cgroup.removeQuietly() }
         let cpu = cgroup.setCPUQuota(cores: 0.5)
         #expect(!cpu.applied)
-        #expect(cpu.reason.contains("cpu controller is not available"))
+        #expect(cpu.reason.contains("cpu controller is not in /sys/fs/cgroup/cgroup.controllers"), "\(cpu.reason)")
         #expect(cgroup.setMemoryMax(bytes: 1 << 30).applied)
         #expect(!cgroup.setCPUs([0]).applied)
     }
