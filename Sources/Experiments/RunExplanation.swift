@@ -78,8 +78,11 @@ public struct RunExplanation: Sendable {
         os.runqueueWaitNanoseconds = series(\.runqueueWaitNs)
         os.majorFaults = series(\.majflt)
         os.readBytes = series(\.readBytes)
-        os.ioPressureMicroseconds = series(\.psiIoSomeTotalUs)
-        os.memoryPressureMicroseconds = series(\.psiMemorySomeTotalUs)
+        // The engine's cgroup's own stall time where there is one (v2): the machine's counts
+        // every other program's stalls too.
+        let own = samples.contains { $0.cgPsiIoSomeTotalUs != nil && $0.cgPsiMemorySomeTotalUs != nil }
+        os.ioPressureMicroseconds = own ? series(\.cgPsiIoSomeTotalUs) : series(\.psiIoSomeTotalUs)
+        os.memoryPressureMicroseconds = own ? series(\.cgPsiMemorySomeTotalUs) : series(\.psiMemorySomeTotalUs)
         return os
     }
 

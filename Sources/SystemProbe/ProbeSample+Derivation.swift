@@ -141,6 +141,7 @@ extension ProbeSample {
         diskUtilPct = other.diskUtilPct
         cgPsiCpuSomeUsPerS = other.cgPsiCpuSomeUsPerS
         cgPsiMemorySomeUsPerS = other.cgPsiMemorySomeUsPerS
+        cgPsiIoSomeUsPerS = other.cgPsiIoSomeUsPerS
     }
 
     private mutating func fillSystem(
@@ -219,5 +220,10 @@ extension ProbeSample {
         cgPsiCpuSomeUsPerS = rate(old?.cpuPressure?.some?.totalMicroseconds, cg.cpuPressure?.some?.totalMicroseconds, 1)
         cgPsiMemorySomeUsPerS = rate(
             old?.memoryPressure?.some?.totalMicroseconds, cg.memoryPressure?.some?.totalMicroseconds, 1)
+        cgPsiIoSomeUsPerS = rate(old?.ioPressure?.some?.totalMicroseconds, cg.ioPressure?.some?.totalMicroseconds, 1)
+        cgPsiCpuSomeTotalUs = cg.cpuPressure?.some?.totalMicroseconds
+        cgPsiMemorySomeTotalUs = cg.memoryPressure?.some?.totalMicroseconds
+        cgPsiMemoryFullTotalUs = cg.memoryPressure?.full?.totalMicroseconds
+        cgPsiIoSomeTotalUs = cg.ioPressure?.some?.totalMicroseconds
     }
 }

@@ -214,6 +214,14 @@ public struct ProbeSample: Sendable, Codable, Equatable {
     public var cgPsiCpuSomeUsPerS: Double? = nil
     /// The cgroup's memory.pressure some per second (v2).
     public var cgPsiMemorySomeUsPerS: Double? = nil
+    /// The cgroup's io.pressure some per second (v2).
+    public var cgPsiIoSomeUsPerS: Double? = nil
+    /// The cgroup's own stall counters (v2 cpu.pressure, memory.pressure, io.pressure totals, in
+    /// µs): only its own threads count, unlike /proc/pressure.
+    public var cgPsiCpuSomeTotalUs: UInt64? = nil
+    public var cgPsiMemorySomeTotalUs: UInt64? = nil
+    public var cgPsiMemoryFullTotalUs: UInt64? = nil
+    public var cgPsiIoSomeTotalUs: UInt64? = nil
 
     // MARK: File
     /// The file whose page-cache residency is sampled.
@@ -321,6 +329,11 @@ public struct ProbeSample: Sendable, Codable, Equatable {
         case cgNrThrottledPerS = "cg_nr_throttled_per_s"
         case cgPsiCpuSomeUsPerS = "cg_psi_cpu_some_us_per_s"
         case cgPsiMemorySomeUsPerS = "cg_psi_memory_some_us_per_s"
+        case cgPsiIoSomeUsPerS = "cg_psi_io_some_us_per_s"
+        case cgPsiCpuSomeTotalUs = "cg_psi_cpu_some_total_us"
+        case cgPsiMemorySomeTotalUs = "cg_psi_memory_some_total_us"
+        case cgPsiMemoryFullTotalUs = "cg_psi_memory_full_total_us"
+        case cgPsiIoSomeTotalUs = "cg_psi_io_some_total_us"
         case filePath = "file_path"
         case fileResidentFraction = "file_resident_fraction"
     }

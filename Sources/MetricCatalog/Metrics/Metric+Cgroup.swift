@@ -84,11 +84,44 @@ extension Metric {
         unit: .microsecondsPerSecond, kind: .rate, source: .cgroup, reading: .probe { $0.cgPsiMemorySomeUsPerS },
         help: "The cgroup's memory.pressure some (time a thread stalled on memory) per second, v2.")
 
+    public static let cgroupIOPressureRate = Metric(
+        name: "cgroup.io.pressure_some_us_per_s", label: "cgroup PSI io some", unit: .microsecondsPerSecond,
+        kind: .rate, source: .cgroup, reading: .probe { $0.cgPsiIoSomeUsPerS },
+        help: "The cgroup's io.pressure some (time a thread waited on I/O) per second, v2.")
+
+    // MARK: Pressure counters (v2): the cgroup's own stall time, judged as its share of the trial
+
+    public static let cgroupCPUPressure = Metric(
+        name: "cgroup.cpu.pressure_some_total", label: "cgroup PSI cpu some", unit: .microseconds, kind: .counter,
+        source: .cgroup, reading: .probe { $0.cgPsiCpuSomeTotalUs.map { Double($0) } }, aggregate: .shareOfTime,
+        negligibleBelow: negligibleStallPercent,
+        help:
+            "cpu.pressure some total of the cgroup: time one of its runnable threads waited for a CPU (a quota's "
+            + "throttling included), cumulative; v2 only, and only the cgroup's own threads count.")
+    public static let cgroupMemoryPressure = Metric(
+        name: "cgroup.memory.pressure_some_total", label: "cgroup PSI memory some", unit: .microseconds,
+        kind: .counter, source: .cgroup, reading: .probe { $0.cgPsiMemorySomeTotalUs.map { Double($0) } },
+        aggregate: .shareOfTime, negligibleBelow: negligibleStallPercent,
+        help:
+            "memory.pressure some total of the cgroup: time one of its threads stalled on memory (reclaim at its "
+            + "limit, refaults), cumulative; v2 only.")
+    public static let cgroupMemoryPressureFull = Metric(
+        name: "cgroup.memory.pressure_full_total", label: "cgroup PSI memory full", unit: .microseconds,
+        kind: .counter, source: .cgroup, reading: .probe { $0.cgPsiMemoryFullTotalUs.map { Double($0) } },
+        aggregate: .shareOfTime, negligibleBelow: negligibleStallPercent,
+        help: "memory.pressure full total of the cgroup: time all its non-idle threads stalled on memory at once; v2.")
+    public static let cgroupIOPressure = Metric(
+        name: "cgroup.io.pressure_some_total", label: "cgroup PSI io some", unit: .microseconds, kind: .counter,
+        source: .cgroup, reading: .probe { $0.cgPsiIoSomeTotalUs.map { Double($0) } }, aggregate: .shareOfTime,
+        negligibleBelow: negligibleStallPercent,
+        help: "io.pressure some total of the cgroup: time one of its threads waited on I/O, cumulative; v2 only.")
+
     static let cgroupMetrics: [Metric] = [
         cgroupCPUUsage, cgroupCPUPeriods, cgroupCPUThrottledPeriods, cgroupCPUThrottled, cgroupCPUQuota,
         cgroupCPUCores, cgroupCPUThrottledRate, cgroupCPUThrottledPeriodRate, cgroupCPUPressureRate,
         cgroupMemoryCurrent, cgroupMemoryMax, cgroupMemoryHigh, cgroupMemoryPeak, cgroupMemoryAnonymous,
         cgroupMemoryFile, cgroupOOMKills, cgroupMemoryMaxEvents, cgroupMemoryHighEvents, cgroupMemoryFailCount,
-        cgroupMajorFaults, cgroupFileRefaults, cgroupMemoryPressureRate,
+        cgroupMajorFaults, cgroupFileRefaults, cgroupMemoryPressureRate, cgroupIOPressureRate, cgroupCPUPressure,
+        cgroupMemoryPressure, cgroupMemoryPressureFull, cgroupIOPressure,
     ]
 }
