@@ -65,7 +65,7 @@ public struct ExecOptions: Sendable, Codable, Equatable {
     }
 
     /// Whether any control needs a cgroup.
-    var needsCgroup: Bool {
+    public var needsCgroup: Bool {
         cpuQuotaCores != nil || memoryMaxBytes != nil || memoryHighBytes != nil || collectCgroupStats
     }
 }

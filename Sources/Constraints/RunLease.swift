@@ -1,4 +1,5 @@
 public import Foundation
+import InferLabCore
 import Synchronization
 
 /// What a running InferLab process has created that must not outlive it, kept in a file so that
@@ -19,7 +20,7 @@ public final class RunLease: Sendable {
         if let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
             return URL(fileURLWithPath: runtime).appendingPathComponent("inferlab")
         }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/inferlab/leases")
+        return UserDirectories.home.appendingPathComponent(".cache/inferlab/leases")
     }
 
     /// The file name of the lease of `pid`.

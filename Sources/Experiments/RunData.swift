@@ -37,6 +37,8 @@ struct RunData: Sendable {
         var steps: [StepRecord] = []
         /// The machine's online CPUs (from the run's provenance).
         var onlineCPUs: Double = 2
+        /// The controls of the trial that did not take effect: name -> why.
+        var notApplied: [String: String] = [:]
 
         var succeeded: Bool { status == .ok }
 
@@ -104,6 +106,7 @@ extension RunData.TrialRow {
         self.onlineCPUs = onlineCPUs
         samples = stored.samples
         steps = stored.steps
+        for outcome in stored.outcomes where !outcome.applied { notApplied[outcome.name] = outcome.reason }
         requests = stored.requests.count
         for request in stored.requests {
             lag.append(request.lagMs)

@@ -72,7 +72,32 @@ public enum RunReport {
         if spec?.study == .boundedRealtime { model.criteria = criteria(data, byLevel: byLevel) }
         model.findings = findings(data, levels: levels)
         if let table = systemTable(byLevel: byLevel) { model.tables.append(table) }
+        if let table = controlsTable(byLevel: byLevel) { model.tables.insert(table, at: 0) }
         return model
+    }
+
+    /// The controls that did not take effect, per level, with the reason: nothing is skipped
+    /// silently (a run without root still measures, and says what it could not set).
+    static func controlsTable(byLevel: [(key: Int, value: [RunData.TrialRow])]) -> ReportTable? {
+        var rows: [[String]] = []
+        for (_, trials) in byLevel {
+            var reasons: [String: [String: Int]] = [:]
+            for trial in trials {
+                for (name, reason) in trial.notApplied { reasons[name, default: [:]][reason, default: 0] += 1 }
+            }
+            for (name, byReason) in reasons.sorted(by: { $0.key < $1.key }) {
+                for (reason, count) in byReason.sorted(by: { $0.key < $1.key }) {
+                    rows.append([trials[0].label, name, "\(count) of \(trials.count)", reason])
+                }
+            }
+        }
+        guard !rows.isEmpty else { return nil }
+        return ReportTable(
+            id: "controls", title: "Controls that did not take effect",
+            note:
+                "These trials ran without the control named; a verdict comparing a level whose own setting is "
+                + "listed here is inconclusive.",
+            columns: ["level", "control", "trials", "why"], rows: rows)
     }
 
     // MARK: Provenance
@@ -251,7 +276,19 @@ public enum RunReport {
                     let mechanism = change(mechanismName, baseline, treated)
                 else { continue }
                 let controls = evidence.control.compactMap { change($0, baseline, treated) }
-                verdicts.append(EvidenceCheck.evaluate(app: samples, mechanism: mechanism, controls: controls))
+                var verdict = EvidenceCheck.evaluate(app: samples, mechanism: mechanism, controls: controls)
+                // A level whose own setting was not in force measured something else.
+                let missing = Set(
+                    (baseline + treated).flatMap { trial in
+                        trial.notApplied.keys.filter { name in trial.settings.contains { $0.variable == name } }
+                    }
+                ).sorted()
+                if !missing.isEmpty {
+                    verdict.outcome = .inconclusive
+                    verdict.text =
+                        "\(missing.joined(separator: ", ")) not applied (see the controls table): " + verdict.text
+                }
+                verdicts.append(verdict)
             }
         }
         return verdicts

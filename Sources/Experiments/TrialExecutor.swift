@@ -106,18 +106,34 @@ struct TrialExecutor: Sendable {
                     record.controls[key] = .notApplied(notApplicable)
                 }
             } else if wantsCgroup {
-                let controller = try Cgroups.create(name: Cgroups.uniqueName(prefix: "inferlab-trial"))
-                cgroup = controller
-                RunLease.current.record(controller)
-                if let cores = config.constraints.cpuQuota {
-                    record.controls["cpu_quota"] = controller.setCPUQuota(cores: cores)
+                do {
+                    let controller = try Cgroups.create(name: Cgroups.uniqueName(prefix: "inferlab-trial"))
+                    cgroup = controller
+                    RunLease.current.record(controller)
+                    if let cores = config.constraints.cpuQuota {
+                        record.controls["cpu_quota"] = controller.setCPUQuota(cores: cores)
+                    }
+                    if let bytes = config.constraints.memoryMax {
+                        record.controls["memory_max"] = controller.setMemoryMax(bytes: UInt64(bytes))
+                    }
+                    if let bytes = config.constraints.memoryHigh {
+                        record.controls["memory_high"] = controller.setMemoryHigh(bytes: UInt64(bytes))
+                    }
+                } catch {
+                    // No cgroup (no root, nothing delegated): the trial still runs, and each control
+                    // it asked for says why it is not in force.
+                    let asked: [(String, String?)] = [
+                        ("cpu_quota", config.constraints.cpuQuota.map { "\($0)" }),
+                        ("memory_max", config.constraints.memoryMax.map { "\($0)" }),
+                        ("memory_high", config.constraints.memoryHigh.map { "\($0)" }),
+                    ]
+                    for case (let name, let value?) in asked {
+                        record.controls[name] = .notApplied("no cgroup: \(error)", value: value)
+                    }
                 }
-                if let bytes = config.constraints.memoryMax {
-                    record.controls["memory_max"] = controller.setMemoryMax(bytes: UInt64(bytes))
-                }
-                if let bytes = config.constraints.memoryHigh {
-                    record.controls["memory_high"] = controller.setMemoryHigh(bytes: UInt64(bytes))
-                }
+            }
+            for (name, control) in record.controls.sorted(by: { $0.key < $1.key }) where !control.applied {
+                logger.warning("trial \(trial.index) (\(trial.label)): \(name) not applied: \(control.reason)")
             }
             try Task.checkCancellation()
 

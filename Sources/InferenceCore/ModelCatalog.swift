@@ -23,10 +23,7 @@ public struct ModelCatalog: Sendable {
 
     /// The cache directory (`INFERLAB_CACHE`, default `~/.cache/inferlab`).
     public static var cacheDirectory: URL {
-        if let custom = ProcessInfo.processInfo.environment["INFERLAB_CACHE"] {
-            return URL(fileURLWithPath: custom)
-        }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/inferlab")
+        UserDirectories.cache
     }
 
     /// Finds `models/catalog.json` above the working directory or the executable.

@@ -1,4 +1,5 @@
 public import Foundation
+import InferLabCore
 
 #if canImport(Glibc)
     import Glibc
@@ -25,8 +26,7 @@ public struct SystemPreparation: Sendable {
         if let path = ProcessInfo.processInfo.environment["INFERLAB_SYSTEM_STATE"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
-        return FileManager.default.homeDirectoryForCurrentUser
-            .appendingPathComponent(".cache/inferlab/system-state.json")
+        return UserDirectories.home.appendingPathComponent(".cache/inferlab/system-state.json")
     }
 
     var files: SystemFiles { SystemFiles(root: root) }

@@ -42,6 +42,10 @@ struct ExecCommand: AsyncParsableCommand {
             }
             options.coldCacheFile = coldCache
             options.warmCacheFile = warmCache
+            // What an exec killed by -9 left: its cgroup (the command died with it).
+            if options.needsCgroup, let removed = LeftoverFinder.onThisMachine().reclaim().summary {
+                FileHandle.standardError.write(Data("inferlab exec: \(removed)\n".utf8))
+            }
             let result = try await ConstrainedExec.run(options)
             if json {
                 try printJSON(result)
@@ -67,7 +71,7 @@ struct ExecCommand: AsyncParsableCommand {
                 + String(format: ", %.0f ms", r.wallMs)
         ]
         for (name, control) in r.controls.sorted(by: { $0.key < $1.key }) {
-            lines.append("  \(name): \(control.applied ? "applied" : "NOT applied") - \(control.reason)")
+            lines.append("  \(name): \(control.applied ? "applied" : "not applied"): \(control.reason)")
         }
         if let version = r.cgroupVersion {
             lines.append(
