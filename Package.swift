@@ -149,7 +149,8 @@ let package = Package(
         .testTarget(name: "ConstraintsTests", dependencies: ["Constraints", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SystemSetupTests", dependencies: ["SystemSetup", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "ProfilingTests", dependencies: ["Profiling", "Constraints", "TestSupport"], swiftSettings: strict),
+            name: "ProfilingTests", dependencies: ["Profiling", "Constraints", "TestSupport"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(
             name: "AnalysisTests", dependencies: ["Analysis", "InferLabCore", "InferenceCore"], swiftSettings: strict),
         .testTarget(
