@@ -74,3 +74,10 @@ static inline pid_t inferlab_spawn(const char *path, char *const argv[], char *c
     execve(path, argv, envp);
     _exit(127);
 }
+
+/// prlimit(2) of RLIMIT_MEMLOCK (glibc declares prlimit only under _GNU_SOURCE): sets both the
+/// soft and the hard limit of `pid` to `value` (UINT64_MAX: unlimited). Returns 0, or -1 with errno.
+static inline int inferlab_set_memlock(pid_t pid, uint64_t value) {
+    struct { uint64_t cur, max; } limit = {value, value};
+    return (int)syscall(SYS_prlimit64, pid, 8 /* RLIMIT_MEMLOCK */, &limit, (void *)0);
+}

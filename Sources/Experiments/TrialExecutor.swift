@@ -7,6 +7,7 @@ import LoadGen
 import Logging
 import RunStore
 import SystemProbe
+import SystemSetup
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -32,6 +33,9 @@ struct TrialExecutor: Sendable {
     let probeThreads: Bool
     /// `probe: {profile: ...}`; `nil` does not profile.
     var profile: ProfileSpec? = nil
+    /// The memory-lock limit the run's system preparation recorded (`system prepare`'s memlock),
+    /// set on each launched engine before it runs; `nil` leaves the caller's limit.
+    var memlock: MemlockLimit? = nil
     let logger: Logger
 
     /// The record being built while the trial runs.
@@ -156,6 +160,10 @@ struct TrialExecutor: Sendable {
                 let running = try launcher.launch(engine, modelPath: modelPath ?? "") { pid in
                     if let cgroup { try cgroup.add(pid: pid) }
                     if let cpus { record.controls["cpus"] = CPUAffinity.apply(cpus, to: pid) }
+                    if let memlock {
+                        let bytes: UInt64? = if case .bytes(let bytes) = memlock { bytes } else { nil }
+                        record.controls["memlock"] = MemoryLock.apply(bytes: bytes, to: pid)
+                    }
                 }
                 launched = running
                 RunLease.current.record(running.child, role: "engine")

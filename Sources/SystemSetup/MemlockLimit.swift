@@ -24,14 +24,6 @@ public enum MemlockLimit: Codable, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    /// The limit as the kernel's `rlim_t`.
-    var rlimValue: rlim_t {
-        switch self {
-        case .unlimited: return rlim_t.max
-        case .bytes(let value): return rlim_t(value)
-        }
-    }
-
     /// Creates a limit from the kernel's `rlim_t`.
     init(rlimValue: rlim_t) {
         self = rlimValue == rlim_t.max ? .unlimited : .bytes(UInt64(rlimValue))
@@ -80,21 +72,6 @@ public enum MemlockLimit: Codable, Sendable, Equatable, CustomStringConvertible 
         var limit = rlimit()
         _ = getrlimit(resourceType, &limit)
         return (MemlockLimit(rlimValue: limit.rlim_cur), MemlockLimit(rlimValue: limit.rlim_max))
-    }
-
-    /// Sets this limit (soft and hard) on the calling process; child processes started afterwards inherit it.
-    ///
-    /// An engine launcher calls this with `PreparationReport.memlockLimit` (or
-    /// `SystemPreparation.recordedMemlockLimit()`) before it spawns the engine. Raising the hard limit needs
-    /// `CAP_SYS_RESOURCE` (root).
-    public func applyToCurrentProcess() throws {
-        var limit = rlimit(rlim_cur: rlimValue, rlim_max: rlimValue)
-        if setrlimit(resourceType, &limit) != 0 {
-            throw SystemSetupError(
-                .permissionDenied,
-                "setrlimit(RLIMIT_MEMLOCK, \(self)) failed: \(String(cString: strerror(errno))); "
-                    + "run as root to raise it")
-        }
     }
 
     private static var resourceType: __rlimit_resource_t { __rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue) }

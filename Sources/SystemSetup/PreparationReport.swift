@@ -38,8 +38,8 @@ public struct PreparationReport: Codable, Sendable, Equatable {
     public var completedPrevious: RestoreReport?
     /// Every setting of the profile, in the order applied.
     public var settings: [SettingOutcome]
-    /// The `RLIMIT_MEMLOCK` to give launched engines (apply with `MemlockLimit.applyToCurrentProcess()` before
-    /// spawning), or nil when the profile leaves it alone.
+    /// The `RLIMIT_MEMLOCK` to give launched engines (an experiment's trials set it on each engine with
+    /// `prlimit` before it runs: `MemoryLock`), or nil when the profile leaves it alone.
     public var memlockLimit: MemlockLimit?
 
     enum CodingKeys: String, CodingKey {

@@ -42,7 +42,7 @@ extension SystemPreparation {
         if let limit = state.memlock {
             outcomes.append(
                 RestoreOutcome(
-                    setting: "memlock", source: "setrlimit(RLIMIT_MEMLOCK) at engine launch", value: nil,
+                    setting: "memlock", source: "prlimit(RLIMIT_MEMLOCK) at engine launch", value: nil,
                     status: .removed, reason: "recorded limit \(limit) dropped; engines keep the caller's limit"))
             state.memlock = nil
         }

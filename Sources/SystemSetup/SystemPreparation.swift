@@ -173,14 +173,14 @@ public struct SystemPreparation: Sendable {
         return outcome
     }
 
-    /// The memlock limit is recorded in the state and applied by the engine launcher with `setrlimit`.
+    /// The memlock limit is recorded in the state and set by the trial on each engine (`prlimit`) before it runs.
     func memlockOutcome(_ limit: MemlockLimit, dryRun: Bool) -> SettingOutcome {
         let soft = MemlockLimit.current().soft
         let covered = soft.covers(limit)
         return SettingOutcome(
-            setting: "memlock", source: "setrlimit(RLIMIT_MEMLOCK) at engine launch", previous: soft.description,
+            setting: "memlock", source: "prlimit(RLIMIT_MEMLOCK) at engine launch", previous: soft.description,
             target: limit.description, status: covered ? .already : dryRun ? .planned : .applied,
-            reason: "recorded for launched engines; applied with setrlimit when an engine starts")
+            reason: "recorded for launched engines; set with prlimit on each engine before it runs")
     }
 
     /// `sync`, then `3 > /proc/sys/vm/drop_caches`. Nothing to restore.

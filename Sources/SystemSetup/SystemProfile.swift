@@ -20,7 +20,7 @@ public struct SystemProfile: Codable, Sendable, Equatable {
     /// Where the swap file goes; it must not exist yet and must be on a disk file system (not tmpfs).
     /// The default is `/var/tmp/inferlab.swap`.
     public var swapFilePath: String = SystemProfile.defaultSwapFilePath
-    /// `RLIMIT_MEMLOCK` for launched engines (bytes or `"unlimited"`); recorded, and applied with `setrlimit`
+    /// `RLIMIT_MEMLOCK` for launched engines (bytes or `"unlimited"`); recorded, and set with `prlimit`
     /// when an engine is launched. The default is nil (the caller's limit).
     public var memlock: MemlockLimit?
     /// Whether to drop the page cache (`sync; echo 3 > /proc/sys/vm/drop_caches`); not undone by restore.
