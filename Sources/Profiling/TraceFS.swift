@@ -54,12 +54,17 @@ public final class TraceSession: Sendable {
     }
 
     /// Opens an instance with `events` enabled for the threads of `pids` (and the threads they
-    /// start), a `mono` clock (so its times are `MonotonicInstant`s) and `bufferKB` of ring
-    /// buffer per CPU. Tracing starts at once.
+    /// start; `nil`: every task), each event narrowed by `filter` when given (tracefs filter
+    /// syntax, `i_ino == 42`), a `mono` clock (so its times are `MonotonicInstant`s) and
+    /// `bufferKB` of ring buffer per CPU. Tracing starts at once.
     public static func open(
-        events: [String], pids: [Int32], bufferKB: Int = 16_384, lease: RunLease = .current
+        events: [String], pids: [Int32]?, filter: String? = nil, bufferKB: Int = 16_384,
+        lease: RunLease = .current
     ) throws(TraceError) -> TraceSession {
-        guard getuid() == 0 else { throw TraceError(.unavailable, "tracing the scheduler needs root (tracefs)") }
+        guard getuid() == 0 else {
+            let what = events.allSatisfy { $0.hasPrefix("sched/") } ? "the scheduler" : "kernel events"
+            throw TraceError(.unavailable, "tracing \(what) needs root (tracefs)")
+        }
         var privateMount: String?
         let root: String
         if let mounted = mountPoint() {
@@ -96,12 +101,15 @@ public final class TraceSession: Sendable {
             try session.write("mono", to: "trace_clock")
             try session.write("\(bufferKB)", to: "buffer_size_kb")
             try session.write("1", to: "options/event-fork")
-            let tids = pids.flatMap { pid in [pid] + ProcFS.threads(of: pid) }
-            try session.write(Set(tids).sorted().map(String.init).joined(separator: " "), to: "set_event_pid")
+            if let pids {
+                let tids = pids.flatMap { pid in [pid] + ProcFS.threads(of: pid) }
+                try session.write(Set(tids).sorted().map(String.init).joined(separator: " "), to: "set_event_pid")
+            }
             for event in events {
                 guard FileManager.default.fileExists(atPath: instance + "/events/" + event + "/enable") else {
                     throw TraceError(.noSuchEvent, "this kernel has no trace event \(event)")
                 }
+                if let filter { try session.write(filter, to: "events/" + event + "/filter") }
                 try session.write("1", to: "events/" + event + "/enable")
             }
             try session.write("1", to: "tracing_on")
@@ -124,7 +132,10 @@ public final class TraceSession: Sendable {
     /// Disables the events, removes the instance and the private mount. Idempotent.
     public func close() {
         try? write("0", to: "tracing_on")
-        for event in events { try? write("0", to: "events/" + event + "/enable") }
+        for event in events {
+            try? write("0", to: "events/" + event + "/enable")
+            try? write("0", to: "events/" + event + "/filter")
+        }
         Self.removeInstance(instance)
         if let privateMount { Self.unmount(privateMount) }
     }

@@ -14,6 +14,14 @@ public struct GGUFTensor: Sendable, Codable, Equatable {
         case name, dimensions, size, typeID = "type_id", fileOffset = "file_offset"
     }
 
+    public init(name: String, dimensions: [UInt64], typeID: UInt32, fileOffset: UInt64, size: UInt64) {
+        self.name = name
+        self.dimensions = dimensions
+        self.typeID = typeID
+        self.fileOffset = fileOffset
+        self.size = size
+    }
+
     /// The layer a tensor belongs to: "blk.N" for `blk.N.*`, otherwise the name's first part
     /// ("token_embd", "output_norm", "output").
     public var layer: String {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Constraints
 import Foundation
 import InferLabCore
+import Profiling
 import ServiceLifecycle
 import SystemProbe
 
@@ -11,6 +13,8 @@ struct ProbeCommand: AsyncParsableCommand {
         discussion: """
             A live table on a terminal, JSONL otherwise (or with --json). `--file PATH --once --json` prints the
             file's resident_fraction and, for a GGUF model, the residency of each tensor and layer.
+            `--file PATH --page-trace -- CMD ARGS` runs CMD with the file's page cache traced (tracefs filemap
+            events, root): pages in and out, re-reads, read sizes, the sequential fraction, per tensor.
             """)
 
     @Option(help: "The process to sample.") var pid: Int32?
@@ -31,6 +35,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Flag(help: "At the end, print the probe's own CPU cost (from /proc/self/stat) as JSON on stderr.")
     var selfCost = false
+    @Flag(help: "Trace the --file's page cache while the command after -- runs (needs root).") var pageTrace = false
+    @Argument(parsing: .postTerminator, help: "With --page-trace: the command to run, after --.") var command:
+        [String] = []
 
     func run() async throws {
         try await reportingErrors {
@@ -49,6 +56,28 @@ struct ProbeCommand: AsyncParsableCommand {
                     throw UsageError("--duration '\(duration)' is not a duration like 10s or 2m")
                 }
                 durationSeconds = seconds
+            }
+            if pageTrace || !command.isEmpty {
+                guard pageTrace, let file, !command.isEmpty else {
+                    throw UsageError(
+                        "--page-trace needs --file PATH and a command after --, e.g. --page-trace -- sleep 1")
+                }
+                guard FileManager.default.fileExists(atPath: file) else {
+                    throw UsageError("--file \(file) does not exist")
+                }
+                if let removed = LeftoverFinder.onThisMachine().reclaim().summary {
+                    FileHandle.standardError.write(Data("inferlab probe: \(removed)\n".utf8))
+                }
+                let (summary, status) = try await PageTracing.run(file: file, command: command)
+                if json {
+                    try printJSON(summary)
+                } else {
+                    print(Self.pageTraceTable(summary))
+                }
+                let exit = ProcessExit.fromWaitStatus(status)
+                if let code = exit.status, code != 0 { throw ExitCode(code) }
+                if let signal = exit.signal { throw ExitCode(128 + signal) }
+                return
             }
             guard pid != nil || file != nil || cgroup != nil || once else {
                 throw UsageError("give --pid, --cgroup or --file (or --once for a system sample)")
@@ -129,6 +158,21 @@ struct ProbeCommand: AsyncParsableCommand {
         if let code = writeAll(bytes, to: fd) {
             throw ProbeError(.system, "cannot write probe output: \(String(cString: strerror(code)))")
         }
+    }
+
+    static func pageTraceTable(_ t: PageTraceSummary) -> String {
+        var lines = [
+            "\(t.file): \(t.pagesIn) pages in (\(t.distinctPagesIn) distinct, \(t.rereadPages) re-read), \(t.pagesOut) out, "
+                + "in \(t.reads) reads of \(Int(t.averageReadBytes)) B on average, "
+                + String(format: "%.0f %% sequential, %.0f ms", t.sequentialFraction * 100, t.durationMs)
+        ]
+        if t.lostEvents > 0 { lines.append("  \(t.lostEvents) events lost: the counts are low") }
+        for tensor in t.byTensor.sorted(by: { $0.pagesIn > $1.pagesIn }).prefix(12) {
+            lines.append(
+                "  \(tensor.name): \(tensor.pagesIn) of \(tensor.filePages) pages, \(tensor.rereadPages) re-read, "
+                    + String(format: "first at %.0f ms", tensor.firstMs))
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func residencyTable(_ r: FileResidency) -> String {

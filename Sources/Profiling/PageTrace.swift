@@ -1,0 +1,271 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Constraints
+public import InferLabCore
+public import SystemProbe
+
+/// One page-cache event of a file, from tracefs `filemap:mm_filemap_add_to_page_cache` (pages
+/// brought in: a fault, a read, readahead) or `mm_filemap_delete_from_page_cache` (evicted).
+public struct PageCacheEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        case added, removed
+    }
+
+    public var time: MonotonicInstant
+    public var kind: Kind
+    /// The file's inode number.
+    public var inode: UInt64
+    /// The byte offset of the first page in the file.
+    public var offset: UInt64
+    /// Pages of the folio (`1 << order`).
+    public var pages: Int
+    /// The task in whose context the kernel did it (the faulting thread, kswapd, ...).
+    public var task: TraceTask
+
+    public init(time: MonotonicInstant, kind: Kind, inode: UInt64, offset: UInt64, pages: Int, task: TraceTask) {
+        self.time = time
+        self.kind = kind
+        self.inode = inode
+        self.offset = offset
+        self.pages = pages
+        self.task = task
+    }
+}
+
+/// The page-cache trace of one file: parsing the filemap events, and what they add up to.
+public enum PageTrace {
+    /// The events tracefs has for the page cache.
+    public static let events = ["filemap/mm_filemap_add_to_page_cache", "filemap/mm_filemap_delete_from_page_cache"]
+    /// The page size the events count in (`ofs` is the page index << 12 on every architecture
+    /// that prints it).
+    public static let pageBytes: UInt64 = 4096
+    /// The seed's definition of sequential: the next read starts within 128 KiB of where the
+    /// previous one ended.
+    public static let sequentialGapBytes: UInt64 = 128 << 10
+
+    /// The events of `inode` in `text`, in order: "dev 254:0 ino 9264c0 pfn=0x1f2d3 ofs=4096
+    /// order=0" after the usual task, CPU and time columns.
+    public static func parse(_ text: String, inode: UInt64) -> [PageCacheEvent] {
+        var events: [PageCacheEvent] = []
+        for line in text.split(separator: "\n") where line.first != "#" {
+            guard let header = SchedTrace.header(line) else { continue }
+            let body = header.body
+            let kind: PageCacheEvent.Kind
+            if body.hasPrefix("mm_filemap_add_to_page_cache: ") {
+                kind = .added
+            } else if body.hasPrefix("mm_filemap_delete_from_page_cache: ") {
+                kind = .removed
+            } else {
+                continue
+            }
+            guard let ino = SchedTrace.field(body, " ino ", until: " ").flatMap({ UInt64($0, radix: 16) }),
+                ino == inode,
+                let offset = SchedTrace.field(body, " ofs=", until: " ").flatMap({ UInt64($0) })
+            else { continue }
+            let order = SchedTrace.field(body, " order=", until: " ").flatMap { Int($0) } ?? 0
+            events.append(
+                PageCacheEvent(
+                    time: header.time, kind: kind, inode: ino, offset: offset, pages: 1 << min(order, 20),
+                    task: header.task))
+        }
+        return events
+    }
+}
+
+/// What a file's page-cache events add up to; the JSON of `inferlab probe --page-trace`.
+public struct PageTraceSummary: Sendable, Codable, Equatable {
+    /// One tensor's share of the pages brought in.
+    public struct TensorPages: Sendable, Codable, Equatable {
+        public var name: String
+        public var layer: String
+        public var pagesIn: Int
+        /// Its pages brought in more than once (evicted and read again).
+        public var rereadPages: Int
+        /// The pages its bytes span in the file.
+        public var filePages: Int
+        /// When its first page came in, ms after the trace started.
+        public var firstMs: Double
+
+        enum CodingKeys: String, CodingKey {
+            case name, layer
+            case pagesIn = "pages_in", rereadPages = "reread_pages", filePages = "file_pages", firstMs = "first_ms"
+        }
+    }
+
+    public var file: String
+    public var fileBytes: UInt64
+    /// Pages brought into the cache (a folio counts its pages).
+    public var pagesIn: Int
+    /// Pages evicted.
+    public var pagesOut: Int
+    /// Distinct pages brought in.
+    public var distinctPagesIn: Int
+    /// Pages brought in more than once.
+    public var rereadPages: Int
+    /// Runs of pages brought in one after another at contiguous offsets: a sequential stream
+    /// (a loader's read, readahead windows back to back) is one run, random faults are many.
+    /// The block layer's request sizes are another measure (not traced yet).
+    public var reads: Int
+    /// Their mean length in bytes.
+    public var averageReadBytes: Double
+    /// The seed's definition applied to the page stream: the share of pages (folios) brought in
+    /// that start within 128 KiB of where the previous one ended.
+    public var sequentialFraction: Double
+    /// Pages brought in that hold no tensor's bytes (the header and the tensor table).
+    public var headerPages: Int
+    /// Per tensor touched, in file order; a page shared by two tensors counts for both.
+    public var byTensor: [TensorPages]
+    public var durationMs: Double
+    /// Events the ring buffer dropped: when not 0 the counts are low.
+    public var lostEvents: Int
+
+    enum CodingKeys: String, CodingKey {
+        case file, reads
+        case fileBytes = "file_bytes", pagesIn = "pages_in", pagesOut = "pages_out"
+        case distinctPagesIn = "distinct_pages_in", rereadPages = "reread_pages"
+        case averageReadBytes = "average_read_bytes", sequentialFraction = "sequential_fraction"
+        case headerPages = "header_pages", byTensor = "by_tensor", durationMs = "duration_ms"
+        case lostEvents = "lost_events"
+    }
+
+    /// Sums `events` (in time order) of `file` (`fileBytes` long, its GGUF `tensors` if it is a
+    /// model) traced from `start` to `end`.
+    public static func of(
+        _ events: [PageCacheEvent], file: String, fileBytes: UInt64, tensors: [GGUFTensor], start: MonotonicInstant,
+        end: MonotonicInstant, lostEvents: Int = 0
+    ) -> PageTraceSummary {
+        let page = PageTrace.pageBytes
+        var timesIn: [UInt64: Int] = [:]
+        var pagesIn = 0
+        var pagesOut = 0
+        var runs: [(start: UInt64, end: UInt64)] = []
+        var additions = 0
+        var sequential = 0
+        var previousEnd: UInt64?
+        for event in events {
+            let first = event.offset / page
+            let range = first..<(first + UInt64(event.pages))
+            switch event.kind {
+            case .removed:
+                pagesOut += event.pages
+            case .added:
+                pagesIn += event.pages
+                for index in range { timesIn[index, default: 0] += 1 }
+                if let end = previousEnd {
+                    let start = range.lowerBound * page
+                    let gap = start >= end * page ? start - end * page : end * page - start
+                    if gap <= PageTrace.sequentialGapBytes { sequential += 1 }
+                    additions += 1
+                }
+                previousEnd = range.upperBound
+                if let last = runs.last, last.end == range.lowerBound {
+                    runs[runs.count - 1].end = range.upperBound
+                } else {
+                    runs.append((range.lowerBound, range.upperBound))
+                }
+            }
+        }
+        let reread = timesIn.values.reduce(0) { $0 + max(0, $1 - 1) }
+        let bytes = runs.map { Double(($0.end - $0.start) * page) }
+
+        // Pages to tensors: tensors are in file order, each `[fileOffset, fileOffset + size)`.
+        let ordered = tensors.sorted { $0.fileOffset < $1.fileOffset }
+        var byTensor: [Int: TensorPages] = [:]
+        var headerPages = 0
+        var firstIn: [UInt64: MonotonicInstant] = [:]
+        for event in events where event.kind == .added {
+            let first = event.offset / page
+            for index in first..<(first + UInt64(event.pages)) where firstIn[index] == nil {
+                firstIn[index] = event.time
+            }
+        }
+        for (index, count) in timesIn {
+            let offset = index * page
+            // Every tensor the page holds bytes of: small tensors (norms) share pages.
+            var position = Self.tensor(containing: offset, in: ordered) ?? Self.firstTensor(after: offset, in: ordered)
+            var touched = false
+            while let current = position, current < ordered.count, ordered[current].fileOffset < offset + page {
+                let tensor = ordered[current]
+                let first = tensor.fileOffset / page
+                let last = (tensor.fileOffset + max(tensor.size, 1) - 1) / page
+                var entry =
+                    byTensor[current]
+                    ?? TensorPages(
+                        name: tensor.name, layer: tensor.layer, pagesIn: 0, rereadPages: 0,
+                        filePages: Int(last - first + 1), firstMs: .infinity)
+                entry.pagesIn += count
+                entry.rereadPages += max(0, count - 1)
+                if let time = firstIn[index] { entry.firstMs = min(entry.firstMs, (time - start).milliseconds) }
+                byTensor[current] = entry
+                touched = true
+                position = current + 1
+            }
+            if !touched { headerPages += count }
+        }
+        return PageTraceSummary(
+            file: file, fileBytes: fileBytes, pagesIn: pagesIn, pagesOut: pagesOut, distinctPagesIn: timesIn.count,
+            rereadPages: reread, reads: runs.count,
+            averageReadBytes: bytes.isEmpty ? 0 : bytes.reduce(0, +) / Double(bytes.count),
+            sequentialFraction: additions > 0 ? Double(sequential) / Double(additions) : 1,
+            headerPages: headerPages, byTensor: byTensor.keys.sorted().map { byTensor[$0]! },
+            durationMs: (end - start).milliseconds, lostEvents: lostEvents)
+    }
+
+    /// The index of the first tensor starting after `offset`, if any.
+    static func firstTensor(after offset: UInt64, in tensors: [GGUFTensor]) -> Int? {
+        var low = 0
+        var high = tensors.count
+        while low < high {
+            let middle = (low + high) / 2
+            if tensors[middle].fileOffset <= offset { low = middle + 1 } else { high = middle }
+        }
+        return low < tensors.count ? low : nil
+    }
+
+    /// The index of the tensor whose bytes hold `offset` (binary search over file order).
+    static func tensor(containing offset: UInt64, in tensors: [GGUFTensor]) -> Int? {
+        var low = 0
+        var high = tensors.count
+        while low < high {
+            let middle = (low + high) / 2
+            if tensors[middle].fileOffset + tensors[middle].size <= offset { low = middle + 1 } else { high = middle }
+        }
+        guard low < tensors.count, tensors[low].fileOffset <= offset else { return nil }
+        return low
+    }
+}
+
+/// `inferlab probe --file PATH --page-trace -- CMD`: the file's page cache traced from before
+/// the command starts (so the model's load is in it) until it ends.
+public enum PageTracing {
+    /// Runs `command` (gated: tracing is on before it runs) with every page-cache event of
+    /// `file` traced, in every task's context (faults of the command, readahead, kswapd's
+    /// evictions), narrowed in the kernel to the file's inode. Returns the summary and the
+    /// command's raw wait status.
+    public static func run(file: String, command: [String], bufferKB: Int = 32_768) async throws
+        -> (summary: PageTraceSummary, status: Int32)
+    {
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            throw TraceError(.system, "cannot stat \(file): \(String(cString: strerror(errno)))")
+        }
+        let session = try TraceSession.open(
+            events: PageTrace.events, pids: nil, filter: "i_ino == \(info.st_ino)", bufferKB: bufferKB)
+        defer { session.close() }
+        let child = try GatedChild.spawn(command)
+        let start = MonotonicInstant.now()
+        child.release()
+        let status = await child.wait()
+        let end = MonotonicInstant.now()
+        session.stop()
+        // Read only now: before, this process's own read of the header would put its pages in
+        // the cache ahead of the command.
+        let tensors = (try? GGUFHeader.read(path: file).tensors) ?? []
+        let events = PageTrace.parse(session.read(), inode: UInt64(info.st_ino))
+        let summary = PageTraceSummary.of(
+            events, file: file, fileBytes: UInt64(info.st_size), tensors: tensors, start: start, end: end,
+            lostEvents: session.overruns)
+        return (summary, status)
+    }
+}
