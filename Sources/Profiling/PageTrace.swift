@@ -37,6 +37,8 @@ public struct PageCacheEvent: Sendable, Equatable {
 public enum PageTrace {
     /// The events tracefs has for the page cache.
     public static let events = ["filemap/mm_filemap_add_to_page_cache", "filemap/mm_filemap_delete_from_page_cache"]
+    /// The block layer's requests, issued to the driver and completed.
+    public static let blockEvents = ["block/block_rq_issue", "block/block_rq_complete"]
     /// The page size the events count in (`ofs` is the page index << 12 on every architecture
     /// that prints it).
     public static let pageBytes: UInt64 = 4096
@@ -70,6 +72,100 @@ public enum PageTrace {
                     task: header.task))
         }
         return events
+    }
+}
+
+/// One block-layer request of the device, from `block_rq_issue` to `block_rq_complete`.
+public struct BlockRequest: Sendable, Equatable {
+    public var issued: MonotonicInstant
+    public var completed: MonotonicInstant?
+    /// `R`, `RA` (readahead), `W`, `WS`, ... as the kernel prints `rwbs`.
+    public var operation: String
+    public var sector: UInt64
+    public var sectors: UInt64
+    public var isRead: Bool { operation.contains("R") }
+    public var bytes: UInt64 { sectors * 512 }
+}
+
+extension PageTrace {
+    /// The requests of `text` ("254,0 R 131072 () 2048 + 256 none,0,0 [comm]" when issued,
+    /// "254,0 R () 2048 + 256 none,0,0 [0]" when completed), each completion matched to the
+    /// oldest open request of the same sector and length.
+    public static func blockRequests(_ text: String) -> [BlockRequest] {
+        var requests: [BlockRequest] = []
+        var open: [String: [Int]] = [:]
+        for line in text.split(separator: "\n") where line.first != "#" {
+            guard let header = SchedTrace.header(line) else { continue }
+            let body = header.body
+            let issue = body.hasPrefix("block_rq_issue: ")
+            guard issue || body.hasPrefix("block_rq_complete: ") else { continue }
+            let words = body.split(separator: " ")
+            guard words.count >= 4, let plus = words.firstIndex(of: "+"), plus > words.startIndex,
+                plus + 1 < words.endIndex, let sector = UInt64(words[plus - 1]), let sectors = UInt64(words[plus + 1])
+            else { continue }
+            let key = "\(sector)+\(sectors)"
+            if issue {
+                open[key, default: []].append(requests.count)
+                requests.append(
+                    BlockRequest(
+                        issued: header.time, completed: nil, operation: String(words[2]), sector: sector,
+                        sectors: sectors))
+            } else if let index = open[key]?.first {
+                open[key]?.removeFirst()
+                requests[index].completed = header.time
+            }
+        }
+        return requests
+    }
+
+    /// The device the block layer sees for a file on `device` (st_dev): a partition's disk.
+    public static func blockDevice(of device: UInt64) -> (major: UInt32, minor: UInt32) {
+        let major = UInt32((device >> 8) & 0xfff) | UInt32((device >> 32) & ~0xfff)
+        let minor = UInt32(device & 0xff) | UInt32((device >> 12) & ~0xff)
+        let sys = "/sys/dev/block/\(major):\(minor)"
+        if ProcFS.exists(sys + "/partition"), let disk = ProcFS.read(sys + "/../dev") {
+            let parts = disk.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
+            if parts.count == 2, let diskMajor = UInt32(parts[0]), let diskMinor = UInt32(parts[1]) {
+                return (diskMajor, diskMinor)
+            }
+        }
+        return (major, minor)
+    }
+}
+
+/// The device's block requests while the command ran (every file's: the block layer does not
+/// name files), reads only.
+public struct BlockSummary: Sendable, Codable, Equatable {
+    public var device: String
+    public var requests: Int
+    public var readBytes: UInt64
+    public var averageRequestBytes: Double
+    /// The seed's definition: the share of requests starting within 128 KiB of where the
+    /// previous one ended.
+    public var sequentialFraction: Double
+    /// Issue to completion.
+    public var latencyMs: PercentileSummary?
+
+    enum CodingKeys: String, CodingKey {
+        case device, requests
+        case readBytes = "read_bytes", averageRequestBytes = "average_request_bytes"
+        case sequentialFraction = "sequential_fraction", latencyMs = "latency_ms"
+    }
+
+    public static func of(_ requests: [BlockRequest], device: String) -> BlockSummary {
+        let reads = requests.filter(\.isRead)
+        let bytes = reads.reduce(UInt64(0)) { $0 + $1.bytes }
+        let sequential = zip(reads, reads.dropFirst()).filter { previous, next in
+            let end = (previous.sector + previous.sectors) * 512
+            let start = next.sector * 512
+            return (start >= end ? start - end : end - start) <= PageTrace.sequentialGapBytes
+        }.count
+        let latencies = reads.compactMap { request in request.completed.map { ($0 - request.issued).milliseconds } }
+        return BlockSummary(
+            device: device, requests: reads.count, readBytes: bytes,
+            averageRequestBytes: reads.isEmpty ? 0 : Double(bytes) / Double(reads.count),
+            sequentialFraction: reads.count > 1 ? Double(sequential) / Double(reads.count - 1) : 1,
+            latencyMs: latencies.isEmpty ? nil : PercentileSummary.of(latencies))
     }
 }
 
@@ -119,6 +215,8 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
     public var durationMs: Double
     /// Events the ring buffer dropped: when not 0 the counts are low.
     public var lostEvents: Int
+    /// The device's block requests meanwhile, when they were traced.
+    public var block: BlockSummary?
 
     enum CodingKeys: String, CodingKey {
         case file, reads
@@ -126,7 +224,7 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
         case distinctPagesIn = "distinct_pages_in", rereadPages = "reread_pages"
         case averageReadBytes = "average_read_bytes", sequentialFraction = "sequential_fraction"
         case headerPages = "header_pages", byTensor = "by_tensor", durationMs = "duration_ms"
-        case lostEvents = "lost_events"
+        case lostEvents = "lost_events", block
     }
 
     /// Sums `events` (in time order) of `file` (`fileBytes` long, its GGUF `tensors` if it is a
@@ -250,8 +348,13 @@ public enum PageTracing {
         guard stat(file, &info) == 0 else {
             throw TraceError(.system, "cannot stat \(file): \(String(cString: strerror(errno)))")
         }
+        let disk = PageTrace.blockDevice(of: UInt64(info.st_dev))
+        let kernelDevice = (UInt64(disk.major) << 20) | UInt64(disk.minor)
+        var filters: [String: String] = [:]
+        for event in PageTrace.events { filters[event] = "i_ino == \(info.st_ino)" }
+        for event in PageTrace.blockEvents { filters[event] = "dev == \(kernelDevice)" }
         let session = try TraceSession.open(
-            events: PageTrace.events, pids: nil, filter: "i_ino == \(info.st_ino)", bufferKB: bufferKB)
+            events: PageTrace.events + PageTrace.blockEvents, pids: nil, filters: filters, bufferKB: bufferKB)
         defer { session.close() }
         let child = try GatedChild.spawn(command)
         let start = MonotonicInstant.now()
@@ -262,10 +365,12 @@ public enum PageTracing {
         // Read only now: before, this process's own read of the header would put its pages in
         // the cache ahead of the command.
         let tensors = (try? GGUFHeader.read(path: file).tensors) ?? []
-        let events = PageTrace.parse(session.read(), inode: UInt64(info.st_ino))
-        let summary = PageTraceSummary.of(
+        let text = session.read()
+        let events = PageTrace.parse(text, inode: UInt64(info.st_ino))
+        var summary = PageTraceSummary.of(
             events, file: file, fileBytes: UInt64(info.st_size), tensors: tensors, start: start, end: end,
             lostEvents: session.overruns)
+        summary.block = BlockSummary.of(PageTrace.blockRequests(text), device: "\(disk.major):\(disk.minor)")
         return (summary, status)
     }
 }

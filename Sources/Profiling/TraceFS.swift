@@ -54,11 +54,11 @@ public final class TraceSession: Sendable {
     }
 
     /// Opens an instance with `events` enabled for the threads of `pids` (and the threads they
-    /// start; `nil`: every task), each event narrowed by `filter` when given (tracefs filter
-    /// syntax, `i_ino == 42`), a `mono` clock (so its times are `MonotonicInstant`s) and
-    /// `bufferKB` of ring buffer per CPU. Tracing starts at once.
+    /// start; `nil`: every task), an event narrowed by its entry in `filters` when it has one
+    /// (tracefs filter syntax, `i_ino == 42`), a `mono` clock (so its times are
+    /// `MonotonicInstant`s) and `bufferKB` of ring buffer per CPU. Tracing starts at once.
     public static func open(
-        events: [String], pids: [Int32]?, filter: String? = nil, bufferKB: Int = 16_384,
+        events: [String], pids: [Int32]?, filters: [String: String] = [:], bufferKB: Int = 16_384,
         lease: RunLease = .current
     ) throws(TraceError) -> TraceSession {
         guard getuid() == 0 else {
@@ -109,7 +109,7 @@ public final class TraceSession: Sendable {
                 guard FileManager.default.fileExists(atPath: instance + "/events/" + event + "/enable") else {
                     throw TraceError(.noSuchEvent, "this kernel has no trace event \(event)")
                 }
-                if let filter { try session.write(filter, to: "events/" + event + "/filter") }
+                if let filter = filters[event] { try session.write(filter, to: "events/" + event + "/filter") }
                 try session.write("1", to: "events/" + event + "/enable")
             }
             try session.write("1", to: "tracing_on")

@@ -86,6 +86,29 @@ import TestSupport
         #expect(summary.reads == 4)
     }
 
+    @Test func blockRequestsAreMatchedToTheirCompletion() throws {
+        let text = """
+                       <...>-4242  [001] ..... 100.000000: block_rq_issue: 254,0 RA 131072 () 2048 + 256 none,0,0 [inferlab]
+                       <...>-4242  [001] ..... 100.000100: block_rq_issue: 254,0 R 4096 () 2304 + 8 none,0,0 [inferlab]
+                      <idle>-0     [000] ..s1. 100.002000: block_rq_complete: 254,0 RA () 2048 + 256 none,0,0 [0]
+                      <idle>-0     [000] ..s1. 100.004100: block_rq_complete: 254,0 R () 2304 + 8 none,0,0 [0]
+                       <...>-4242  [001] ..... 100.010000: block_rq_issue: 254,0 R 4096 () 900000 + 8 none,0,0 [inferlab]
+                       <...>-4242  [001] ..... 100.020000: block_rq_issue: 254,0 WS 4096 () 10 + 8 none,0,0 [jbd2/vda-8]
+            """
+        let requests = PageTrace.blockRequests(text)
+        #expect(requests.map(\.operation) == ["RA", "R", "R", "WS"])
+        #expect(requests.map(\.bytes) == [131_072, 4096, 4096, 4096])
+        #expect(requests[0].completed == MonotonicInstant(nanoseconds: 100_002_000_000))
+        #expect(requests[2].completed == nil)
+        let summary = BlockSummary.of(requests, device: "254:0")
+        #expect(summary.requests == 3)  // reads only
+        #expect(summary.readBytes == 139_264)
+        // 2048+256 ends at 2304, where the next starts; 900000 is 459 MB further.
+        #expect(summary.sequentialFraction == 0.5)
+        #expect(summary.latencyMs?.count == 2)
+        #expect(summary.latencyMs?.max == 4)
+    }
+
     /// The acceptance's case: a cold-cache generation, traced from before the model loads. With
     /// no memory pressure every page comes in at most once, and each is the header or a tensor.
     @Test(.enabled(if: getuid() == 0 && TestPaths.hasDefaultModel, "needs root (tracefs) and the model"))
@@ -123,6 +146,13 @@ import TestSupport
         #expect(layers.count == header.tensors.filter { $0.layer.hasPrefix("blk.") }.count)
         #expect(layers.allSatisfy { $0.pagesIn == $0.filePages }, "\(layers.filter { $0.pagesIn != $0.filePages })")
         #expect(summary.sequentialFraction > 0.9)
+        // The device read at least the pages that came in, in requests of more than a page.
+        let block = try #require(summary.block)
+        print(
+            "block: \(block.requests) reads of \(Int(block.averageRequestBytes)) B, \(block.readBytes) B, p50 \(block.latencyMs?.p50 ?? -1) ms"
+        )
+        #expect(block.readBytes >= UInt64(summary.pagesIn) * 4096 * 9 / 10, "\(block)")
+        #expect(block.averageRequestBytes > 4096)
         #expect(TraceSession.inferlabInstances().isEmpty, "the trace instance was removed")
     }
 }
