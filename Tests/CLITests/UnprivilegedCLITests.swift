@@ -26,14 +26,25 @@ struct UnprivilegedCLITests {
           control: [process.majflt]
         """
 
-    /// A directory `nobody` owns with what a user's own installation has: the model in its
-    /// cache and llama.cpp's libraries (the bootstrap's are beneath /root, mode 700).
+    /// A directory `nobody` owns with what a user's own installation has: the binary, the
+    /// repository's corpus and catalogue, the model in its cache and llama.cpp's libraries (the
+    /// bootstrap's are beneath /root, mode 700, and a checkout may be too).
     func userInstallation() throws -> URL {
         let directory = TestPaths.temporaryDirectory("unprivileged")
         let models = directory.appendingPathComponent("cache/models")
         let libraries = directory.appendingPathComponent("lib")
-        for made in [models, libraries, directory.appendingPathComponent("home")] {
+        let repository = directory.appendingPathComponent("repo")
+        for made in [
+            models, libraries, directory.appendingPathComponent("home"), directory.appendingPathComponent("bin"),
+            repository.appendingPathComponent("data"), repository.appendingPathComponent("models"),
+        ] {
             try FileManager.default.createDirectory(at: made, withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(
+            atPath: TestPaths.inferlab, toPath: directory.appendingPathComponent("bin/inferlab").path)
+        for file in ["data/prompts.jsonl", "models/catalog.json"] {
+            try FileManager.default.copyItem(
+                at: TestPaths.root.appendingPathComponent(file), to: repository.appendingPathComponent(file))
         }
         // A copy: a hard link would share the inode, and the chown below would change the original.
         try FileManager.default.copyItem(
@@ -49,8 +60,7 @@ struct UnprivilegedCLITests {
         return directory
     }
 
-    func asNobody(_ directory: URL, _ arguments: [String], program: String = TestPaths.inferlab) throws -> CommandResult
-    {
+    func asNobody(_ directory: URL, _ arguments: [String], program: String? = nil) throws -> CommandResult {
         try runProcess(
             "/usr/bin/setpriv",
             [
@@ -58,8 +68,8 @@ struct UnprivilegedCLITests {
                 "HOME=\(directory.appendingPathComponent("home").path)",
                 "INFERLAB_CACHE=\(directory.appendingPathComponent("cache").path)",
                 "LD_LIBRARY_PATH=\(directory.appendingPathComponent("lib").path)",
-                "INFERLAB_ROOT=\(TestPaths.root.path)",
-                program,
+                "INFERLAB_ROOT=\(directory.appendingPathComponent("repo").path)",
+                program ?? directory.appendingPathComponent("bin/inferlab").path,
             ] + arguments)
     }
 
@@ -91,7 +101,8 @@ struct UnprivilegedCLITests {
             directory,
             [
                 "-c",
-                "sleep 5 >/dev/null 2>&1 & exec '\(TestPaths.inferlab)' probe --pid $! --interval 200ms --duration 1s --json",
+                "sleep 5 >/dev/null 2>&1 & exec '\(directory.path)/bin/inferlab' probe --pid $! --interval 200ms "
+                    + "--duration 1s --json",
             ],
             program: "/bin/sh")
         #expect(probe.status == 0, "\(probe.stderr)")

@@ -27,6 +27,8 @@ struct RealCgroupV2Tests {
     /// llama.cpp's libraries copied where an unprivileged user can load them (the build's are
     /// beneath /root), set by the guest's driver.
     static var libraries: String { ProcessInfo.processInfo.environment["INFERLAB_V2_GUEST_LIB"] ?? "" }
+    /// The inferlab binary copied where the unprivileged user can run it (the checkout may not be).
+    static var userBinary: String { ProcessInfo.processInfo.environment["INFERLAB_V2_GUEST_BIN"] ?? TestPaths.inferlab }
 
     let fs = PosixCgroupFileSystem()
 
@@ -56,7 +58,7 @@ struct RealCgroupV2Tests {
         let home = "/tmp/inferlab-user-home"
         try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         _ = chown(home, Self.user, Self.user)
-        let command = ([TestPaths.inferlab] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let command = ([Self.userBinary] + arguments).map { "'\($0)'" }.joined(separator: " ")
         return try runProcess(
             "/bin/sh",
             [
