@@ -46,32 +46,61 @@ public enum PageTrace {
     /// previous one ended.
     public static let sequentialGapBytes: UInt64 = 128 << 10
 
-    /// The events of `inode` in `text`, in order: "dev 254:0 ino 9264c0 pfn=0x1f2d3 ofs=4096
-    /// order=0" after the usual task, CPU and time columns.
-    public static func parse(_ text: String, inode: UInt64) -> [PageCacheEvent] {
-        var events: [PageCacheEvent] = []
+    /// In one pass over `text`: the page-cache events of `inode` ("dev 254:0 ino 9264c0
+    /// pfn=0x1f2d3 ofs=4096 order=0" after the usual task, CPU and time columns) and the block
+    /// requests ("254,0 R 131072 () 2048 + 256 none,0,0 [comm]" when issued, "254,0 R () 2048 +
+    /// 256 none,0,0 [0]" when completed; each completion matched to the oldest open request of the
+    /// same sector and length), in order.
+    public static func parse(_ text: String, inode: UInt64) -> (pages: [PageCacheEvent], requests: [BlockRequest]) {
+        struct Extent: Hashable {
+            var sector: UInt64
+            var sectors: UInt64
+        }
+        var pages: [PageCacheEvent] = []
+        var requests: [BlockRequest] = []
+        var open: [Extent: [Int]] = [:]
         for line in text.split(separator: "\n") where line.first != "#" {
             guard let header = SchedTrace.header(line) else { continue }
             let body = header.body
-            let kind: PageCacheEvent.Kind
-            if body.hasPrefix("mm_filemap_add_to_page_cache: ") {
-                kind = .added
-            } else if body.hasPrefix("mm_filemap_delete_from_page_cache: ") {
-                kind = .removed
-            } else {
+            if body.hasPrefix("mm_filemap_") {
+                let kind: PageCacheEvent.Kind
+                if body.hasPrefix("mm_filemap_add_to_page_cache: ") {
+                    kind = .added
+                } else if body.hasPrefix("mm_filemap_delete_from_page_cache: ") {
+                    kind = .removed
+                } else {
+                    continue
+                }
+                guard let ino = SchedTrace.field(body, " ino ", until: " ").flatMap({ UInt64($0, radix: 16) }),
+                    ino == inode,
+                    let offset = SchedTrace.field(body, " ofs=", until: " ").flatMap({ UInt64($0) })
+                else { continue }
+                let order = SchedTrace.field(body, " order=", until: " ").flatMap { Int($0) } ?? 0
+                pages.append(
+                    PageCacheEvent(
+                        time: header.time, kind: kind, inode: ino, offset: offset, pages: 1 << min(order, 20),
+                        task: header.task))
                 continue
             }
-            guard let ino = SchedTrace.field(body, " ino ", until: " ").flatMap({ UInt64($0, radix: 16) }),
-                ino == inode,
-                let offset = SchedTrace.field(body, " ofs=", until: " ").flatMap({ UInt64($0) })
+            let issue = body.hasPrefix("block_rq_issue: ")
+            guard issue || body.hasPrefix("block_rq_complete: ") else { continue }
+            let words = body.split(separator: " ")
+            guard words.count >= 4, let plus = words.firstIndex(of: "+"), plus > words.startIndex,
+                plus + 1 < words.endIndex, let sector = UInt64(words[plus - 1]), let sectors = UInt64(words[plus + 1])
             else { continue }
-            let order = SchedTrace.field(body, " order=", until: " ").flatMap { Int($0) } ?? 0
-            events.append(
-                PageCacheEvent(
-                    time: header.time, kind: kind, inode: ino, offset: offset, pages: 1 << min(order, 20),
-                    task: header.task))
+            let extent = Extent(sector: sector, sectors: sectors)
+            if issue {
+                open[extent, default: []].append(requests.count)
+                requests.append(
+                    BlockRequest(
+                        issued: header.time, completed: nil, operation: String(words[2]), sector: sector,
+                        sectors: sectors))
+            } else if let index = open[extent]?.first {
+                open[extent]?.removeFirst()
+                requests[index].completed = header.time
+            }
         }
-        return events
+        return (pages, requests)
     }
 }
 
@@ -88,36 +117,6 @@ public struct BlockRequest: Sendable, Equatable {
 }
 
 extension PageTrace {
-    /// The requests of `text` ("254,0 R 131072 () 2048 + 256 none,0,0 [comm]" when issued,
-    /// "254,0 R () 2048 + 256 none,0,0 [0]" when completed), each completion matched to the
-    /// oldest open request of the same sector and length.
-    public static func blockRequests(_ text: String) -> [BlockRequest] {
-        var requests: [BlockRequest] = []
-        var open: [String: [Int]] = [:]
-        for line in text.split(separator: "\n") where line.first != "#" {
-            guard let header = SchedTrace.header(line) else { continue }
-            let body = header.body
-            let issue = body.hasPrefix("block_rq_issue: ")
-            guard issue || body.hasPrefix("block_rq_complete: ") else { continue }
-            let words = body.split(separator: " ")
-            guard words.count >= 4, let plus = words.firstIndex(of: "+"), plus > words.startIndex,
-                plus + 1 < words.endIndex, let sector = UInt64(words[plus - 1]), let sectors = UInt64(words[plus + 1])
-            else { continue }
-            let key = "\(sector)+\(sectors)"
-            if issue {
-                open[key, default: []].append(requests.count)
-                requests.append(
-                    BlockRequest(
-                        issued: header.time, completed: nil, operation: String(words[2]), sector: sector,
-                        sectors: sectors))
-            } else if let index = open[key]?.first {
-                open[key]?.removeFirst()
-                requests[index].completed = header.time
-            }
-        }
-        return requests
-    }
-
     /// The device the block layer sees for a file on `device` (st_dev): a partition's disk.
     public static func blockDevice(of device: UInt64) -> (major: UInt32, minor: UInt32) {
         let major = UInt32((device >> 8) & 0xfff) | UInt32((device >> 32) & ~0xfff)
@@ -234,7 +233,8 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
         end: MonotonicInstant, lostEvents: Int = 0
     ) -> PageTraceSummary {
         let page = PageTrace.pageBytes
-        var timesIn: [UInt64: Int] = [:]
+        // Per page brought in: how many times, and when first.
+        var timesIn: [UInt64: (count: Int, first: MonotonicInstant)] = [:]
         var pagesIn = 0
         var pagesOut = 0
         var runs: [(start: UInt64, end: UInt64)] = []
@@ -249,7 +249,7 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
                 pagesOut += event.pages
             case .added:
                 pagesIn += event.pages
-                for index in range { timesIn[index, default: 0] += 1 }
+                for index in range { timesIn[index, default: (0, event.time)].count += 1 }
                 if let end = previousEnd {
                     let start = range.lowerBound * page
                     let gap = start >= end * page ? start - end * page : end * page - start
@@ -264,26 +264,21 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
                 }
             }
         }
-        let reread = timesIn.values.reduce(0) { $0 + max(0, $1 - 1) }
+        let reread = timesIn.values.reduce(0) { $0 + max(0, $1.count - 1) }
         let bytes = runs.map { Double(($0.end - $0.start) * page) }
 
-        // Pages to tensors: tensors are in file order, each `[fileOffset, fileOffset + size)`.
+        // Pages to tensors, both in file order (a tensor is `[fileOffset, fileOffset + size)`):
+        // one sweep; a page counts for every tensor it holds bytes of (norms share pages).
         let ordered = tensors.sorted { $0.fileOffset < $1.fileOffset }
         var byTensor: [Int: TensorPages] = [:]
         var headerPages = 0
-        var firstIn: [UInt64: MonotonicInstant] = [:]
-        for event in events where event.kind == .added {
-            let first = event.offset / page
-            for index in first..<(first + UInt64(event.pages)) where firstIn[index] == nil {
-                firstIn[index] = event.time
-            }
-        }
-        for (index, count) in timesIn {
+        var cursor = 0
+        for index in timesIn.keys.sorted() {
+            let (count, firstTime) = timesIn[index]!
             let offset = index * page
-            // Every tensor the page holds bytes of: small tensors (norms) share pages.
-            var position = Self.tensor(containing: offset, in: ordered) ?? Self.firstTensor(after: offset, in: ordered)
-            var touched = false
-            while let current = position, current < ordered.count, ordered[current].fileOffset < offset + page {
+            while cursor < ordered.count, ordered[cursor].fileOffset + ordered[cursor].size <= offset { cursor += 1 }
+            var current = cursor
+            while current < ordered.count, ordered[current].fileOffset < offset + page {
                 let tensor = ordered[current]
                 let first = tensor.fileOffset / page
                 let last = (tensor.fileOffset + max(tensor.size, 1) - 1) / page
@@ -294,12 +289,11 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
                         filePages: Int(last - first + 1), firstMs: .infinity)
                 entry.pagesIn += count
                 entry.rereadPages += max(0, count - 1)
-                if let time = firstIn[index] { entry.firstMs = min(entry.firstMs, (time - start).milliseconds) }
+                entry.firstMs = min(entry.firstMs, (firstTime - start).milliseconds)
                 byTensor[current] = entry
-                touched = true
-                position = current + 1
+                current += 1
             }
-            if !touched { headerPages += count }
+            if current == cursor { headerPages += count }
         }
         return PageTraceSummary(
             file: file, fileBytes: fileBytes, pagesIn: pagesIn, pagesOut: pagesOut, distinctPagesIn: timesIn.count,
@@ -308,29 +302,6 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
             sequentialFraction: additions > 0 ? Double(sequential) / Double(additions) : 1,
             headerPages: headerPages, byTensor: byTensor.keys.sorted().map { byTensor[$0]! },
             durationMs: (end - start).milliseconds, lostEvents: lostEvents)
-    }
-
-    /// The index of the first tensor starting after `offset`, if any.
-    static func firstTensor(after offset: UInt64, in tensors: [GGUFTensor]) -> Int? {
-        var low = 0
-        var high = tensors.count
-        while low < high {
-            let middle = (low + high) / 2
-            if tensors[middle].fileOffset <= offset { low = middle + 1 } else { high = middle }
-        }
-        return low < tensors.count ? low : nil
-    }
-
-    /// The index of the tensor whose bytes hold `offset` (binary search over file order).
-    static func tensor(containing offset: UInt64, in tensors: [GGUFTensor]) -> Int? {
-        var low = 0
-        var high = tensors.count
-        while low < high {
-            let middle = (low + high) / 2
-            if tensors[middle].fileOffset + tensors[middle].size <= offset { low = middle + 1 } else { high = middle }
-        }
-        guard low < tensors.count, tensors[low].fileOffset <= offset else { return nil }
-        return low
     }
 }
 
@@ -365,12 +336,11 @@ public enum PageTracing {
         // Read only now: before, this process's own read of the header would put its pages in
         // the cache ahead of the command.
         let tensors = (try? GGUFHeader.read(path: file).tensors) ?? []
-        let text = session.read()
-        let events = PageTrace.parse(text, inode: UInt64(info.st_ino))
+        let trace = PageTrace.parse(session.read(), inode: UInt64(info.st_ino))
         var summary = PageTraceSummary.of(
-            events, file: file, fileBytes: UInt64(info.st_size), tensors: tensors, start: start, end: end,
+            trace.pages, file: file, fileBytes: UInt64(info.st_size), tensors: tensors, start: start, end: end,
             lostEvents: session.overruns)
-        summary.block = BlockSummary.of(PageTrace.blockRequests(text), device: "\(disk.major):\(disk.minor)")
+        summary.block = BlockSummary.of(trace.requests, device: "\(disk.major):\(disk.minor)")
         return (summary, status)
     }
 }

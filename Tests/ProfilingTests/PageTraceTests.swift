@@ -20,7 +20,7 @@ import TestSupport
         """
 
     @Test func theFilesEventsAreParsedWithTheirFolioSize() throws {
-        let events = PageTrace.parse(text, inode: 0x9264c0)
+        let events = PageTrace.parse(text, inode: 0x9264c0).pages
         #expect(events.map(\.kind) == [.added, .added, .removed, .added])
         #expect(events.map(\.offset) == [0, 4096, 0, 0])
         #expect(events.map(\.pages) == [1, 4, 1, 1])
@@ -33,7 +33,7 @@ import TestSupport
     }
 
     @Test func theSummaryCountsRereadsRunsSequenceAndTensors() throws {
-        let events = PageTrace.parse(text, inode: 0x9264c0)
+        let events = PageTrace.parse(text, inode: 0x9264c0).pages
         let tensors = [tensor("blk.0.attn_q.weight", 8192, 8192), tensor("output.weight", 16384, 4096)]
         let start = MonotonicInstant(nanoseconds: 20_022_176_000_000)
         let summary = PageTraceSummary.of(
@@ -95,7 +95,7 @@ import TestSupport
                        <...>-4242  [001] ..... 100.010000: block_rq_issue: 254,0 R 4096 () 900000 + 8 none,0,0 [inferlab]
                        <...>-4242  [001] ..... 100.020000: block_rq_issue: 254,0 WS 4096 () 10 + 8 none,0,0 [jbd2/vda-8]
             """
-        let requests = PageTrace.blockRequests(text)
+        let requests = PageTrace.parse(text, inode: 0).requests
         #expect(requests.map(\.operation) == ["RA", "R", "R", "WS"])
         #expect(requests.map(\.bytes) == [131_072, 4096, 4096, 4096])
         #expect(requests[0].completed == MonotonicInstant(nanoseconds: 100_002_000_000))
