@@ -37,18 +37,17 @@ public struct CgroupV2Controller: CgroupController {
         }
         let placement = try CgroupV2Placement.place(own: own, mount: mount, fs: fs, pid: pid, uid: uid)
         let directory = placement.parent + "/" + name
+        let reasons = CgroupV2Placement.Reasons(mount: mount, fs: fs, uid: uid)
         do {
             try fs.makeDirectory(directory)
         } catch {
-            let explain = CgroupV2Placement.Explainer(mount: mount, fs: fs, uid: uid)
-            let reason = "cannot create a cgroup in \(explain.path(placement.parent)): \(explain.failure(error))"
+            let reason = "cannot create a cgroup in \(reasons.path(placement.parent)): \(reasons.failure(error))"
             throw ConstraintError(
                 .noCgroups, (placement.passedOver + [reason]).joined(separator: "; "),
                 errno: (error as? ConstraintError)?.errno)
         }
-        let path = directory == mount ? "/" : String(directory.dropFirst(mount.count))
         return CgroupV2Controller(
-            path: path, directory: directory, parent: placement.parent, home: placement.home,
+            path: reasons.path(directory), directory: directory, parent: placement.parent, home: placement.home,
             runnerLeaf: placement.runnerLeaf, unavailable: placement.unavailable, fs: fs)
     }
 

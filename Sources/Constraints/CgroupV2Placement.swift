@@ -47,7 +47,7 @@ struct CgroupV2Placement: Sendable, Equatable {
     static func place(own: String, mount: String, fs: any CgroupFileSystem, pid: Int32, uid: UInt32) throws
         -> CgroupV2Placement
     {
-        let explain = Explainer(mount: mount, fs: fs, uid: uid)
+        let explain = Reasons(mount: mount, fs: fs, uid: uid)
         if own == mount {
             return try enable(parent: own, home: own, runnerLeaf: nil, fs: fs, explain: explain, before: [])
         }
@@ -88,7 +88,7 @@ struct CgroupV2Placement: Sendable, Equatable {
     /// Enables the wanted controllers in `parent`'s subtree_control, from the nearest ancestor
     /// that offers each one down to `parent`, and checks a child can be made there.
     private static func enable(
-        parent: String, home: String, runnerLeaf: String?, fs: any CgroupFileSystem, explain: Explainer,
+        parent: String, home: String, runnerLeaf: String?, fs: any CgroupFileSystem, explain: Reasons,
         before: [String]
     ) throws -> CgroupV2Placement {
         var enabled = CgroupV2Controller.words(fs.read(parent + "/cgroup.subtree_control"))
@@ -142,8 +142,8 @@ struct CgroupV2Placement: Sendable, Equatable {
         return (pids.count == 1 ? "pid " : "pids ") + shown + (pids.count > 5 ? " and \(pids.count - 5) more" : "")
     }
 
-    /// Turns a failed cgroupfs call into the reason and the way out.
-    struct Explainer {
+    /// Turns a failed cgroupfs call into the reason and the way out; names cgroups by their hierarchy path.
+    struct Reasons {
         var mount: String
         var fs: any CgroupFileSystem
         var uid: UInt32

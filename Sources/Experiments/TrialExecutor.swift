@@ -110,34 +110,30 @@ struct TrialExecutor: Sendable {
                     record.controls[key] = .notApplied(notApplicable)
                 }
             } else if wantsCgroup {
+                let constraints = config.constraints
+                let asked: [(name: String, value: String, apply: (any CgroupController) -> ControlOutcome)] =
+                    [
+                        constraints.cpuQuota.map { cores in ("cpu_quota", "\(cores)", { $0.setCPUQuota(cores: cores) })
+                        },
+                        constraints.memoryMax.map { bytes in
+                            ("memory_max", "\(bytes)", { $0.setMemoryMax(bytes: UInt64(bytes)) })
+                        },
+                        constraints.memoryHigh.map { bytes in
+                            ("memory_high", "\(bytes)", { $0.setMemoryHigh(bytes: UInt64(bytes)) })
+                        },
+                    ].compactMap { $0 }
                 do {
                     let controller = try Cgroups.create(name: Cgroups.uniqueName(prefix: "inferlab-trial"))
                     cgroup = controller
                     RunLease.current.record(controller)
-                    if let cores = config.constraints.cpuQuota {
-                        record.controls["cpu_quota"] = controller.setCPUQuota(cores: cores)
-                    }
-                    if let bytes = config.constraints.memoryMax {
-                        record.controls["memory_max"] = controller.setMemoryMax(bytes: UInt64(bytes))
-                    }
-                    if let bytes = config.constraints.memoryHigh {
-                        record.controls["memory_high"] = controller.setMemoryHigh(bytes: UInt64(bytes))
-                    }
+                    for control in asked { record.controls[control.name] = control.apply(controller) }
                 } catch {
                     // No cgroup (no root, nothing delegated): the trial still runs, and each control
                     // it asked for says why it is not in force.
-                    let asked: [(String, String?)] = [
-                        ("cpu_quota", config.constraints.cpuQuota.map { "\($0)" }),
-                        ("memory_max", config.constraints.memoryMax.map { "\($0)" }),
-                        ("memory_high", config.constraints.memoryHigh.map { "\($0)" }),
-                    ]
-                    for case (let name, let value?) in asked {
-                        record.controls[name] = .notApplied("no cgroup: \(error)", value: value)
+                    for control in asked {
+                        record.controls[control.name] = .notApplied("no cgroup: \(error)", value: control.value)
                     }
                 }
-            }
-            for (name, control) in record.controls.sorted(by: { $0.key < $1.key }) where !control.applied {
-                logger.warning("trial \(trial.index) (\(trial.label)): \(name) not applied: \(control.reason)")
             }
             try Task.checkCancellation()
 
@@ -353,6 +349,9 @@ struct TrialExecutor: Sendable {
         row.oomKills = record.oomKills.map { Int64(bitPattern: $0) }
         row.cgroup = record.cgroup
         row.summary = outcome.summary
+        for (name, control) in record.controls.sorted(by: { $0.key < $1.key }) where !control.applied {
+            logger.warning("trial \(index) (\(trial.label)): \(name) not applied: \(control.reason)")
+        }
         let outcomes = record.controls.sorted { $0.key < $1.key }.map { name, control in
             ConstraintOutcomeRecord(
                 trialIndex: index, name: name, applied: control.applied, value: control.value, reason: control.reason,
