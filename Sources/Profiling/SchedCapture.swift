@@ -35,13 +35,17 @@ public struct MachineView: Sendable, Codable, Equatable {
         }
     }
 
+    /// `nil` when a reading is missing: a process that ended inside the window has no end ticks
+    /// (taking them as 0 made "this process" 7e16 cores).
     public init?(from start: Counters, to end: Counters) {
-        guard let first = start.cpu, let last = end.cpu, last.total > first.total else { return nil }
+        guard let first = start.cpu, let last = end.cpu, last.total > first.total,
+            let startTicks = start.processTicks, let endTicks = end.processTicks, endTicks >= startTicks
+        else { return nil }
         let seconds = (end.time - start.time).seconds
         guard seconds > 0 else { return nil }
         let ticks = Double(last.total - first.total)
         let cpus = max(1, Int((ticks / ProcFS.ticksPerSecond / seconds).rounded()))
-        let process = Double((end.processTicks ?? 0) &- (start.processTicks ?? 0)) / ProcFS.ticksPerSecond / seconds
+        let process = Double(endTicks - startTicks) / ProcFS.ticksPerSecond / seconds
         let busy = Double(last.busy - first.busy) / ProcFS.ticksPerSecond / seconds
         self.cpus = cpus
         stealShare = Double(last.steal - first.steal) / ticks

@@ -1,4 +1,5 @@
 import Foundation
+import SystemProbe
 import Testing
 import TestSupport
 
@@ -170,5 +171,31 @@ import TestSupport
         let refused = SchedReport(pid: 7, applied: false, reason: "tracing the scheduler needs root (tracefs)")
         #expect(try JSONDecoder().decode(SchedReport.self, from: JSONEncoder().encode(refused)) == refused)
         #expect(refused.summary == ["sched: not applied: tracing the scheduler needs root (tracefs)"])
+    }
+}
+
+@Suite struct MachineViewTests {
+    func counters(_ cpuLine: String, ticks: UInt64?, at seconds: UInt64) throws -> MachineView.Counters {
+        MachineView.Counters(
+            cpu: try CPUTimes.parse(cpuLine + "\n"), processTicks: ticks,
+            time: MonotonicInstant(nanoseconds: seconds * 1_000_000_000))
+    }
+
+    @Test func theProcessAndTheRestOfTheMachineOverTheWindow() throws {
+        // 2 CPUs for 1 s: 200 ticks, 150 busy, 10 stolen; the process used 100.
+        let start = try counters("cpu  0 0 0 0 0 0 0 0 0 0", ticks: 50, at: 10)
+        let end = try counters("cpu  100 0 40 50 0 0 0 10 0 0", ticks: 150, at: 11)
+        let view = try #require(MachineView(from: start, to: end))
+        #expect(view.cpus == 2)
+        #expect(view.stealShare == 0.05)
+        #expect(view.processCores == 1)
+        #expect(abs(view.otherCores - 0.5) < 1e-9)
+    }
+
+    /// A process that ended inside the window has no end reading: no view, not a wrapped count.
+    @Test func aProcessThatEndedGivesNoView() throws {
+        let start = try counters("cpu  0 0 0 0 0 0 0 0 0 0", ticks: 50, at: 10)
+        let end = try counters("cpu  100 0 40 50 0 0 0 10 0 0", ticks: nil, at: 11)
+        #expect(MachineView(from: start, to: end) == nil)
     }
 }
