@@ -12,6 +12,10 @@ public struct ModelCatalog: Sendable {
         public var members: [String]
         public var size: Int
         public var sha256: String
+        /// A model made here (`generator`) with random weights: its text is meaningless, its
+        /// memory access is real. Reports mark it.
+        public var synthetic: Bool?
+        public var generator: String?
     }
 
     /// The model every command and experiment uses unless told otherwise.

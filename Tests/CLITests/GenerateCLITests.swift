@@ -83,7 +83,7 @@ struct GenerateCLITests {
         let list = try runInferLab(["models", "list", "--json"])
         #expect(list.status == 0)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
-        #expect(Set(rows.compactMap { $0["name"] as? String }) == ["smollm2-135m", "gemma3-270m"])
+        #expect(Set(rows.compactMap { $0["name"] as? String }) == ["smollm2-135m", "gemma3-270m", "synthetic-moe"])
         let info = try runInferLab(["models", "info", "smollm2-135m", "--json"])
         #expect(info.status == 0, "\(info.stderr)")
         let meta = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
