@@ -14,12 +14,17 @@ public struct ProbeSpec: Sendable, Codable, Equatable {
     /// Profile the engine during each trial (`perf` on-CPU samples and the scheduler trace, as
     /// `inferlab profile` does). The default is none.
     public var profile: ProfileSpec?
+    /// Trace the model file's page cache and its disk's block requests during each trial (as
+    /// `inferlab probe --page-trace` does): pages in and out per tensor and layer over time, the
+    /// sequential share, read sizes, re-reads; the disk's measured ceiling beside them. Needs
+    /// root (tracefs). The default is false.
+    public var pageTrace: Bool = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case threads, residency, profile
-        case intervalMs = "interval_ms"
+        case intervalMs = "interval_ms", pageTrace = "page_trace"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -28,6 +33,7 @@ public struct ProbeSpec: Sendable, Codable, Equatable {
         threads = try c.bool("threads") ?? threads
         residency = try c.bool("residency") ?? residency
         profile = try c.section("profile", ProfileSpec.self)
+        pageTrace = try c.bool("page_trace") ?? pageTrace
     }
 
     public func validate(path: String = "probe") throws {
@@ -86,6 +92,13 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
     public var backgroundLoad: Double = 0
     /// Page-cache state of the model file at launch. The default is `warm`.
     public var start: StartMode = .warm
+    /// Bytes of memory to pin with `mlock` outside the engine for the trial (the seed's
+    /// mem-locker: the machine has that much less for the model). The default is none.
+    public var lockMemory: Int64?
+    /// The fraction of the model (0 to 1) that must not fit in memory: the bytes to pin are
+    /// computed when the trial starts, from MemAvailable, the model's size and a reserve
+    /// (`MemoryPressure`), and pinned like `lock_memory`. The default is none.
+    public var modelOut: Double?
 
     public init() {}
 
@@ -95,6 +108,8 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
         case memoryMax = "memory_max"
         case memoryHigh = "memory_high"
         case backgroundLoad = "background_load"
+        case lockMemory = "lock_memory"
+        case modelOut = "model_out"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -113,6 +128,14 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
         }
         backgroundLoad = try c.double("background_load") ?? backgroundLoad
         start = try c.choice("start", StartMode.self) ?? start
+        lockMemory = try Self.size(c, "lock_memory")
+        if let text = try c.scalar("model_out"), !ScalarText.isNone(text) {
+            guard let fraction = ScalarText.double(text) else {
+                throw ConfigurationError.invalid(
+                    c.path("model_out"), expected: "a fraction of the model from 0 to 1, or \"none\"", got: text)
+            }
+            modelOut = fraction
+        }
     }
 
     /// A byte size (`300M`, `1G`, a number) or `none`.
@@ -143,6 +166,18 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
                 got: cpus)
         }
         try SpecRange.check(backgroundLoad, "\(path).background_load", 0...100, "a percentage from 0 to 100")
+        if let lockMemory, lockMemory < 1 << 20 {
+            throw ConfigurationError.invalid(
+                "\(path).lock_memory", expected: "a size of at least 1M or \"none\"", got: "\(lockMemory)")
+        }
+        if let modelOut {
+            try SpecRange.check(modelOut, "\(path).model_out", 0...1, "a fraction of the model from 0 to 1")
+        }
+        if lockMemory != nil, modelOut != nil {
+            throw ConfigurationError.invalid(
+                "\(path).model_out", expected: "either lock_memory or model_out (both pin memory), not both",
+                got: "both")
+        }
     }
 }
 

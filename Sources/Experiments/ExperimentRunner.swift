@@ -92,7 +92,7 @@ public struct ExperimentRunner: Sendable {
             store: store, runDirectory: directory, repositoryRoot: repositoryRoot,
             inferlabExecutable: inferlabExecutable,
             probeIntervalMs: spec.probe.intervalMs, probeThreads: spec.probe.threads, profile: spec.probe.profile,
-            memlock: try preparation?.recordedMemlockLimit(), logger: logger)
+            pageTrace: spec.probe.pageTrace, memlock: try preparation?.recordedMemlockLimit(), logger: logger)
         let todo = trials.filter { !finished.contains($0.index) }
         var progress = RunProgress(
             total: trials.count, done: finished.count, failed: 0, current: nil, startedAt: Date())

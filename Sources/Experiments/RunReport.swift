@@ -2,6 +2,7 @@ import Analysis
 import ExperimentFile
 public import Foundation
 import InferLabCore
+import InferenceCore
 import MetricCatalog
 import Reporting
 import RunStore
@@ -15,8 +16,15 @@ public enum RunReport {
         let data = try RunData.load(directory.appendingPathComponent("results.sqlite").path)
         let spec = try? ExperimentSpec.parse(yaml: data.specYAML)
         var model = build(data, spec: spec)
-        let profiles =
-            (try? RunStore(path: directory.appendingPathComponent("results.sqlite").path).readProfiles()) ?? [:]
+        let store = try? RunStore(path: directory.appendingPathComponent("results.sqlite").path)
+        let profiles = (try? store?.readProfiles()) ?? [:]
+        let paged = pagedLevels(data, pagedTrials(data, (try? store?.readPageTraces()) ?? [:]))
+        if !paged.isEmpty {
+            let synthetic = Set(
+                ((try? ModelCatalog.locate())?.entries ?? [:]).filter { $0.value.synthetic == true }.keys)
+            model.tables += pagingTables(paged, synthetic: synthetic)
+            model.charts += pagingCharts(paged)
+        }
         let profiled = profiledLevels(data, profiles)
         if !profiled.isEmpty {
             model.charts += profileCharts(profiled, directory: directory)

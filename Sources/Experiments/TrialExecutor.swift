@@ -5,6 +5,7 @@ import InferLabCore
 import InferenceCore
 import LoadGen
 import Logging
+import Profiling
 import RunStore
 import SystemProbe
 import SystemSetup
@@ -33,6 +34,8 @@ struct TrialExecutor: Sendable {
     let probeThreads: Bool
     /// `probe: {profile: ...}`; `nil` does not profile.
     var profile: ProfileSpec? = nil
+    /// `probe: {page_trace: true}`: trace the model file's page cache in each trial.
+    var pageTrace = false
     /// The memory-lock limit the run's system preparation recorded (`system prepare`'s memlock),
     /// set on each launched engine before it runs; `nil` leaves the caller's limit.
     var memlock: MemlockLimit? = nil
@@ -53,6 +56,7 @@ struct TrialExecutor: Sendable {
         /// Where the engine wrote its steps (`serve --step-log`), imported when the trial ends.
         var stepLog: URL?
         var profile: ProfileRecord?
+        var pageTrace: PageTraceRecord?
 
         mutating func event(_ kind: RunEventKind, _ detail: String, trial: Int) {
             events.append(RunEventRecord(trialIndex: trial, time: .now(), kind: kind, detail: detail))
@@ -76,10 +80,14 @@ struct TrialExecutor: Sendable {
         var launched: EngineLauncher.Launched?
         var probeTask: Task<[ProbeSample], Never>?
         var profiler: TrialProfiler?
+        var pages: TrialPageTrace?
+        var locker: MemoryLocker?
 
         defer {
             // Teardown, in reverse order of setup, whatever happened.
             if let launched { record.pid = launched.pid }
+            locker?.stop()
+            if let pages { record.pageTrace = pages.finish() }
             if let background { background.stop() }
         }
         do {
@@ -136,6 +144,15 @@ struct TrialExecutor: Sendable {
                 }
             }
             try Task.checkCancellation()
+            if pageTrace {
+                if let modelPath {
+                    let started = TrialPageTrace(trial: trial.index, file: modelPath, runDirectory: runDirectory)
+                    record.controls["page_trace"] = started.outcome
+                    pages = started
+                } else {
+                    record.controls["page_trace"] = .notApplied(notApplicable)
+                }
+            }
 
             // The engine.
             let url: String
@@ -168,6 +185,22 @@ struct TrialExecutor: Sendable {
                 record.event(.engineStart, "pid \(running.pid)", trial: trial.index)
             }
             try await waitHealthy(url: url, child: launched?.child, timeoutSeconds: 120)
+
+            // Memory pinned outside the engine, now that it holds what it allocates at start.
+            let lockKey = config.constraints.modelOut != nil ? "model_out" : "lock_memory"
+            if let (bytes, how, squeeze) = memoryToLock(config, modelPath: modelPath) {
+                // The squeeze needs the model in use (idle, its pages go first; in use, the kernel
+                // takes colder ones): one long generation runs meanwhile, never recorded.
+                let driver = squeeze == nil || engine.kind != .inferlab ? nil : Task { await Self.drive(url: url) }
+                let (started, outcome) = await MemoryLocker.start(
+                    executable: inferlabExecutable, bytes: bytes, squeeze: squeeze)
+                driver?.cancel()
+                locker = started
+                record.controls[lockKey] = ControlOutcome(
+                    applied: outcome.applied, reason: "\(how); \(outcome.reason)", value: outcome.value)
+                record.event(.memoryLock, "\(how); \(outcome.reason)", trial: trial.index)
+            }
+            pages?.mark()
 
             // The probe samples the engine throughout warm-up and load.
             if let pid {
@@ -211,6 +244,21 @@ struct TrialExecutor: Sendable {
                 profiler = nil
                 record.profile = await running.finish(stepLog: record.stepLog)
             }
+            if let traced = pages {
+                pages = nil
+                record.pageTrace = traced.finish()
+            }
+            if let held = locker {
+                locker = nil
+                if !held.isHolding {
+                    // The OOM killer takes the largest process: with model_out high, the locker.
+                    let key = config.constraints.modelOut != nil ? "model_out" : "lock_memory"
+                    record.controls[key]?.applied = false
+                    record.controls[key]?.reason += "; the locker ended during the trial (OOM-killed?)"
+                    record.event(.memoryLock, "the memory locker ended during the trial", trial: trial.index)
+                }
+                held.stop()
+            }
             let exitedEarly = await stop(launched, record: &record)
             launched = nil
             finish(cgroup, record: &record)
@@ -252,6 +300,40 @@ struct TrialExecutor: Sendable {
             }
             return TrialOutcome(
                 status: cancelled ? .cancelled : .failed, failure: cancelled ? "cancelled (Ctrl-C)" : reason)
+        }
+    }
+
+    /// The bytes `lock_memory` or `model_out` pins for this trial, with how they were computed.
+    /// A memory-mapped model is then squeezed to its share: pinned more until no more of the file
+    /// is cached (what the formula cannot know: other files' cache, the kernel's slack).
+    private func memoryToLock(_ config: TrialConfig, modelPath: String?)
+        -> (bytes: UInt64, how: String, squeeze: (file: String, resident: Double)?)?
+    {
+        let constraints = config.constraints
+        if let bytes = constraints.lockMemory { return (UInt64(bytes), "lock_memory \(bytes) bytes", nil) }
+        guard let fraction = constraints.modelOut, let modelPath else { return nil }
+        let modelBytes = UInt64((try? FileManager.default.attributesOfItem(atPath: modelPath)[.size] as? Int) ?? 0)
+        let mapped = config.engine.effectiveServer.engine.model.loadMode == .mmap
+        guard
+            let pressure = MemoryPressure.now(
+                modelOut: fraction, modelBytes: modelBytes, modelHeldBytes: mapped ? 0 : modelBytes)
+        else { return nil }
+        return (
+            max(pressure.lockBytes, 1 << 20), "model_out \(fraction): \(pressure.formula)",
+            mapped && fraction > 0 ? (modelPath, 1 - fraction) : nil
+        )
+    }
+
+    /// Generations against the engine until cancelled (the model in use while memory is squeezed).
+    static func drive(url: String) async {
+        guard let endpoint = URL(string: url + "/v1/completions") else { return }
+        var request = URLRequest(url: endpoint)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"prompt": "Once upon a time", "max_tokens": 256, "ignore_eos": true}"#.utf8)
+        request.timeoutInterval = 300
+        while !Task.isCancelled {
+            _ = try? await URLSession.shared.data(for: request)
         }
     }
 
@@ -362,7 +444,7 @@ struct TrialExecutor: Sendable {
                 row, outcomes: outcomes,
                 samples: record.samples.map { ProbeSampleRecord(trialIndex: index, sample: $0) },
                 steps: Self.steps(record.stepLog).map { EngineStepRecord(trialIndex: index, step: $0) },
-                events: record.events, profile: record.profile)
+                events: record.events, profile: record.profile, pageTrace: record.pageTrace)
         } catch {
             logger.error("cannot record trial \(index): \(error)")
         }

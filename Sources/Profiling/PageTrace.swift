@@ -46,61 +46,95 @@ public enum PageTrace {
     /// previous one ended.
     public static let sequentialGapBytes: UInt64 = 128 << 10
 
-    /// In one pass over `text`: the page-cache events of `inode` ("dev 254:0 ino 9264c0
-    /// pfn=0x1f2d3 ofs=4096 order=0" after the usual task, CPU and time columns) and the block
-    /// requests ("254,0 R 131072 () 2048 + 256 none,0,0 [comm]" when issued, "254,0 R () 2048 +
-    /// 256 none,0,0 [0]" when completed; each completion matched to the oldest open request of the
-    /// same sector and length), in order.
+    /// One line of the trace, as far as the page trace cares.
+    public enum Line: Sendable, Equatable {
+        case page(PageCacheEvent)
+        case issue(BlockRequest)
+        /// A completion: the sector and length it names, when.
+        case complete(sector: UInt64, sectors: UInt64, time: MonotonicInstant)
+    }
+
+    /// A line of the trace: a page-cache event of `inode` ("dev 254:0 ino 9264c0 pfn=0x1f2d3
+    /// ofs=4096 order=0" after the usual task, CPU and time columns) or a block request ("254,0 R
+    /// 131072 () 2048 + 256 none,0,0 [comm]" when issued, "254,0 R () 2048 + 256 none,0,0 [0]"
+    /// when completed); `nil` for anything else.
+    public static func line(_ line: Substring, inode: UInt64) -> Line? {
+        guard line.first != "#", let header = SchedTrace.header(line) else { return nil }
+        let body = header.body
+        if body.hasPrefix("mm_filemap_") {
+            let kind: PageCacheEvent.Kind
+            if body.hasPrefix("mm_filemap_add_to_page_cache: ") {
+                kind = .added
+            } else if body.hasPrefix("mm_filemap_delete_from_page_cache: ") {
+                kind = .removed
+            } else {
+                return nil
+            }
+            guard let ino = SchedTrace.field(body, " ino ", until: " ").flatMap({ UInt64($0, radix: 16) }),
+                ino == inode,
+                let offset = SchedTrace.field(body, " ofs=", until: " ").flatMap({ UInt64($0) })
+            else { return nil }
+            let order = SchedTrace.field(body, " order=", until: " ").flatMap { Int($0) } ?? 0
+            return .page(
+                PageCacheEvent(
+                    time: header.time, kind: kind, inode: ino, offset: offset, pages: 1 << min(order, 20),
+                    task: header.task))
+        }
+        let issue = body.hasPrefix("block_rq_issue: ")
+        guard issue || body.hasPrefix("block_rq_complete: ") else { return nil }
+        let words = body.split(separator: " ")
+        guard words.count >= 4, let plus = words.firstIndex(of: "+"), plus > words.startIndex,
+            plus + 1 < words.endIndex, let sector = UInt64(words[plus - 1]), let sectors = UInt64(words[plus + 1])
+        else { return nil }
+        if issue {
+            return .issue(
+                BlockRequest(
+                    issued: header.time, completed: nil, operation: String(words[2]), sector: sector, sectors: sectors))
+        }
+        return .complete(sector: sector, sectors: sectors, time: header.time)
+    }
+
+    /// In one pass over `text`: the page-cache events of `inode` and the block requests, each
+    /// completion matched to the oldest open request of the same sector and length, in order.
     public static func parse(_ text: String, inode: UInt64) -> (pages: [PageCacheEvent], requests: [BlockRequest]) {
-        struct Extent: Hashable {
-            var sector: UInt64
-            var sectors: UInt64
-        }
         var pages: [PageCacheEvent] = []
-        var requests: [BlockRequest] = []
-        var open: [Extent: [Int]] = [:]
-        for line in text.split(separator: "\n") where line.first != "#" {
-            guard let header = SchedTrace.header(line) else { continue }
-            let body = header.body
-            if body.hasPrefix("mm_filemap_") {
-                let kind: PageCacheEvent.Kind
-                if body.hasPrefix("mm_filemap_add_to_page_cache: ") {
-                    kind = .added
-                } else if body.hasPrefix("mm_filemap_delete_from_page_cache: ") {
-                    kind = .removed
-                } else {
-                    continue
-                }
-                guard let ino = SchedTrace.field(body, " ino ", until: " ").flatMap({ UInt64($0, radix: 16) }),
-                    ino == inode,
-                    let offset = SchedTrace.field(body, " ofs=", until: " ").flatMap({ UInt64($0) })
-                else { continue }
-                let order = SchedTrace.field(body, " order=", until: " ").flatMap { Int($0) } ?? 0
-                pages.append(
-                    PageCacheEvent(
-                        time: header.time, kind: kind, inode: ino, offset: offset, pages: 1 << min(order, 20),
-                        task: header.task))
-                continue
-            }
-            let issue = body.hasPrefix("block_rq_issue: ")
-            guard issue || body.hasPrefix("block_rq_complete: ") else { continue }
-            let words = body.split(separator: " ")
-            guard words.count >= 4, let plus = words.firstIndex(of: "+"), plus > words.startIndex,
-                plus + 1 < words.endIndex, let sector = UInt64(words[plus - 1]), let sectors = UInt64(words[plus + 1])
-            else { continue }
-            let extent = Extent(sector: sector, sectors: sectors)
-            if issue {
-                open[extent, default: []].append(requests.count)
-                requests.append(
-                    BlockRequest(
-                        issued: header.time, completed: nil, operation: String(words[2]), sector: sector,
-                        sectors: sectors))
-            } else if let index = open[extent]?.first {
-                open[extent]?.removeFirst()
-                requests[index].completed = header.time
+        var requests = BlockRequests()
+        for text in text.split(separator: "\n") {
+            switch line(text, inode: inode) {
+            case .page(let event): pages.append(event)
+            case .issue(let request): requests.issue(request)
+            case .complete(let sector, let sectors, let time):
+                requests.complete(sector: sector, sectors: sectors, at: time)
+            case nil: continue
             }
         }
-        return (pages, requests)
+        return (pages, requests.all)
+    }
+}
+
+/// Block requests as they are issued and completed: a completion closes the oldest open request
+/// of the same sector and length.
+public struct BlockRequests: Sendable {
+    private struct Extent: Hashable {
+        var sector: UInt64
+        var sectors: UInt64
+    }
+    public private(set) var all: [BlockRequest] = []
+    private var open: [Extent: [Int]] = [:]
+
+    public init() {}
+
+    public mutating func issue(_ request: BlockRequest) {
+        open[Extent(sector: request.sector, sectors: request.sectors), default: []].append(all.count)
+        all.append(request)
+    }
+
+    public mutating func complete(sector: UInt64, sectors: UInt64, at time: MonotonicInstant) {
+        let extent = Extent(sector: sector, sectors: sectors)
+        guard let index = open[extent]?.first else { return }
+        open[extent]?.removeFirst()
+        if open[extent]?.isEmpty == true { open[extent] = nil }
+        all[index].completed = time
     }
 }
 
@@ -144,15 +178,24 @@ public struct BlockSummary: Sendable, Codable, Equatable {
     public var sequentialFraction: Double
     /// Issue to completion.
     public var latencyMs: PercentileSummary?
+    /// Readahead requests (`RA`) and their mean size: the readahead window as the disk saw it.
+    public var readaheadRequests: Int = 0
+    public var readaheadAverageBytes: Double = 0
+    /// Time at least one read was outstanding (the union of issue-to-completion spans): how long
+    /// something waited on the disk, however many requests overlapped.
+    public var busyMs: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case device, requests
         case readBytes = "read_bytes", averageRequestBytes = "average_request_bytes"
         case sequentialFraction = "sequential_fraction", latencyMs = "latency_ms"
+        case readaheadRequests = "readahead_requests", readaheadAverageBytes = "readahead_average_bytes"
+        case busyMs = "busy_ms"
     }
 
-    public static func of(_ requests: [BlockRequest], device: String) -> BlockSummary {
-        let reads = requests.filter(\.isRead)
+    /// The reads among `requests` issued at or after `since` (all when `nil`).
+    public static func of(_ requests: [BlockRequest], device: String, since: MonotonicInstant? = nil) -> BlockSummary {
+        let reads = requests.filter { request in request.isRead && since.map { request.issued >= $0 } ?? true }
         let bytes = reads.reduce(UInt64(0)) { $0 + $1.bytes }
         let sequential = zip(reads, reads.dropFirst()).filter { previous, next in
             let end = (previous.sector + previous.sectors) * 512
@@ -160,11 +203,20 @@ public struct BlockSummary: Sendable, Codable, Equatable {
             return (start >= end ? start - end : end - start) <= PageTrace.sequentialGapBytes
         }.count
         let latencies = reads.compactMap { request in request.completed.map { ($0 - request.issued).milliseconds } }
+        let readahead = reads.filter { $0.operation.contains("A") }
+        let readaheadBytes = readahead.reduce(UInt64(0)) { $0 + $1.bytes }
+        var busy = Intervals()
+        for request in reads { if let done = request.completed { busy.append(request.issued, done) } }
+        busy.normalize()
+        let average: Double = reads.isEmpty ? 0 : Double(bytes) / Double(reads.count)
+        let fraction: Double = reads.count > 1 ? Double(sequential) / Double(reads.count - 1) : 1
         return BlockSummary(
             device: device, requests: reads.count, readBytes: bytes,
-            averageRequestBytes: reads.isEmpty ? 0 : Double(bytes) / Double(reads.count),
-            sequentialFraction: reads.count > 1 ? Double(sequential) / Double(reads.count - 1) : 1,
-            latencyMs: latencies.isEmpty ? nil : PercentileSummary.of(latencies))
+            averageRequestBytes: average, sequentialFraction: fraction,
+            latencyMs: latencies.isEmpty ? nil : PercentileSummary.of(latencies),
+            readaheadRequests: readahead.count,
+            readaheadAverageBytes: readahead.isEmpty ? 0 : Double(readaheadBytes) / Double(readahead.count),
+            busyMs: busy.total.milliseconds)
     }
 }
 
@@ -181,10 +233,36 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
         public var filePages: Int
         /// When its first page came in, ms after the trace started.
         public var firstMs: Double
+        /// The seed's rule on the reads of this tensor alone (each against the previous one that
+        /// started in the tensor).
+        public var sequentialFraction: Double = 1
 
         enum CodingKeys: String, CodingKey {
             case name, layer
             case pagesIn = "pages_in", rereadPages = "reread_pages", filePages = "file_pages", firstMs = "first_ms"
+            case sequentialFraction = "sequential_fraction"
+        }
+    }
+
+    /// The same counts from the mark on (a trial: from the engine being ready to the end of the
+    /// load), when there was a mark.
+    public struct Window: Sendable, Codable, Equatable {
+        public var startMs: Double
+        public var durationMs: Double
+        public var pagesIn: Int
+        public var pagesOut: Int
+        public var rereadPages: Int
+        public var reads: Int
+        public var averageReadBytes: Double
+        public var sequentialFraction: Double
+        /// The device's reads in the window.
+        public var block: BlockSummary?
+
+        enum CodingKeys: String, CodingKey {
+            case reads, block
+            case startMs = "start_ms", durationMs = "duration_ms", pagesIn = "pages_in", pagesOut = "pages_out"
+            case rereadPages = "reread_pages", averageReadBytes = "average_read_bytes"
+            case sequentialFraction = "sequential_fraction"
         }
     }
 
@@ -216,6 +294,10 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
     public var lostEvents: Int
     /// The device's block requests meanwhile, when they were traced.
     public var block: BlockSummary?
+    /// From the mark on, when there was one.
+    public var window: Window?
+    /// The device's `read_ahead_kb` when the trace started.
+    public var readaheadKB: Int?
 
     enum CodingKeys: String, CodingKey {
         case file, reads
@@ -223,7 +305,8 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
         case distinctPagesIn = "distinct_pages_in", rereadPages = "reread_pages"
         case averageReadBytes = "average_read_bytes", sequentialFraction = "sequential_fraction"
         case headerPages = "header_pages", byTensor = "by_tensor", durationMs = "duration_ms"
-        case lostEvents = "lost_events", block
+        case lostEvents = "lost_events", block, window
+        case readaheadKB = "readahead_kb"
     }
 
     /// Sums `events` (in time order) of `file` (`fileBytes` long, its GGUF `tensors` if it is a
@@ -232,76 +315,9 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
         _ events: [PageCacheEvent], file: String, fileBytes: UInt64, tensors: [GGUFTensor], start: MonotonicInstant,
         end: MonotonicInstant, lostEvents: Int = 0
     ) -> PageTraceSummary {
-        let page = PageTrace.pageBytes
-        // Per page brought in: how many times, and when first.
-        var timesIn: [UInt64: (count: Int, first: MonotonicInstant)] = [:]
-        var pagesIn = 0
-        var pagesOut = 0
-        var runs: [(start: UInt64, end: UInt64)] = []
-        var additions = 0
-        var sequential = 0
-        var previousEnd: UInt64?
-        for event in events {
-            let first = event.offset / page
-            let range = first..<(first + UInt64(event.pages))
-            switch event.kind {
-            case .removed:
-                pagesOut += event.pages
-            case .added:
-                pagesIn += event.pages
-                for index in range { timesIn[index, default: (0, event.time)].count += 1 }
-                if let end = previousEnd {
-                    let start = range.lowerBound * page
-                    let gap = start >= end * page ? start - end * page : end * page - start
-                    if gap <= PageTrace.sequentialGapBytes { sequential += 1 }
-                    additions += 1
-                }
-                previousEnd = range.upperBound
-                if let last = runs.last, last.end == range.lowerBound {
-                    runs[runs.count - 1].end = range.upperBound
-                } else {
-                    runs.append((range.lowerBound, range.upperBound))
-                }
-            }
-        }
-        let reread = timesIn.values.reduce(0) { $0 + max(0, $1.count - 1) }
-        let bytes = runs.map { Double(($0.end - $0.start) * page) }
-
-        // Pages to tensors, both in file order (a tensor is `[fileOffset, fileOffset + size)`):
-        // one sweep; a page counts for every tensor it holds bytes of (norms share pages).
-        let ordered = tensors.sorted { $0.fileOffset < $1.fileOffset }
-        var byTensor: [Int: TensorPages] = [:]
-        var headerPages = 0
-        var cursor = 0
-        for index in timesIn.keys.sorted() {
-            let (count, firstTime) = timesIn[index]!
-            let offset = index * page
-            while cursor < ordered.count, ordered[cursor].fileOffset + ordered[cursor].size <= offset { cursor += 1 }
-            var current = cursor
-            while current < ordered.count, ordered[current].fileOffset < offset + page {
-                let tensor = ordered[current]
-                let first = tensor.fileOffset / page
-                let last = (tensor.fileOffset + max(tensor.size, 1) - 1) / page
-                var entry =
-                    byTensor[current]
-                    ?? TensorPages(
-                        name: tensor.name, layer: tensor.layer, pagesIn: 0, rereadPages: 0,
-                        filePages: Int(last - first + 1), firstMs: .infinity)
-                entry.pagesIn += count
-                entry.rereadPages += max(0, count - 1)
-                entry.firstMs = min(entry.firstMs, (firstTime - start).milliseconds)
-                byTensor[current] = entry
-                current += 1
-            }
-            if current == cursor { headerPages += count }
-        }
-        return PageTraceSummary(
-            file: file, fileBytes: fileBytes, pagesIn: pagesIn, pagesOut: pagesOut, distinctPagesIn: timesIn.count,
-            rereadPages: reread, reads: runs.count,
-            averageReadBytes: bytes.isEmpty ? 0 : bytes.reduce(0, +) / Double(bytes.count),
-            sequentialFraction: additions > 0 ? Double(sequential) / Double(additions) : 1,
-            headerPages: headerPages, byTensor: byTensor.keys.sorted().map { byTensor[$0]! },
-            durationMs: (end - start).milliseconds, lostEvents: lostEvents)
+        var accumulator = PageTraceAccumulator(fileBytes: fileBytes, tensors: tensors, start: start)
+        for event in events { accumulator.add(event) }
+        return accumulator.summary(file: file, end: end, lostEvents: lostEvents)
     }
 }
 
@@ -309,38 +325,20 @@ public struct PageTraceSummary: Sendable, Codable, Equatable {
 /// the command starts (so the model's load is in it) until it ends.
 public enum PageTracing {
     /// Runs `command` (gated: tracing is on before it runs) with every page-cache event of
-    /// `file` traced, in every task's context (faults of the command, readahead, kswapd's
-    /// evictions), narrowed in the kernel to the file's inode. Returns the summary and the
-    /// command's raw wait status.
+    /// `file` traced (`PageTraceRecorder`). Returns the summary and the command's raw wait status.
     public static func run(file: String, command: [String], bufferKB: Int = 32_768) async throws
         -> (summary: PageTraceSummary, status: Int32)
     {
-        var info = stat()
-        guard stat(file, &info) == 0 else {
-            throw TraceError(.system, "cannot stat \(file): \(String(cString: strerror(errno)))")
+        let recorder = try PageTraceRecorder.start(file: file, bufferKB: bufferKB)
+        let child: GatedChild
+        do {
+            child = try GatedChild.spawn(command)
+        } catch {
+            _ = recorder.finish()
+            throw error
         }
-        let disk = PageTrace.blockDevice(of: UInt64(info.st_dev))
-        let kernelDevice = (UInt64(disk.major) << 20) | UInt64(disk.minor)
-        var filters: [String: String] = [:]
-        for event in PageTrace.events { filters[event] = "i_ino == \(info.st_ino)" }
-        for event in PageTrace.blockEvents { filters[event] = "dev == \(kernelDevice)" }
-        let session = try TraceSession.open(
-            events: PageTrace.events + PageTrace.blockEvents, pids: nil, filters: filters, bufferKB: bufferKB)
-        defer { session.close() }
-        let child = try GatedChild.spawn(command)
-        let start = MonotonicInstant.now()
         child.release()
         let status = await child.wait()
-        let end = MonotonicInstant.now()
-        session.stop()
-        // Read only now: before, this process's own read of the header would put its pages in
-        // the cache ahead of the command.
-        let tensors = (try? GGUFHeader.read(path: file).tensors) ?? []
-        let trace = PageTrace.parse(session.read(), inode: UInt64(info.st_ino))
-        var summary = PageTraceSummary.of(
-            trace.pages, file: file, fileBytes: UInt64(info.st_size), tensors: tensors, start: start, end: end,
-            lostEvents: session.overruns)
-        summary.block = BlockSummary.of(trace.requests, device: "\(disk.major):\(disk.minor)")
-        return (summary, status)
+        return (recorder.finish().summary, status)
     }
 }

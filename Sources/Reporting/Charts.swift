@@ -51,6 +51,10 @@ public enum Chart: Sendable, Codable, Equatable {
     case lanes(LaneChart)
     /// An SVG file beside the report with scripts of its own (a flame graph: hover and search).
     case file(FileChart)
+    /// Rows of shaded cells over time (re-reads and residency per layer).
+    case heatMap(HeatMapChart)
+    /// Reads at their file offset over time, coloured by layer.
+    case fileOffsets(FileOffsetChart)
 
     public var title: String {
         switch self {
@@ -62,6 +66,8 @@ public enum Chart: Sendable, Codable, Equatable {
         case .stackedBars(let chart): chart.title
         case .lanes(let chart): chart.title
         case .file(let chart): chart.title
+        case .heatMap(let chart): chart.title
+        case .fileOffsets(let chart): chart.title
         }
     }
 
@@ -76,6 +82,8 @@ public enum Chart: Sendable, Codable, Equatable {
         case .stackedBars(let chart): chart.svg()
         case .lanes(let chart): chart.svg()
         case .file(let chart): chart.svg()
+        case .heatMap(let chart): chart.svg()
+        case .fileOffsets(let chart): chart.svg()
         }
     }
 }

@@ -231,6 +231,35 @@ public struct ProfileRecord: Sendable, Codable, Equatable, FetchableRecord, Pers
     }
 }
 
+/// A trial's page-cache trace (`probe: {page_trace: true}`): the summary and the per-layer series
+/// as the JSON `inferlab probe --page-trace` prints, and the disk's measured ceiling, kept as
+/// texts so the store needs no profiling types.
+public struct PageTraceRecord: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "trial_page_traces"
+    public var trialIndex: Int
+    /// `PageTraceSummary` JSON; empty when the trace could not run (see `failure`).
+    public var summary: String
+    /// `PageTraceSeries` JSON.
+    public var series: String?
+    /// `DiskCeiling` JSON of the model's disk.
+    public var diskCeiling: String?
+    public var failure: String?
+
+    enum CodingKeys: String, CodingKey {
+        case summary, series, failure
+        case trialIndex = "trial_idx"
+        case diskCeiling = "disk_ceiling"
+    }
+
+    public init(trialIndex: Int, summary: String, series: String?, diskCeiling: String?, failure: String? = nil) {
+        self.trialIndex = trialIndex
+        self.summary = summary
+        self.series = series
+        self.diskCeiling = diskCeiling
+        self.failure = failure
+    }
+}
+
 /// What a notable run event is. A string underneath so later tools can add kinds.
 public struct RunEventKind: RawRepresentable, Hashable, Sendable, Codable, DatabaseValueConvertible {
     public var rawValue: String
@@ -241,6 +270,7 @@ public struct RunEventKind: RawRepresentable, Hashable, Sendable, Codable, Datab
     public static let engineExit = RunEventKind(rawValue: "engine_exit")
     public static let oomKill = RunEventKind(rawValue: "oom_kill")
     public static let cgroupLeak = RunEventKind(rawValue: "cgroup_leak")
+    public static let memoryLock = RunEventKind(rawValue: "memory_lock")
     public static let systemPrepare = RunEventKind(rawValue: "system_prepare")
     public static let systemRestore = RunEventKind(rawValue: "system_restore")
     public static let systemBefore = RunEventKind(rawValue: "system_before")

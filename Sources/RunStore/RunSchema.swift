@@ -24,6 +24,7 @@ enum RunSchema {
         migrator.registerMigration("v2-typed-run-store", migrate: typedRunStore)
         migrator.registerMigration("v3-explain", migrate: explain)
         migrator.registerMigration("v4-profile", migrate: profile)
+        migrator.registerMigration("v5-page-trace", migrate: pageTrace)
         return migrator
     }
 
@@ -195,6 +196,16 @@ enum RunSchema {
             t.column("samples", .integer).notNull()
             t.column("folded", .text).notNull()
             t.column("sched", .text)
+            t.column("failure", .text)
+        }
+    }
+
+    private static func pageTrace(_ db: Database) throws {
+        try db.create(table: "trial_page_traces") { t in
+            t.column("trial_idx", .integer).primaryKey()
+            t.column("summary", .text).notNull()
+            t.column("series", .text)
+            t.column("disk_ceiling", .text)
             t.column("failure", .text)
         }
     }

@@ -68,12 +68,14 @@ extension RunStore {
     /// trial (a cancelled trial run again), in one transaction.
     public func save(
         _ trial: TrialRecord, outcomes: [ConstraintOutcomeRecord], samples: [ProbeSampleRecord],
-        steps: [EngineStepRecord], events: [RunEventRecord], profile: ProfileRecord? = nil
+        steps: [EngineStepRecord], events: [RunEventRecord], profile: ProfileRecord? = nil,
+        pageTrace: PageTraceRecord? = nil
     ) throws(RunStoreError) {
         try write { db in
             for table in [
                 ProbeSampleRecord.databaseTableName, EngineStepRecord.databaseTableName,
                 ConstraintOutcomeRecord.databaseTableName, ProfileRecord.databaseTableName,
+                PageTraceRecord.databaseTableName,
             ] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE trial_idx = ?", arguments: [trial.index])
             }
@@ -84,6 +86,15 @@ extension RunStore {
             for step in steps { try step.insert(db) }
             for event in events { try event.insert(db) }
             try profile?.insert(db)
+            try pageTrace?.insert(db)
+        }
+    }
+
+    /// The traced trials' page traces, by trial index.
+    public func readPageTraces() throws(RunStoreError) -> [Int: PageTraceRecord] {
+        try read { db in
+            let records = try PageTraceRecord.fetchAll(db)
+            return Dictionary(records.map { ($0.trialIndex, $0) }, uniquingKeysWith: { $1 })
         }
     }
 

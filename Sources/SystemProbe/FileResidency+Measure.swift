@@ -61,6 +61,8 @@ extension GGUFHeader {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ProbeError(.unreadable, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        // No readahead: only the pages read come into the cache (a page trace drops them again).
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ProbeError(.system, "fstat \(path) failed") }
         let fileSize = UInt64(info.st_size)

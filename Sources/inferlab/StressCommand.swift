@@ -13,6 +13,11 @@ struct StressCommand: AsyncParsableCommand {
     @Option(help: "Percent of each worker's CPU, 1-100.") var load = 100
     @Option(help: "How long, e.g. 30s.") var duration = "30s"
     @Option(help: "Memory to pin with mlock, e.g. 1G.") var lockMemory: String?
+    @Option(help: "After pinning --lock-memory, pin more until at most --squeeze-resident of this file is cached.")
+    var squeezeFile: String?
+    @Option(help: "The file's resident share to squeeze to, 0-1.") var squeezeResident: Double?
+    @Option(help: "Write {\"added_bytes\", \"resident\"} here (JSON) once the memory is pinned.") var statusFile:
+        String?
     @Flag(help: "Use the built-in CPU burner even when stress-ng is installed.") var builtin = false
     @Flag(help: "Print what was started as JSON.") var json = false
 
@@ -22,6 +27,9 @@ struct StressCommand: AsyncParsableCommand {
                 throw UsageError("--duration '\(duration)' is not a duration like 30s")
             }
             var lockBytes: UInt64?
+            if (squeezeFile == nil) != (squeezeResident == nil) {
+                throw UsageError("--squeeze-file and --squeeze-resident go together")
+            }
             if let lockMemory {
                 guard let bytes = Quantity.bytes(lockMemory), bytes > 0 else {
                     throw UsageError("--lock-memory '\(lockMemory)' is not a size like 1G")
@@ -34,6 +42,16 @@ struct StressCommand: AsyncParsableCommand {
             // SIGINT / SIGTERM stop the workers and release the locked memory before exiting.
             let load = try await untilShutdownSignal {
                 let load = try BackgroundLoad.start(configuration)
+                var added: UInt64 = 0
+                var resident: Double?
+                if let squeezeFile, let squeezeResident {
+                    // MemAvailable already nets out the kernel's low watermarks.
+                    (added, resident) = load.squeeze(file: squeezeFile, target: squeezeResident, floor: 8 << 20)
+                }
+                if let statusFile {
+                    let status = MemoryLocker.Status(addedBytes: added, resident: resident)
+                    try JSONEncoder().encode(status).write(to: URL(fileURLWithPath: statusFile), options: .atomic)
+                }
                 if json {
                     try printJSON(load.outcomes)
                 } else {

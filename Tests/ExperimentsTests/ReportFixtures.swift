@@ -111,6 +111,22 @@ enum ReportFixtures {
                 ReportChart(.degradation(degradation)),
                 ReportChart(.degradation(contention)),
                 ReportChart(.cdf(CDFChart(title: "Empty chart", xLabel: "ms", series: []))),
+                ReportChart(
+                    .heatMap(
+                        HeatMapChart(
+                            title: "Pages re-read per layer over time", xLabel: "seconds", valueLabel: "pages",
+                            rows: ["header", "blk.0", "blk.1"], columnStart: 0, columnWidth: 0.25,
+                            values: [[0, 0, nil], [3, 40, 12], [0, 80, 5]]))),
+                ReportChart(
+                    .fileOffsets(
+                        FileOffsetChart(
+                            title: "Reads by file offset over time",
+                            marks: (0..<60).map {
+                                FileOffsetChart.Mark(
+                                    seconds: Double($0) * 0.1, offsetMiB: Double($0 % 30) * 3, lengthMiB: 2,
+                                    layer: $0 % 30)
+                            }, layers: (0..<30).map { "blk.\($0)" }, fileMiB: 94, marker: 2,
+                            markerLabel: "engine ready"))),
             ],
             verdicts: [verdict], criteria: criteria,
             findings: ["Throttling explains the TTFT p99 rise <b>(not bold)</b>."],

@@ -3,6 +3,7 @@ import InferLabCore
 import InferenceCore
 import LoadGen
 import Testing
+import TestSupport
 
 @testable import ExperimentFile
 @testable import Experiments
@@ -89,6 +90,34 @@ enum JSONDecoderForTests {
         #expect(Setting("cpu_quota", "1.0").description == "cpu_quota=1")
         #expect(ScalarText.cpuList("0-2,5") == [0, 1, 2, 5])
         #expect(ScalarText.cpuList("2-1") == nil)
+    }
+
+    /// The paging study's variables: the share of the model out of memory, or a size to pin.
+    @Test func modelOutAndLockMemoryAreMatrixVariablesThePlanShows() throws {
+        let spec = try ExperimentSpec.parse(
+            yaml: """
+                name: pressure
+                engine: {kind: inferlab}
+                probe: {page_trace: true}
+                matrix:
+                  model_out: [0, 0.5, 1]
+                repetitions: 1
+                """)
+        #expect(spec.probe.pageTrace)
+        #expect(spec.trials().map { $0.config.constraints.modelOut } == [0, 0.5, 1])
+        let text = try ExperimentPlan.make(spec, repositoryRoot: TestPaths.root).text()
+        #expect(text.contains("model_out=0.5"), "\(text)")
+        let pinned = try ExperimentSpec.parse(
+            yaml: """
+                name: pinned
+                engine: {kind: inferlab}
+                matrix:
+                  lock_memory: [none, 2G]
+                repetitions: 1
+                """)
+        #expect(pinned.trials().map { $0.config.constraints.lockMemory } == [nil, 2 << 30])
+        let plan = try ExperimentPlan.make(pinned, repositoryRoot: TestPaths.root).text()
+        #expect(plan.contains("lock_memory=2147483648"), "\(plan)")
     }
 
     @Test func everyVariableBelongsToOneBlock() {

@@ -88,6 +88,14 @@ import Testing
         ("workload: {rate: 2}", "workload.rate: only applies to scenario poisson, not closed"),
         ("matrix:\n  rate: [1, 2]", "matrix.rate: only applies to scenario poisson, not closed (level rate=1)"),
         ("matrix:\n  memory_max: [300M, 10K]", "matrix.memory_max[1]: expected a size of at least 1M"),
+        ("matrix:\n  model_out: [0, 0.5, 1.5]", "matrix.model_out[2]: expected a fraction of the model from 0 to 1"),
+        ("matrix:\n  model_out: [half]", "matrix.model_out[0]: expected a fraction of the model from 0 to 1"),
+        ("matrix:\n  lock_memory: [1G, 10K]", "matrix.lock_memory[1]: expected a size of at least 1M"),
+        (
+            "constraints: {lock_memory: 1G, model_out: 0.5}",
+            "constraints.model_out: expected either lock_memory or model_out (both pin memory), not both"
+        ),
+        ("probe: {page_trace: maybe}", "probe.page_trace: expected"),
         (
             "matrix:\n  scheduler: [single, turbo]",
             "matrix.scheduler[1]: expected one of single, static, dynamic, continuous, got \"turbo\""

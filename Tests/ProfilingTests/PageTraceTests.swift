@@ -86,6 +86,75 @@ import TestSupport
         #expect(summary.reads == 4)
     }
 
+    /// The streaming sums a trial keeps: the window after the mark, per tensor, per layer over time.
+    @Test func theAccumulatorKeepsTheWindowAndTheLayersOverTime() throws {
+        let task = TraceTask(pid: 1, comm: "t")
+        let page = PageTrace.pageBytes
+        let at = { (ms: UInt64, kind: PageCacheEvent.Kind, first: UInt64, pages: Int) in
+            PageCacheEvent(
+                time: MonotonicInstant(nanoseconds: ms * 1_000_000), kind: kind, inode: 1, offset: first * page,
+                pages: pages, task: task)
+        }
+        // Pages 0-1: header; 2-5: blk.0; 6-9: blk.1. Page 9 is cached at the start.
+        let tensors = [
+            tensor("blk.0.ffn_up.weight", 2 * page, 4 * page), tensor("blk.1.ffn_up.weight", 6 * page, 4 * page),
+        ]
+        var resident = [Bool](repeating: false, count: 10)
+        resident[9] = true
+        var accumulator = PageTraceAccumulator(
+            fileBytes: 10 * page, tensors: tensors, start: .zero, binMilliseconds: 100, resident: resident)
+        #expect(accumulator.layers == ["header", "blk.0", "blk.1"])
+        accumulator.add(at(10, .added, 0, 9))  // the load: pages 0-8, one run
+        accumulator.mark(at: MonotonicInstant(nanoseconds: 150_000_000))
+        accumulator.add(at(160, .removed, 2, 2))  // blk.0's first half evicted
+        accumulator.add(at(250, .added, 2, 2))  // and read again
+        accumulator.add(at(260, .added, 7, 1))  // blk.1 page 7 again (its eviction lost by the ring buffer)
+        let summary = accumulator.summary(file: "f", end: MonotonicInstant(nanoseconds: 300_000_000))
+        #expect(summary.pagesIn == 12)
+        #expect(summary.rereadPages == 3)
+        let window = try #require(summary.window)
+        #expect(window.pagesIn == 3)
+        #expect(window.pagesOut == 2)
+        #expect(window.rereadPages == 3)
+        #expect(window.reads == 2)
+        #expect(window.startMs == 150)
+        #expect(window.durationMs == 150)
+        // blk.1: the load's run started in the header, so page 7 is the first read starting in it.
+        let blk1 = try #require(summary.byTensor.first { $0.layer == "blk.1" })
+        #expect(blk1.sequentialFraction == 1)
+        #expect(blk1.pagesIn == 4)
+        let series = accumulator.series()
+        #expect(series.layerPages == [2, 4, 4])
+        #expect(series.pagesIn.map { $0.reduce(0, +) } == [2, 6, 4])
+        #expect(series.rereadPages[1] == [0, 0, 2])
+        #expect(series.rereadPages[2] == [0, 0, 1])
+        #expect(series.pagesOut[1] == [0, 2, 0])
+        // blk.0: 4 in, 2 out, 2 in again; blk.1 starts with page 9 and gains 6-8, never more than its 4.
+        #expect(series.resident[1] == [4, 2, 4])
+        #expect(series.resident[2] == [4, 4, 4])
+        #expect(series.windowStartMs == 150)
+        #expect(series.segments.map(\.page) == [0, 2, 7])
+        #expect(series.segments.map(\.layer) == [0, 1, 2])
+    }
+
+    @Test func theSegmentsAreThinnedToTheCap() {
+        let task = TraceTask(pid: 1, comm: "t")
+        var accumulator = PageTraceAccumulator(
+            fileBytes: 1000 * PageTrace.pageBytes, tensors: [], start: .zero, segmentCap: 8)
+        for index in 0..<100 {
+            // Every other page: each addition is a run of its own.
+            accumulator.add(
+                PageCacheEvent(
+                    time: MonotonicInstant(nanoseconds: UInt64(index) * 1_000_000), kind: .added, inode: 1,
+                    offset: UInt64(index * 2) * PageTrace.pageBytes, pages: 1, task: task))
+        }
+        _ = accumulator.summary(file: "f", end: MonotonicInstant(nanoseconds: 100_000_000))
+        let series = accumulator.series()
+        #expect(series.segments.count < 8)
+        #expect(series.segmentStride > 1)
+        #expect(series.segments.map(\.ms) == series.segments.map(\.ms).sorted())
+    }
+
     @Test func blockRequestsAreMatchedToTheirCompletion() throws {
         let text = """
                        <...>-4242  [001] ..... 100.000000: block_rq_issue: 254,0 RA 131072 () 2048 + 256 none,0,0 [inferlab]
@@ -107,6 +176,12 @@ import TestSupport
         #expect(summary.sequentialFraction == 0.5)
         #expect(summary.latencyMs?.count == 2)
         #expect(summary.latencyMs?.max == 4)
+        #expect(summary.readaheadRequests == 1)
+        #expect(summary.readaheadAverageBytes == 131_072)
+        // In flight: 100.000000-100.002000 and 100.000100-100.004100 overlap: 4.1 ms in all.
+        #expect(abs(summary.busyMs - 4.1) < 1e-6)
+        let later = BlockSummary.of(requests, device: "254:0", since: MonotonicInstant(nanoseconds: 100_005_000_000))
+        #expect(later.requests == 1)
     }
 
     /// The acceptance's case: a cold-cache generation, traced from before the model loads. With
