@@ -75,6 +75,20 @@ public struct MemoryPressure: Sendable, Equatable {
         return pages * 4096
     }
 
+    /// The zones' high less their min watermarks, summed, in bytes: the free memory kswapd lets
+    /// allocations use before it reclaims (between high and low) and before they reclaim
+    /// themselves (between low and min): room a file read over and over takes back.
+    public static func watermarkSlack(zoneinfo: String) -> UInt64 {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for line in zoneinfo.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count == 2, let count = UInt64(words[1]) else { continue }
+            if words[0] == "high" { high += count } else if words[0] == "min" { low += count }
+        }
+        return high > low ? (high - low) * 4096 : 0
+    }
+
     /// The pressure for this machine now.
     public static func now(modelOut: Double, modelBytes: UInt64, modelHeldBytes: UInt64 = 0) -> MemoryPressure? {
         guard let available = ProcFS.read("/proc/meminfo").flatMap(memAvailable(meminfo:)) else { return nil }
@@ -131,10 +145,12 @@ public final class MemoryLocker: Sendable {
     ///
     /// With `squeeze` (a file and the share of it that may stay cached), the locker then pins
     /// more until no more than that share of the file is in the page cache: what the formula
-    /// cannot know (other files' cache, the kernel's own slack) measured instead.
+    /// cannot know (other files' cache) measured instead; with `watermarkSlack` (machine-wide
+    /// pressure, not a cgroup's) the zones' watermark slack is pinned after it.
     public static func start(
-        executable: String, bytes: UInt64, squeeze: (file: String, resident: Double)? = nil, timeout: Double = 180,
-        lease: RunLease = .current, place: (Int32) throws -> Void = { _ in }
+        executable: String, bytes: UInt64, squeeze: (file: String, resident: Double)? = nil,
+        watermarkSlack: Bool = true,
+        timeout: Double = 180, lease: RunLease = .current, place: (Int32) throws -> Void = { _ in }
     ) async -> (locker: MemoryLocker?, outcome: ControlOutcome) {
         var command = [
             executable, "stress", "--cpu", "0", "--lock-memory", "\(bytes)", "--duration", "86400s", "--builtin",
@@ -145,6 +161,7 @@ public final class MemoryLocker: Sendable {
         command += ["--status-file", statusFile.path]
         if let squeeze {
             command += ["--squeeze-file", squeeze.file, "--squeeze-resident", "\(squeeze.resident)"]
+            if watermarkSlack { command.append("--squeeze-slack") }
         }
         let child: GatedChild
         do {
@@ -163,6 +180,10 @@ public final class MemoryLocker: Sendable {
         child.release()
         let started = MonotonicInstant.now()
         while (MonotonicInstant.now() - started).seconds < timeout {
+            if Task.isCancelled {
+                child.terminateGroup()
+                return (nil, .notApplied("cancelled while pinning \(bytes) bytes", value: "\(bytes)"))
+            }
             if child.hasExited {
                 let status = await child.wait()
                 let exit = ProcessExit.fromWaitStatus(status)
@@ -182,7 +203,8 @@ public final class MemoryLocker: Sendable {
                 if squeeze != nil {
                     how +=
                         "; squeezed: \(MemoryPressure.mib(done.addedBytes)) more pinned until the model was "
-                        + (done.resident.map { String(format: "%.0f %%", $0 * 100) } ?? "?") + " resident"
+                        + (done.resident.map { String(format: "%.0f %%", $0 * 100) } ?? "?")
+                        + " resident"
                 }
                 return (locker, .applied(how, value: "\(bytes + done.addedBytes)"))
             }

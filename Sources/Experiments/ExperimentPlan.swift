@@ -97,7 +97,9 @@ public struct ExperimentPlan: Sendable {
         let warmup = Double(workload.warmupRequests) * perRequest + workload.warmupSeconds
         let requests = Double(workload.effectiveRequests ?? BenchConfiguration.defaultRequests)
         let measured: Double = workload.durationSeconds ?? requests * perRequest
-        return startupSeconds + (warmup + measured) * slowdown
+        // Pinning most of the machine's memory (lock_memory, model_out): 16-48 s measured for 23 GiB.
+        let pinning: Double = config.constraints.modelOut != nil || config.constraints.lockMemory != nil ? 35 : 0
+        return startupSeconds + pinning + (warmup + measured) * slowdown
     }
 
     /// The plan as text: a summary line, then each trial with its estimate and configuration.

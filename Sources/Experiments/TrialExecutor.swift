@@ -189,12 +189,8 @@ struct TrialExecutor: Sendable {
             // Memory pinned outside the engine, now that it holds what it allocates at start.
             let lockKey = config.constraints.modelOut != nil ? "model_out" : "lock_memory"
             if let (bytes, how, squeeze) = memoryToLock(config, modelPath: modelPath) {
-                // The squeeze needs the model in use (idle, its pages go first; in use, the kernel
-                // takes colder ones): one long generation runs meanwhile, never recorded.
-                let driver = squeeze == nil || engine.kind != .inferlab ? nil : Task { await Self.drive(url: url) }
                 let (started, outcome) = await MemoryLocker.start(
                     executable: inferlabExecutable, bytes: bytes, squeeze: squeeze)
-                driver?.cancel()
                 locker = started
                 record.controls[lockKey] = ControlOutcome(
                     applied: outcome.applied, reason: "\(how); \(outcome.reason)", value: outcome.value)
@@ -322,19 +318,6 @@ struct TrialExecutor: Sendable {
             max(pressure.lockBytes, 1 << 20), "model_out \(fraction): \(pressure.formula)",
             mapped && fraction > 0 ? (modelPath, 1 - fraction) : nil
         )
-    }
-
-    /// Generations against the engine until cancelled (the model in use while memory is squeezed).
-    static func drive(url: String) async {
-        guard let endpoint = URL(string: url + "/v1/completions") else { return }
-        var request = URLRequest(url: endpoint)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(#"{"prompt": "Once upon a time", "max_tokens": 256, "ignore_eos": true}"#.utf8)
-        request.timeoutInterval = 300
-        while !Task.isCancelled {
-            _ = try? await URLSession.shared.data(for: request)
-        }
     }
 
     /// SIGTERM, then SIGKILL after 10 s; records the exit status. Returns whether the engine had

@@ -55,6 +55,7 @@ import TestSupport
                     spanned  1044480
             """
         #expect(MemoryPressure.highWatermarks(zoneinfo: zoneinfo) == 3017 * 4096)
+        #expect(MemoryPressure.watermarkSlack(zoneinfo: zoneinfo) == (3017 - 2011) * 4096)
         // This machine's: at least one zone, each with a high mark.
         let real = MemoryPressure.highWatermarks(zoneinfo: (try? String(contentsOfFile: "/proc/zoneinfo")) ?? "")
         #expect(real > 0)
@@ -98,7 +99,8 @@ import TestSupport
         #expect(before > 0.95, "the reader cached \(before) of the file")
 
         let (locker, outcome) = await MemoryLocker.start(
-            executable: TestPaths.inferlab, bytes: 32 << 20, squeeze: (file, 0.5), place: { try cgroup.add(pid: $0) })
+            executable: TestPaths.inferlab, bytes: 32 << 20, squeeze: (file, 0.5), watermarkSlack: false,
+            place: { try cgroup.add(pid: $0) })
         let held = try #require(locker, "\(outcome.reason)")
         defer { held.stop() }
         let resident = try FileResidency.residentFraction(path: file)

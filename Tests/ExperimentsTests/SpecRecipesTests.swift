@@ -20,7 +20,7 @@ import Testing
         let names = Set(Self.files.map(\.lastPathComponent))
         for recipe in [
             "quickstart", "bounded-realtime", "server-profile", "cpu-quota", "memory-limit", "mitigations", "batching",
-            "paging",
+            "paging", "paging-cgroup",
         ] {
             #expect(names.contains("\(recipe).yaml"), "experiments/\(recipe).yaml is missing")
         }
