@@ -196,6 +196,9 @@ extension RunReport {
             if let swapped = level.median(\.swappedOutBytes), swapped > 0 {
                 modes.append(String(format: "%.0f MiB swapped out", swapped / 1_048_576))
             }
+            if let engine = level.median(\.engineSwapBytes), engine > 0 {
+                modes.append(String(format: "the engine's own: %.0f MiB in swap at most", engine / 1_048_576))
+            }
             if let rereads = level.median(\.rereadsPerToken), rereads >= 1 {
                 modes.append(String(format: "file pages evicted and re-read: %.0f pages/token", rereads))
             }
