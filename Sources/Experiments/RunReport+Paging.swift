@@ -54,9 +54,7 @@ extension RunReport {
     }
 
     static func pagedTrials(_ data: RunData, _ records: [Int: PageTraceRecord]) -> [PagedTrial] {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = PageTraceJSON.decoder
         return data.trials.compactMap { trial in
             guard let record = records[trial.index],
                 let summary = try? decoder.decode(PageTraceSummary.self, from: Data(record.summary.utf8))
@@ -193,10 +191,10 @@ extension RunReport {
                 $0.trial.notApplied["model_out"] ?? $0.trial.notApplied["lock_memory"]
             }
             if let reason = locker.first { modes.append("pressure not in force: \(reason.suffix(160))") }
-            if let swapped = level.median(\.swappedOutBytes), swapped > 0 {
+            if let swapped = level.median(\.swappedOutBytes), swapped >= 1_048_576 {
                 modes.append(String(format: "%.0f MiB swapped out", swapped / 1_048_576))
             }
-            if let engine = level.median(\.engineSwapBytes), engine > 0 {
+            if let engine = level.median(\.engineSwapBytes), engine >= 1_048_576 {
                 modes.append(String(format: "the engine's own: %.0f MiB in swap at most", engine / 1_048_576))
             }
             if let rereads = level.median(\.rereadsPerToken), rereads >= 1 {
@@ -221,10 +219,37 @@ extension RunReport {
             rows: rows)
     }
 
+    /// The layers in model order: the header, what precedes the blocks (the token embedding),
+    /// the blocks by number (a file may store blk.10 before blk.2), then the rest (the output).
+    static func layerOrder(_ layers: [String]) -> [Int] {
+        let firstBlock = layers.firstIndex { $0.hasPrefix("blk.") } ?? layers.count
+        func key(_ index: Int) -> (Int, Int) {
+            let name = layers[index]
+            if name == "header" { return (0, 0) }
+            if name.hasPrefix("blk."), let number = Int(name.dropFirst(4)) { return (2, number) }
+            return index < firstBlock ? (1, index) : (3, index)
+        }
+        return layers.indices.sorted { key($0) < key($1) }
+    }
+
     static func pagingCharts(_ levels: [PagedLevel]) -> [ReportChart] {
         var charts: [ReportChart] = []
         for level in levels {
-            guard let trial = level.trials.first, let series = trial.series else { continue }
+            guard let trial = level.trials.first, let stored = trial.series else { continue }
+            // Rows and colours in model order.
+            let order = layerOrder(stored.layers)
+            var rank = [Int](repeating: 0, count: order.count)
+            for (position, index) in order.enumerated() { rank[index] = position }
+            var series = stored
+            series.layers = order.map { stored.layers[$0] }
+            series.layerPages = order.map { stored.layerPages[$0] }
+            series.rereadPages = order.map { stored.rereadPages[$0] }
+            series.resident = order.map { stored.resident[$0] }
+            series.segments = stored.segments.map { segment in
+                var moved = segment
+                moved.layer = segment.layer < rank.count ? rank[segment.layer] : segment.layer
+                return moved
+            }
             let fileMiB = Double(trial.summary.fileBytes) / 1_048_576
             let pageMiB = Double(PageTrace.pageBytes) / 1_048_576
             charts.append(
@@ -243,16 +268,20 @@ extension RunReport {
                         + "): the load reads the file front to back; under pressure each token reads the layers again.")
             )
             let seconds = series.binMs / 1000
-            let rereads = series.rereadPages.map { $0.map { Double($0) as Double? } }
+            // Per page of the layer, so a small layer's re-reads show beside a large one's.
+            let rereads = zip(series.rereadPages, series.layerPages).map { row, pages in
+                row.map { pages > 0 ? Double($0) / Double(pages) : nil }
+            }
             if series.rereadPages.contains(where: { $0.contains { $0 > 0 } }) {
                 charts.append(
                     ReportChart(
                         .heatMap(
                             HeatMapChart(
                                 title: "Pages re-read per layer over time: \(level.label)",
-                                xLabel: "seconds since the trace started", valueLabel: "pages re-read",
+                                xLabel: "seconds since the trace started", valueLabel: "re-reads per page",
                                 rows: series.layers, columnStart: 0, columnWidth: seconds, values: rereads)),
-                        caption: "Pages brought in again after being evicted, per \(Int(series.binMs)) ms."))
+                        caption: "Pages brought in again after being evicted, per \(Int(series.binMs)) ms, "
+                            + "as a share of the layer's pages (1: the whole layer read again in that time)."))
             }
             let resident = zip(series.resident, series.layerPages).map { row, pages in
                 row.map { pages > 0 ? Double($0) / Double(pages) : nil }

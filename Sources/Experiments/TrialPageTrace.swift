@@ -55,10 +55,6 @@ struct TrialPageTrace {
     }
 
     static func json(_ value: some Encodable) -> String? {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
+        (try? PageTraceJSON.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

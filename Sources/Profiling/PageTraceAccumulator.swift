@@ -1,3 +1,4 @@
+public import Foundation
 public import InferLabCore
 public import SystemProbe
 
@@ -295,6 +296,25 @@ public struct PageTraceAccumulator: Sendable {
             binMs: binMilliseconds, startMs: 0, windowStartMs: windowStart.map { ($0 - start).milliseconds },
             layers: layers, layerPages: filePages, pagesIn: pagesIn, rereadPages: padded(binsReread),
             pagesOut: pagesOut, resident: resident, segments: segments, segmentStride: segmentStride)
+    }
+}
+
+/// The JSON of page traces as stored and read back (a value that is not finite is written as
+/// text rather than failing the whole record).
+public enum PageTraceJSON {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 }
 

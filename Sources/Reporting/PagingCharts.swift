@@ -136,7 +136,9 @@ public struct FileOffsetChart: Sendable, Codable, Equatable {
             canvas.noData(title)
             return canvas.render(label: title)
         }
-        let x = LinearScale(values: marks.map(\.seconds) + [0], range: (canvas.left, canvas.right))
+        // A little room left of 0, so the load at the start is not under the axis.
+        let last = marks.map(\.seconds).max() ?? 1
+        let x = LinearScale(values: marks.map(\.seconds) + [-0.02 * max(last, 1)], range: (canvas.left, canvas.right))
         let y = LinearScale(values: [0, fileMiB], range: (canvas.bottom, canvas.top))
         canvas.frame(title: title, x: x, y: y, xLabel: "seconds since the trace started", yLabel: "file offset (MiB)")
         for mark in thinned(marks, limit: 6000) {

@@ -47,9 +47,7 @@ struct PagingRunTests {
         let store = try RunStore(path: run.appendingPathComponent("results.sqlite").path)
         let traces = try store.readPageTraces()
         #expect(traces.keys.sorted() == [0, 1])
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = PageTraceJSON.decoder
         let size = try #require(try FileManager.default.attributesOfItem(atPath: model.path)[.size] as? Int)
         for (index, record) in traces.sorted(by: { $0.key < $1.key }) {
             let summary = try decoder.decode(PageTraceSummary.self, from: Data(record.summary.utf8))
