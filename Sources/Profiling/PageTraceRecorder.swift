@@ -131,9 +131,8 @@ public final class PageTraceRecorder: Sendable {
             if count > 0 {
                 pending.append(contentsOf: buffer[0..<count])
                 guard let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
-                let text = String(decoding: pending[...lastNewline], as: UTF8.self)
+                consume(pending[...lastNewline])
                 pending.removeSubrange(...lastNewline)
-                consume(text)
                 continue
             }
             if count < 0, errno != EAGAIN, errno != EINTR { return }
@@ -147,9 +146,25 @@ public final class PageTraceRecorder: Sendable {
         }
     }
 
-    private func consume(_ text: String) {
+    /// Whole lines: page events through the byte-level fast path, anything else (block requests)
+    /// through `PageTrace.line`; summed under the lock once per read.
+    private func consume(_ bytes: ArraySlice<UInt8>) {
         let inode = inode
-        let lines = text.split(separator: "\n").compactMap { PageTrace.line($0, inode: inode) }
+        var lines: [PageTrace.Line] = []
+        bytes.withUnsafeBufferPointer { buffer in
+            var start = 0
+            for index in 0..<buffer.count where buffer[index] == UInt8(ascii: "\n") {
+                let line = UnsafeBufferPointer(rebasing: buffer[start..<index])
+                start = index + 1
+                if let event = PageTrace.fastPage(line, inode: inode) {
+                    lines.append(.page(event))
+                } else if Self.mentionsBlock(line),
+                    let parsed = PageTrace.line(Substring(String(decoding: line, as: UTF8.self)), inode: inode)
+                {
+                    lines.append(parsed)
+                }
+            }
+        }
         guard !lines.isEmpty else { return }
         state.withLock { state in
             for line in lines {
@@ -161,6 +176,21 @@ public final class PageTraceRecorder: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether a line holds "block_rq_" (the only other events the instance has).
+    static func mentionsBlock(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        let marker = Array("block_rq_".utf8)
+        guard line.count >= marker.count else { return false }
+        for index in 0...(line.count - marker.count) where line[index] == marker[0] {
+            var match = true
+            for offset in 1..<marker.count where line[index + offset] != marker[offset] {
+                match = false
+                break
+            }
+            if match { return true }
+        }
+        return false
     }
 
     static func residentPages(_ file: String) -> [Bool]? { try? FileResidency.residentPages(path: file).bitmap }

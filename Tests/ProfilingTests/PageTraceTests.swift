@@ -28,6 +28,31 @@ import TestSupport
         #expect(events[0].time == MonotonicInstant(nanoseconds: 20_022_176_093_000))
     }
 
+    /// The recorder's byte-level path reads the same events as the reference parser.
+    @Test func theFastPathReadsWhatTheParserReads() throws {
+        let reference = PageTrace.parse(text, inode: 0x9264c0).pages
+        var fast: [PageCacheEvent] = []
+        for line in text.split(separator: "\n") {
+            let bytes = Array(line.utf8)
+            if let event = bytes.withUnsafeBufferPointer({ PageTrace.fastPage($0, inode: 0x9264c0) }) {
+                fast.append(event)
+            }
+        }
+        #expect(fast.count == reference.count)
+        for (a, b) in zip(fast, reference) {
+            #expect(a.time == b.time && a.kind == b.kind && a.offset == b.offset && a.pages == b.pages)
+        }
+        // Another file's event, a block request and garbage are not page events of this inode.
+        for other in [
+            "   <...>-1 [000] ..... 5.000001: mm_filemap_add_to_page_cache: dev 254:0 ino 1234 pfn=0x1 ofs=0 order=0",
+            "   <...>-1 [000] ..... 5.000001: block_rq_issue: 254,0 R 4096 () 2304 + 8 none,0,0 [x]",
+            "mm_filemap_add_to_page_cache: ino 9264c0", "",
+        ] {
+            let bytes = Array(other.utf8)
+            #expect(bytes.withUnsafeBufferPointer { PageTrace.fastPage($0, inode: 0x9264c0) } == nil, "\(other)")
+        }
+    }
+
     func tensor(_ name: String, _ offset: UInt64, _ size: UInt64) -> GGUFTensor {
         GGUFTensor(name: name, dimensions: [size], typeID: 0, fileOffset: offset, size: size)
     }
