@@ -82,6 +82,8 @@ struct TrialExecutor: Sendable {
         var profiler: TrialProfiler?
         var pages: TrialPageTrace?
         var locker: MemoryLocker?
+        // The control is named by the setting that asked for it.
+        let lockKey = config.constraints.modelOut != nil ? "model_out" : "lock_memory"
 
         defer {
             // Teardown, in reverse order of setup, whatever happened.
@@ -187,7 +189,6 @@ struct TrialExecutor: Sendable {
             try await waitHealthy(url: url, child: launched?.child, timeoutSeconds: 120)
 
             // Memory pinned outside the engine, now that it holds what it allocates at start.
-            let lockKey = config.constraints.modelOut != nil ? "model_out" : "lock_memory"
             if let (bytes, how, squeeze) = memoryToLock(config, modelPath: modelPath) {
                 let (started, outcome) = await MemoryLocker.start(
                     executable: inferlabExecutable, bytes: bytes, squeeze: squeeze)
@@ -248,9 +249,8 @@ struct TrialExecutor: Sendable {
                 locker = nil
                 if !held.isHolding {
                     // The OOM killer takes the largest process: with model_out high, the locker.
-                    let key = config.constraints.modelOut != nil ? "model_out" : "lock_memory"
-                    record.controls[key]?.applied = false
-                    record.controls[key]?.reason += "; the locker ended during the trial (OOM-killed?)"
+                    record.controls[lockKey]?.applied = false
+                    record.controls[lockKey]?.reason += "; the locker ended during the trial (OOM-killed?)"
                     record.event(.memoryLock, "the memory locker ended during the trial", trial: trial.index)
                 }
                 held.stop()

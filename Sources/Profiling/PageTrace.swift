@@ -94,14 +94,17 @@ public enum PageTrace {
         return .complete(sector: sector, sectors: sectors, time: header.time)
     }
 
+    /// What `fastPage` looks for, made once (it runs for every line of a thrashing model's trace).
+    static let fastMarker = Array(": mm_filemap_".utf8)
+    static let fastKeys = (ino: Array(" ino ".utf8), offset: Array(" ofs=".utf8), order: Array(" order=".utf8))
+
     /// The page-cache event of one line, read from its bytes without building strings: what the
     /// recorder calls for the millions of lines a thrashing model makes (`line` is the reference,
     /// and handles everything else). `nil` when the line is no page event of `inode` or does not
     /// parse; the task is left empty (nothing sums by it).
     public static func fastPage(_ line: UnsafeBufferPointer<UInt8>, inode: UInt64) -> PageCacheEvent? {
         let count = line.count
-        // ": mm_filemap_"
-        let marker: [UInt8] = Array(": mm_filemap_".utf8)
+        let marker = fastMarker
         var start = -1
         var index = 0
         while index + marker.count <= count {
@@ -154,8 +157,7 @@ public enum PageTrace {
         } else {
             return nil
         }
-        func number(after key: String, radix: UInt64) -> UInt64? {
-            let bytes = Array(key.utf8)
+        func number(after bytes: [UInt8], radix: UInt64) -> UInt64? {
             var at = rest
             while at + bytes.count <= count {
                 var match = true
@@ -187,10 +189,10 @@ public enum PageTrace {
             }
             return nil
         }
-        guard let ino = number(after: " ino ", radix: 16), ino == inode,
-            let offset = number(after: " ofs=", radix: 10)
+        guard let ino = number(after: fastKeys.ino, radix: 16), ino == inode,
+            let offset = number(after: fastKeys.offset, radix: 10)
         else { return nil }
-        let order = number(after: " order=", radix: 10) ?? 0
+        let order = number(after: fastKeys.order, radix: 10) ?? 0
         return PageCacheEvent(
             time: MonotonicInstant(nanoseconds: seconds * 1_000_000_000 + fraction), kind: kind, inode: ino,
             offset: offset, pages: 1 << min(Int(order), 20), task: TraceTask(pid: 0, comm: ""))

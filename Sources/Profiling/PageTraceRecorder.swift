@@ -179,8 +179,10 @@ public final class PageTraceRecorder: Sendable {
     }
 
     /// Whether a line holds "block_rq_" (the only other events the instance has).
+    static let blockMarker = Array("block_rq_".utf8)
+
     static func mentionsBlock(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        let marker = Array("block_rq_".utf8)
+        let marker = blockMarker
         guard line.count >= marker.count else { return false }
         for index in 0...(line.count - marker.count) where line[index] == marker[0] {
             var match = true
