@@ -396,9 +396,13 @@ struct TrialExecutor: Sendable {
         var served = engine.server
         if let modelPath { served.model = modelPath }
         bench.model = served.servedModelName
-        if let corpus = bench.corpusPath, !corpus.hasPrefix("/") {
-            bench.corpusPath = repositoryRoot.appendingPathComponent(corpus).path
+        func resolved(_ path: String?) -> String? {
+            guard let path, !path.hasPrefix("/") else { return path }
+            return repositoryRoot.appendingPathComponent(path).path
         }
+        bench.corpusPath = resolved(bench.corpusPath)
+        bench.datasetPath = resolved(bench.datasetPath)
+        bench.tracePath = resolved(bench.tracePath)
         try bench.validate()
         return bench
     }

@@ -9,6 +9,8 @@ public protocol GenerationBackend: Sendable {
     /// The loop's latest published state; must never block.
     var snapshot: EngineSnapshot { get }
     func tokenize(_ text: String) throws -> [Int32]
+    /// The tokens of `text`, with the model's special tokens (BOS) when `addSpecial` (`POST /tokenize`).
+    func tokenize(_ text: String, addSpecial: Bool) throws -> [Int32]
     func applyChatTemplate(_ messages: [ChatMessage]) throws -> String
     /// Whether the engine can run `request`: the one check that prompt plus `max_tokens` fits in a
     /// sequence's context. The server calls it before answering, so the error is a status, not an
@@ -16,6 +18,10 @@ public protocol GenerationBackend: Sendable {
     func validate(_ request: GenerationRequest) throws(EngineError)
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
     func shutdown()
+}
+
+extension GenerationBackend {
+    public func tokenize(_ text: String, addSpecial: Bool) throws -> [Int32] { try tokenize(text) }
 }
 
 /// The real backend: a loaded model and its engine.
@@ -31,6 +37,9 @@ public struct LlamaGenerationBackend: GenerationBackend {
     public var sequenceContextLength: Int { engine.sequenceContextLength }
     public var snapshot: EngineSnapshot { engine.snapshot }
     public func tokenize(_ text: String) throws -> [Int32] { try model.tokenize(text) }
+    public func tokenize(_ text: String, addSpecial: Bool) throws -> [Int32] {
+        try model.tokenize(text, addSpecial: addSpecial)
+    }
     public func applyChatTemplate(_ messages: [ChatMessage]) throws -> String { try model.applyChatTemplate(messages) }
     public func validate(_ request: GenerationRequest) throws(EngineError) { try engine.validate(request) }
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {

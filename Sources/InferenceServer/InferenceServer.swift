@@ -57,6 +57,27 @@ public struct InferenceServer: Sendable {
         api.get("/v1/models") { _, _ in
             WireModelList(data: [.init(id: modelName, created: Int(Date().timeIntervalSince1970))])
         }
+        api.post("/tokenize") { request, _ in
+            guard let backend = state.acceptingBackend else {
+                throw APIError(
+                    .serviceUnavailable, "the model is \(state.name)", type: "server_error", code: state.name)
+            }
+            let body = try await request.body.collect(upTo: 16 << 20)
+            let wire: WireTokenize
+            do {
+                wire = try JSONDecoder().decode(WireTokenize.self, from: Data(buffer: body))
+            } catch {
+                throw APIError.invalid("the body must be {\"content\": TEXT[, \"add_special\": BOOL]}")
+            }
+            guard let text = wire.content ?? wire.prompt else {
+                throw APIError.invalid("\"content\" is required", param: "content")
+            }
+            do {
+                return WireTokens(tokens: try backend.tokenize(text, addSpecial: wire.addSpecial ?? false))
+            } catch {
+                throw APIError(.badRequest, "cannot tokenize: \(error)", code: "invalid_prompt")
+            }
+        }
         for (path, flavor) in [
             ("/v1/chat/completions", WireFlavor.chat), ("/v1/completions", .completion), ("/generate", .generate),
         ] {

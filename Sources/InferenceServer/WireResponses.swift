@@ -148,6 +148,22 @@ extension FinishReason {
 }
 
 /// `GET /health`: `{"status": "ok"}` (or `loading`, `draining`, `failed` with a 503).
+/// `POST /tokenize` (llama-server's shape): `{"content", "add_special"}` -> `{"tokens"}`; vLLM's
+/// `prompt` is read too.
+struct WireTokenize: Decodable {
+    var content: String?
+    var prompt: String?
+    var addSpecial: Bool?
+    enum CodingKeys: String, CodingKey {
+        case content, prompt
+        case addSpecial = "add_special"
+    }
+}
+
+struct WireTokens: ResponseEncodable {
+    var tokens: [Int32]
+}
+
 struct WireHealth: ResponseEncodable {
     var status: String
 }

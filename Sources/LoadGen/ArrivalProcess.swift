@@ -15,17 +15,21 @@ public struct ArrivalProcess: Sendable {
     public let rate: Double
     /// Gamma shape (> 0); 1 is Poisson.
     public let burstiness: Double
+    /// Equal gaps of `1 / rate` (the `constant` scenario); `burstiness` is then unused.
+    public let regular: Bool
     private var generator: SeededGenerator
 
-    public init(rate: Double, burstiness: Double = 1, seed: UInt64) {
+    public init(rate: Double, burstiness: Double = 1, regular: Bool = false, seed: UInt64) {
         precondition(rate > 0 && burstiness > 0)
         self.rate = rate
         self.burstiness = burstiness
+        self.regular = regular
         generator = SeededGenerator(seed: seed)
     }
 
     /// The next gap in seconds.
     public mutating func nextInterval() -> Double {
+        if regular { return 1 / rate }
         if burstiness == 1 {
             return -log(generator.nextUnitOpen()) / rate
         }

@@ -33,6 +33,58 @@ public struct BenchConfiguration: KnobSet, Equatable {
         case sweep
         /// All requests at once.
         case offline
+        /// Open loop at `rate` requests/s with equal gaps.
+        case constant
+        /// The highest open-loop rate whose goodput meets `goodput_target` under `slo`: rates
+        /// doubled from `rate` until one fails, then bisected (``RateSearch``).
+        case maxRate = "max_rate"
+    }
+
+    /// When a request the workload hangs up on is cut (`cancel_after`): after K content
+    /// events, or a time after it was sent. Written `5` (tokens), `5 tokens`, or `500ms` / `2s`.
+    public enum CancelAfter: Sendable, Equatable, Codable, CustomStringConvertible {
+        case tokens(Int)
+        case seconds(Double)
+
+        public static func parse(_ text: String) -> CancelAfter? {
+            var t = text.trimmingCharacters(in: .whitespaces).lowercased()
+            for suffix in [" tokens", "tokens", " token", "token", "tok"] where t.hasSuffix(suffix) {
+                t = String(t.dropLast(suffix.count))
+                guard let n = Int(t.trimmingCharacters(in: .whitespaces)), n >= 1 else { return nil }
+                return .tokens(n)
+            }
+            if let n = Int(t) { return n >= 1 ? .tokens(n) : nil }
+            guard let ms = ServiceLevelObjectives.parseMilliseconds(t), ms > 0, ms.isFinite else { return nil }
+            return .seconds(ms / 1000)
+        }
+
+        public var description: String {
+            switch self {
+            case .tokens(let n): return "\(n) tokens"
+            case .seconds(let s):
+                let ms = s * 1000
+                return ms == ms.rounded() ? "\(Int(ms))ms" : "\(ms)ms"
+            }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let n = try? c.decode(Int.self), n >= 1 {
+                self = .tokens(n)
+                return
+            }
+            let text = try c.decode(String.self)
+            guard let value = Self.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "'\(text)' is not K tokens or a duration such as 500ms")
+            }
+            self = value
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode(description)
+        }
     }
 
     /// What the values of a sweep are.
@@ -121,6 +173,54 @@ public struct BenchConfiguration: KnobSet, Equatable {
     /// prompt text otherwise): the shared prefix of a typical chat application, which a prefix
     /// cache can reuse. The default is `nil`.
     public var systemPrompt: String?
+    /// A dataset: ShareGPT JSON or JSONL of prompts (key `dataset`, see ``Dataset``). The default is nil.
+    public var datasetPath: String?
+    /// Synthetic prompts of this many tokens (key `input_tokens`), made with the model's
+    /// tokenizer. The default is nil (the corpus or dataset's prompts).
+    public var inputTokens: TokenLengthDistribution?
+    /// Each request's output length (key `output_tokens`): its `max_tokens`, with `ignore_eos`
+    /// so the server generates exactly that many. The default is nil (the prompts decide).
+    public var outputTokens: TokenLengthDistribution?
+    /// How many distinct prompts a synthetic or dataset workload makes (key `prompts`). The
+    /// default is nil: one per measured request, at most 1,000 (256 for a window bounded by time).
+    public var promptCount: Int?
+    /// Seed of synthetic prompts, output lengths and hang-ups (key `prompt_seed`). The default is 1.
+    public var promptSeed: UInt64 = 1
+    /// Groups sharing a prefix (a system prompt) of `shared_prefix_tokens` tokens; request i
+    /// is in group i mod N. The default is 0 (no shared prefix).
+    public var sharedPrefixGroups: Int = 0
+    /// Tokens of each group's shared prefix. The default is 0.
+    public var sharedPrefixTokens: Int = 0
+    /// Concurrent multi-turn sessions (key `sessions`); each sends `turns` requests in order,
+    /// every one carrying the whole history. The default is nil (single requests).
+    public var sessions: Int?
+    /// Turns per session. The default is 4.
+    public var turns: Int = 4
+    /// Seconds between a turn's answer and the next turn (key `think_time_s`). The default is 0.
+    public var thinkTimeSeconds: Double = 0
+    /// A trace to replay on the clock (key `trace`, see ``RequestTrace``). The default is nil.
+    public var tracePath: String?
+    /// Speed of the replay: 2 sends the trace twice as fast (key `trace_speed`). The default is 1.
+    public var traceSpeed: Double = 1
+    /// Seconds over which an open-loop rate rises linearly from 0 to `rate` (key `ramp_up_s`),
+    /// measured like the rest of the window. The default is nil (the full rate at once).
+    public var rampUpSeconds: Double?
+    /// The share of requests that must meet `slo` for `max_rate` to accept a rate. The default is 0.95.
+    public var goodputTarget: Double = 0.95
+    /// Most windows `max_rate` runs. The default is 8.
+    public var maxRateSteps: Int = 8
+    /// Stops an open-loop window early once requests pile up without bound (key
+    /// `stop_on_saturation`, see ``SaturationDetector``). The default is true.
+    public var stopOnSaturation: Bool = true
+    /// The share of requests the client hangs up on mid-stream (key `cancel_fraction`). The default is 0.
+    public var cancelFraction: Double = 0
+    /// When a hang-up happens (key `cancel_after`). The default is nil (needed with `cancel_fraction`).
+    public var cancelAfter: CancelAfter?
+    /// The target's Prometheus endpoint, scraped while the bench runs (key `server_metrics`): a
+    /// URL, or a path such as `/metrics` on the target's URL. The default is nil (not scraped).
+    public var serverMetricsURL: String?
+    /// Seconds between scrapes (key `server_metrics_interval_s`). The default is 1.
+    public var serverMetricsInterval: Double = 1
 
     public init() {}
 
@@ -138,7 +238,10 @@ public struct BenchConfiguration: KnobSet, Equatable {
         "url", "api", "model", "scenario", "concurrency", "rate", "burstiness", "max_concurrency", "sweep",
         "sweep_mode", "requests", "duration_s", "warmup", "warmup_s", "max_tokens", "sampler", "temperature", "top_k",
         "top_p", "seed", "ignore_eos", "slo", "corpus", "prompt_class", "stream", "timeout_s", "arrival_seed",
-        "system_prompt",
+        "system_prompt", "dataset", "input_tokens", "output_tokens", "prompts", "prompt_seed", "shared_prefix_groups",
+        "shared_prefix_tokens", "sessions", "turns", "think_time_s", "trace", "trace_speed", "ramp_up_s",
+        "goodput_target", "max_rate_steps", "stop_on_saturation", "cancel_fraction", "cancel_after", "server_metrics",
+        "server_metrics_interval_s",
     ]
 
     public init(reading c: KeyedDecodingContainer<ConfigurationKey>) throws {
@@ -179,6 +282,40 @@ public struct BenchConfiguration: KnobSet, Equatable {
         timeoutSeconds = try c.double("timeout_s") ?? timeoutSeconds
         arrivalSeed = try c.int("arrival_seed").map { UInt64(max(0, $0)) } ?? arrivalSeed
         systemPrompt = try c.scalar("system_prompt")
+        datasetPath = try c.scalar("dataset")
+        func distribution(_ key: String) throws -> TokenLengthDistribution? {
+            guard let text = try c.scalar(key) else { return nil }
+            do {
+                return try TokenLengthDistribution.parse(text)
+            } catch {
+                throw ConfigurationError(code: .invalidValue, field: c.path(key), message: error.message)
+            }
+        }
+        inputTokens = try distribution("input_tokens")
+        outputTokens = try distribution("output_tokens")
+        promptCount = try c.int("prompts")
+        promptSeed = try c.int("prompt_seed").map { UInt64(max(0, $0)) } ?? promptSeed
+        sharedPrefixGroups = try c.int("shared_prefix_groups") ?? sharedPrefixGroups
+        sharedPrefixTokens = try c.int("shared_prefix_tokens") ?? sharedPrefixTokens
+        sessions = try c.int("sessions")
+        turns = try c.int("turns") ?? turns
+        thinkTimeSeconds = try c.double("think_time_s") ?? thinkTimeSeconds
+        tracePath = try c.scalar("trace")
+        traceSpeed = try c.double("trace_speed") ?? traceSpeed
+        rampUpSeconds = try c.double("ramp_up_s")
+        goodputTarget = try c.double("goodput_target") ?? goodputTarget
+        maxRateSteps = try c.int("max_rate_steps") ?? maxRateSteps
+        stopOnSaturation = try c.bool("stop_on_saturation") ?? stopOnSaturation
+        cancelFraction = try c.double("cancel_fraction") ?? cancelFraction
+        if let text = try c.scalar("cancel_after") {
+            guard let value = CancelAfter.parse(text) else {
+                throw ConfigurationError.invalid(
+                    c.path("cancel_after"), expected: "K tokens or a duration such as 500ms", got: text)
+            }
+            cancelAfter = value
+        }
+        serverMetricsURL = try c.scalar("server_metrics")
+        serverMetricsInterval = try c.double("server_metrics_interval_s") ?? serverMetricsInterval
     }
 
     public func write(to c: inout KeyedEncodingContainer<ConfigurationKey>) throws {
@@ -210,7 +347,43 @@ public struct BenchConfiguration: KnobSet, Equatable {
         try c.knob("timeout_s", timeoutSeconds)
         try c.knob("arrival_seed", arrivalSeed)
         try c.knob("system_prompt", systemPrompt)
+        try c.knob("dataset", datasetPath)
+        try c.knob("input_tokens", inputTokens)
+        try c.knob("output_tokens", outputTokens)
+        try c.knob("prompts", promptCount)
+        try c.knob("prompt_seed", promptSeed)
+        try c.knob("shared_prefix_groups", sharedPrefixGroups)
+        try c.knob("shared_prefix_tokens", sharedPrefixTokens)
+        try c.knob("sessions", sessions)
+        try c.knob("turns", turns)
+        try c.knob("think_time_s", thinkTimeSeconds)
+        try c.knob("trace", tracePath)
+        try c.knob("trace_speed", traceSpeed)
+        try c.knob("ramp_up_s", rampUpSeconds)
+        try c.knob("goodput_target", goodputTarget)
+        try c.knob("max_rate_steps", maxRateSteps)
+        try c.knob("stop_on_saturation", stopOnSaturation)
+        try c.knob("cancel_fraction", cancelFraction)
+        try c.knob("cancel_after", cancelAfter)
+        try c.knob("server_metrics", serverMetricsURL)
+        try c.knob("server_metrics_interval_s", serverMetricsInterval)
     }
+
+    /// The metrics URL to scrape: `server_metrics`, a path (`/metrics`) taken on the target's URL.
+    public var resolvedServerMetricsURL: String? {
+        guard let metrics = serverMetricsURL else { return nil }
+        guard metrics.hasPrefix("/") else { return metrics }
+        var base = url
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + metrics
+    }
+
+    /// Whether the workload replays a trace's arrival times.
+    public var replaysTrace: Bool { tracePath != nil }
+    /// Whether requests come from multi-turn sessions.
+    public var runsSessions: Bool { sessions != nil }
+    /// Whether every request asks for its exact output length (`output_tokens` or a trace).
+    public var fixesOutputLength: Bool { outputTokens != nil || tracePath != nil }
 
     /// Checks every field; the error names the first bad one by its key.
     public func validate() throws(ConfigurationError) {
@@ -250,10 +423,17 @@ public struct BenchConfiguration: KnobSet, Equatable {
         } catch {
             throw ConfigurationError(code: .invalidValue, field: "", message: error.message)
         }
+        try validateWorkload(bad)
         switch scenario {
         case .closed: break
-        case .poisson:
-            guard rate != nil else { throw bad("rate", "the poisson scenario needs a rate (--rate R requests/s)") }
+        case .poisson, .constant:
+            guard rate != nil else {
+                throw bad("rate", "the \(scenario.rawValue) scenario needs a rate (--rate R requests/s)")
+            }
+        case .maxRate:
+            guard !slo.isEmpty else {
+                throw bad("slo", "max_rate searches for the highest rate meeting an SLO; give --slo ttft=2s,tpot=100ms")
+            }
         case .offline:
             guard requests != nil else {
                 throw bad("requests", "the offline scenario needs a request count (--requests)")
@@ -270,6 +450,88 @@ public struct BenchConfiguration: KnobSet, Equatable {
                     guard value > 0, value.isFinite else { throw bad("sweep", "rates must be > 0 (got \(value))") }
                 }
             }
+        }
+    }
+}
+
+extension BenchConfiguration {
+    /// The workload's own fields: what can be combined with what.
+    fileprivate func validateWorkload(_ bad: (String, String) -> ConfigurationError) throws(ConfigurationError) {
+        let sources = [
+            ("dataset", datasetPath != nil), ("corpus", corpusPath != nil), ("input_tokens", inputTokens != nil),
+            ("trace", tracePath != nil),
+        ].filter(\.1).map(\.0)
+        if sources.count > 1 {
+            throw bad(sources[1], "\(sources[0]) and \(sources[1]) both give the prompts; keep one")
+        }
+        if let promptCount, promptCount < 1 { throw bad("prompts", "must be at least 1 (got \(promptCount))") }
+        guard sharedPrefixGroups >= 0 else {
+            throw bad("shared_prefix_groups", "must be >= 0 (got \(sharedPrefixGroups))")
+        }
+        guard sharedPrefixTokens >= 0 else {
+            throw bad("shared_prefix_tokens", "must be >= 0 (got \(sharedPrefixTokens))")
+        }
+        if (sharedPrefixGroups > 0) != (sharedPrefixTokens > 0) {
+            throw bad(
+                sharedPrefixGroups > 0 ? "shared_prefix_tokens" : "shared_prefix_groups",
+                "a shared prefix needs both a group count and a length (--shared-prefix-groups N --shared-prefix-tokens L)"
+            )
+        }
+        if sharedPrefixGroups > 0, systemPrompt != nil {
+            throw bad("system_prompt", "a shared prefix is the system prompt; drop system_prompt or the shared prefix")
+        }
+        if let sessions {
+            guard sessions >= 1 else { throw bad("sessions", "must be at least 1 (got \(sessions))") }
+            guard scenario == .closed else {
+                throw bad(
+                    "scenario",
+                    "sessions are their own closed loop (S users, T turns each); drop --scenario \(scenario.rawValue)")
+            }
+            guard tracePath == nil else { throw bad("sessions", "a trace replays its own sessions; drop --sessions") }
+        }
+        guard turns >= 1 else { throw bad("turns", "must be at least 1 (got \(turns))") }
+        guard thinkTimeSeconds >= 0, thinkTimeSeconds.isFinite else {
+            throw bad("think_time_s", "must be >= 0 (got \(thinkTimeSeconds))")
+        }
+        if tracePath != nil, scenario != .closed {
+            throw bad("scenario", "a trace replays its own arrival times; drop --scenario \(scenario.rawValue)")
+        }
+        guard traceSpeed > 0, traceSpeed.isFinite else { throw bad("trace_speed", "must be > 0 (got \(traceSpeed))") }
+        if let rampUpSeconds {
+            guard rampUpSeconds > 0, rampUpSeconds.isFinite else {
+                throw bad("ramp_up_s", "must be > 0 (got \(rampUpSeconds))")
+            }
+            let open = [.poisson, .constant, .maxRate].contains(scenario) || (scenario == .sweep && sweepMode == .rate)
+            guard open else {
+                throw bad(
+                    "ramp_up_s", "ramps an open-loop rate; use it with --scenario poisson, constant or a rate sweep")
+            }
+        }
+        guard goodputTarget > 0, goodputTarget <= 1 else {
+            throw bad("goodput_target", "must be in (0, 1] (got \(goodputTarget))")
+        }
+        guard maxRateSteps >= 2 else { throw bad("max_rate_steps", "must be at least 2 (got \(maxRateSteps))") }
+        guard cancelFraction >= 0, cancelFraction <= 1 else {
+            throw bad("cancel_fraction", "must be in [0, 1] (got \(cancelFraction))")
+        }
+        if cancelFraction > 0 {
+            guard cancelAfter != nil else {
+                throw bad("cancel_after", "hang-ups need a moment: --cancel-after 5 (tokens) or 500ms")
+            }
+            guard stream else { throw bad("cancel_fraction", "a hang-up mid-stream needs streaming; drop --no-stream") }
+        }
+        if let serverMetricsURL, !serverMetricsURL.hasPrefix("/") {
+            guard let parsed = URL(string: serverMetricsURL), let scheme = parsed.scheme,
+                ["http", "https"].contains(scheme),
+                parsed.host != nil
+            else {
+                throw bad(
+                    "server_metrics",
+                    "'\(serverMetricsURL)' is not an http(s) URL; give e.g. http://127.0.0.1:8080/metrics")
+            }
+        }
+        guard serverMetricsInterval > 0, serverMetricsInterval.isFinite else {
+            throw bad("server_metrics_interval_s", "must be > 0 (got \(serverMetricsInterval))")
         }
     }
 }

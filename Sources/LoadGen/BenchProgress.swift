@@ -48,7 +48,7 @@ final class ProgressTracker: Sendable {
         guard let report else { return }
         let snapshot: BenchProgress? = state.withLock { s in
             s.progress.done += 1
-            if !record.succeeded { s.progress.errors += 1 }
+            if record.failed { s.progress.errors += 1 }
             s.rateWindowTokens += record.succeeded ? record.outputTokens : 0
             let elapsed = (now - s.rateWindowStart).seconds
             if elapsed >= 1 {

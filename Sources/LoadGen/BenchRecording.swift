@@ -6,6 +6,8 @@ public protocol BenchRecording: Sendable {
     func started(_ configuration: BenchConfiguration, serverInfo: String?) throws -> Int64
     /// Records one window's requests (failed ones included) and their events.
     func recorded(_ records: [RequestRecord], step: Int, run: Int64) throws
+    /// Records the target's scraped metrics (`server_metrics`), beside the requests.
+    func recorded(serverMetrics: [ServerMetricSample], run: Int64) throws
     /// Records the run's summary.
     func finished(_ summary: BenchSummary, run: Int64) throws
 }

@@ -16,16 +16,19 @@ public struct BenchRunner: Sendable {
     public var configuration: BenchConfiguration
     /// The prompts; nil loads `configuration.corpus_path` or generates the built-in corpus.
     public var corpus: Corpus?
+    /// The model's tokenizer for synthetic prompts; nil uses the target's `/tokenize`.
+    public var countTokens: TokenCounter?
     /// Reported ~10 times a second while requests finish. The default is nil (silent).
     public var progress: (@Sendable (BenchProgress) -> Void)?
     public var logger: Logger
 
     public init(
-        _ configuration: BenchConfiguration, corpus: Corpus? = nil,
+        _ configuration: BenchConfiguration, corpus: Corpus? = nil, countTokens: TokenCounter? = nil,
         progress: (@Sendable (BenchProgress) -> Void)? = nil, logger: Logger = Logger(label: "inferlab.bench")
     ) {
         self.configuration = configuration
         self.corpus = corpus
+        self.countTokens = countTokens
         self.progress = progress
         self.logger = logger
     }
@@ -45,23 +48,6 @@ public struct BenchRunner: Sendable {
         } catch {
             throw LoadGenError(.configuration, error.description)
         }
-        var corpus: Corpus
-        if let given = self.corpus {
-            corpus = given
-        } else if let path = configuration.corpusPath {
-            corpus = try Corpus.load(path: path)
-        } else {
-            corpus = Self.builtInCorpus()
-        }
-        if configuration.promptClass != .mixed {
-            corpus.entries = corpus.entries.filter { $0.class == configuration.promptClass.rawValue }
-            guard !corpus.entries.isEmpty else {
-                throw LoadGenError(.corpus, "the corpus has no prompts of class \(configuration.promptClass.rawValue)")
-            }
-        }
-        guard !corpus.entries.isEmpty else { throw LoadGenError(.corpus, "the corpus has no prompts") }
-        let bodies = corpus.entries.map { WireRequest(entry: $0, configuration: configuration).body() }
-
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.timeout = .init(connect: .seconds(5))
@@ -72,7 +58,11 @@ public struct BenchRunner: Sendable {
         let http = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: httpConfiguration)
         let result: Result<BenchResult, LoadGenError>
         do throws(LoadGenError) {
-            result = .success(try await measure(http: http, corpus: corpus, bodies: bodies, store: store))
+            let workload = try await WorkloadBuilder(
+                configuration, corpus: corpus, countTokens: try await tokenCounter(http: http)
+            ).build()
+            logger.debug("workload: \(workload.source), \(workload.entries.count) prompts")
+            result = .success(try await measure(http: http, workload: workload, store: store))
         } catch {
             result = .failure(error)
         }
@@ -81,8 +71,30 @@ public struct BenchRunner: Sendable {
         return try result.get()
     }
 
+    /// Whether the workload needs the model's tokenizer.
+    private var needsTokenizer: Bool {
+        let c = configuration
+        return c.inputTokens != nil || c.tracePath != nil || c.sharedPrefixGroups > 0
+            || (c.datasetPath != nil && c.outputTokens == nil && c.maxTokens == nil)
+    }
+
+    /// The given tokenizer, else the target's `/tokenize` when it answers (nil when the
+    /// workload needs none, or the server has none: the workload then says what to pass).
+    private func tokenCounter(http: HTTPClient) async throws(LoadGenError) -> TokenCounter? {
+        if let countTokens { return countTokens }
+        guard needsTokenizer else { return nil }
+        let remote = RemoteTokenCounter(url: configuration.url, model: configuration.model).counter(http: http)
+        do {
+            _ = try await remote("hello")
+            return remote
+        } catch {
+            logger.debug("the server's /tokenize did not answer: \(error)")
+            return nil
+        }
+    }
+
     private func measure(
-        http: HTTPClient, corpus: Corpus, bodies: [Data], store: (any BenchRecording)?
+        http: HTTPClient, workload: Workload, store: (any BenchRecording)?
     ) async throws(LoadGenError) -> BenchResult {
         let client = StreamingClient(http: http, configuration: configuration)
         let serverInfo = await client.serverInfo()
@@ -90,14 +102,24 @@ public struct BenchRunner: Sendable {
             try Recorder(store: store, run: recording { try store.started(configuration, serverInfo: serverInfo) })
         }
         let tracker = ProgressTracker(report: progress)
-        var driver = WindowDriver(client: client, corpus: corpus, bodies: bodies, tracker: tracker)
+        let scraper = configuration.resolvedServerMetricsURL.map {
+            ServerMetricsScraper(url: $0, interval: configuration.serverMetricsInterval)
+        }
+        let scraping = scraper.map { scraper in Task { await scraper.run(http: http) } }
+        var serverQueue: (@Sendable () -> Double?)?
+        if let scraper { serverQueue = { scraper.queueDepth } }
+        var driver = WindowDriver(
+            client: client, configuration: configuration, workload: workload, tracker: tracker,
+            serverQueue: serverQueue)
 
         let warmup = configuration.warmupRequests > 0 || configuration.warmupSeconds > 0
         if warmup {
             let users =
-                configuration.scenario == .closed
-                ? configuration.concurrency
-                : (configuration.maxConcurrency ?? configuration.concurrency)
+                configuration.runsSessions
+                ? (configuration.sessions ?? 1)
+                : configuration.scenario == .closed
+                    ? configuration.concurrency
+                    : (configuration.maxConcurrency ?? configuration.concurrency)
             _ = await driver.run(
                 step: -1, pattern: .closed(concurrency: users),
                 requests: configuration.warmupRequests > 0 ? configuration.warmupRequests : nil,
@@ -109,36 +131,83 @@ public struct BenchRunner: Sendable {
         var all: [RequestRecord] = []
         var firstStart: MonotonicInstant?
         var lastEnd = MonotonicInstant.zero
-        for (index, plan) in stepPlans().enumerated() {
-            let window = await driver.run(
-                step: index, pattern: plan.pattern, requests: configuration.effectiveRequests,
-                duration: configuration.durationSeconds.map { .seconds(clamping: $0) })
+        var search =
+            configuration.scenario == .maxRate
+            ? RateSearch(
+                start: configuration.rate ?? 1, target: configuration.goodputTarget,
+                maxSteps: configuration.maxRateSteps) : nil
+        var plans = search == nil ? stepPlans(workload: workload) : []
+        var index = 0
+        while true {
+            let plan: StepPlan
+            if let current = search {
+                guard let rate = current.next() else { break }
+                plan = open(rate, UInt64(index))
+            } else {
+                guard !plans.isEmpty else { break }
+                plan = plans.removeFirst()
+            }
+            let window: WindowDriver.Window
+            if configuration.runsSessions {
+                window = await driver.runSessions(
+                    step: index, requests: configuration.effectiveRequests,
+                    duration: configuration.durationSeconds.map { .seconds(clamping: $0) })
+            } else {
+                window = await driver.run(
+                    step: index, pattern: plan.pattern,
+                    requests: plan.requests
+                        ?? (search == nil ? configuration.effectiveRequests : configuration.requests),
+                    duration: windowDuration(search != nil ? plan.rate : nil), rate: plan.rate)
+            }
             let summary = BenchSummary(
                 records: window.records, windowStart: window.start, windowEnd: window.end, slo: configuration.slo,
                 peakInFlight: window.peakInFlight)
             steps.append(
-                BenchResult.Step(index: index, concurrency: plan.concurrency, rate: plan.rate, summary: summary))
+                BenchResult.Step(
+                    index: index, concurrency: plan.concurrency, rate: plan.rate, summary: summary,
+                    saturated: window.saturated))
+            if let why = window.saturated { logger.info("step \(index) stopped early: \(why)") }
+            search?.record(rate: plan.rate ?? 0, fraction: summary.goodputFraction ?? 0, saturated: window.saturated)
             all += window.records
             firstStart = firstStart ?? window.start
             lastEnd = window.end
             if let recorder {
                 try recording { try recorder.store.recorded(window.records, step: index, run: recorder.run) }
             }
+            index += 1
             if Task.isCancelled { break }
         }
+        scraping?.cancel()
+        _ = await scraping?.value
         let overall =
             steps.count == 1
             ? steps[0].summary
             : BenchSummary(
                 records: all, windowStart: firstStart ?? lastEnd, windowEnd: lastEnd, slo: configuration.slo,
                 peakInFlight: steps.map(\.summary.peakInFlight).max() ?? 0)
+        let metrics = scraper?.series
         if let recorder {
+            if let metrics {
+                try recording { try recorder.store.recorded(serverMetrics: metrics.samples, run: recorder.run) }
+            }
             try recording { try recorder.store.finished(overall, run: recorder.run) }
         }
+        let rateSearch = search.map { search in
+            BenchResult.RateSearchResult(
+                rate: search.best?.rate, goodputFraction: search.best?.goodputFraction, stepAbove: search.above,
+                target: search.target, tried: search.trials)
+        }
         return BenchResult(
-            runId: recorder?.run, configuration: configuration, serverInfo: serverInfo, steps: steps,
-            summary: overall,
-            records: all)
+            runId: recorder?.run, configuration: configuration, serverInfo: serverInfo, workload: workload.source,
+            steps: steps, summary: overall, records: all, rateSearch: rateSearch, serverMetrics: metrics)
+    }
+
+    /// A window's time bound: `duration_s`. A `max_rate` window at `searchRate` runs
+    /// `duration_s` (30 s by default) but long enough for 10 arrivals, unless `requests` bounds it.
+    private func windowDuration(_ searchRate: Double?) -> Duration? {
+        guard let rate = searchRate else { return configuration.durationSeconds.map { .seconds(clamping: $0) } }
+        if configuration.requests != nil && configuration.durationSeconds == nil { return nil }
+        return .seconds(clamping: max(configuration.durationSeconds ?? 30, 10 / rate))
     }
 
     /// The recording of this run and its id.
@@ -162,21 +231,35 @@ public struct BenchRunner: Sendable {
         var pattern: LoadScheduler.Pattern
         var concurrency: Int?
         var rate: Double?
+        /// The window's request bound when the workload sets it (a trace's arrivals).
+        var requests: Int?
     }
 
-    func stepPlans() -> [StepPlan] {
+    func open(_ rate: Double, _ salt: UInt64) -> StepPlan {
         let c = configuration
-        func open(_ rate: Double, _ salt: UInt64) -> StepPlan {
-            StepPlan(
-                pattern: .open(
-                    ArrivalProcess(rate: rate, burstiness: c.burstiness, seed: c.arrivalSeed &+ salt),
-                    maxConcurrency: c.maxConcurrency), rate: rate)
+        return StepPlan(
+            pattern: .open(
+                ArrivalProcess(
+                    rate: rate, burstiness: c.burstiness, regular: c.scenario == .constant, seed: c.arrivalSeed &+ salt),
+                maxConcurrency: c.maxConcurrency, rampUp: c.rampUpSeconds.map { .seconds(clamping: $0) }), rate: rate)
+    }
+
+    func stepPlans(workload: Workload? = nil) -> [StepPlan] {
+        let c = configuration
+        if let arrivals = workload?.arrivals {
+            return [
+                StepPlan(
+                    pattern: .scheduled(arrivals.map { .seconds(clamping: $0) }), concurrency: nil, rate: nil,
+                    requests: arrivals.count)
+            ]
         }
+        if c.runsSessions { return [StepPlan(pattern: .closed(concurrency: c.sessions ?? 1), concurrency: c.sessions)] }
         switch c.scenario {
         case .closed: return [StepPlan(pattern: .closed(concurrency: c.concurrency), concurrency: c.concurrency)]
         case .offline:
             return [StepPlan(pattern: .offline(maxConcurrency: c.maxConcurrency), concurrency: c.maxConcurrency)]
-        case .poisson: return [open(c.rate ?? 1, 0)]
+        case .poisson, .constant: return [open(c.rate ?? 1, 0)]
+        case .maxRate: return []
         case .sweep:
             return c.sweep.enumerated().map { index, value in
                 switch c.sweepMode {

@@ -10,7 +10,9 @@ extension BenchSummary {
             requests.failed > 0
             ? " (failed: \(errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))"
             : ""
-        lines.append("requests: \(requests.completed) completed, \(requests.failed) failed\(failedText)")
+        let cancelledText = requests.cancelled > 0 ? ", \(requests.cancelled) hung up by the workload" : ""
+        lines.append(
+            "requests: \(requests.completed) completed, \(requests.failed) failed\(failedText)\(cancelledText)")
         lines.append(pad("metric (ms)", 24) + ["p50", "p90", "p95", "p99", "max"].map { lpad($0, 10) }.joined())
         let rows: [(String, PercentileSummary)] = [
             ("TTFT", ttftMs), ("ITL", itlMs), ("TPOT", tpotMs), ("E2E", e2eMs), ("client lag", lagMs),

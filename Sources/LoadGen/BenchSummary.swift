@@ -28,8 +28,27 @@ extension PercentileSummary {
 public struct BenchSummary: Sendable, Codable, Equatable {
     public struct RequestCounts: Sendable, Codable, Equatable {
         public var completed: Int
+        /// Requests that ended in an error (`errors` says which).
         public var failed: Int
+        /// Requests the workload hung up on mid-stream on purpose (`cancel_fraction`).
+        public var cancelled: Int
         public var total: Int
+
+        public init(completed: Int, failed: Int, cancelled: Int = 0, total: Int) {
+            self.completed = completed
+            self.failed = failed
+            self.cancelled = cancelled
+            self.total = total
+        }
+
+        public init(from decoder: any Decoder) throws {
+            enum Keys: String, CodingKey { case completed, failed, cancelled, total }
+            let c = try decoder.container(keyedBy: Keys.self)
+            completed = try c.decode(Int.self, forKey: .completed)
+            failed = try c.decode(Int.self, forKey: .failed)
+            cancelled = try c.decodeIfPresent(Int.self, forKey: .cancelled) ?? 0
+            total = try c.decode(Int.self, forKey: .total)
+        }
     }
 
     public var requests: RequestCounts
@@ -45,6 +64,9 @@ public struct BenchSummary: Sendable, Codable, Equatable {
     public var outputTokensPerS: Double
     public var requestsPerS: Double
     public var goodputRequestsPerS: Double
+    /// The share of requests (hang-ups aside) that succeeded and met every objective: what
+    /// `max_rate` holds to its target. 0 for no requests; nil in files written before it existed.
+    public var goodputFraction: Double?
     /// Error class -> count (only classes seen).
     public var errors: [String: Int]
     /// `usage`, `events`, or `mixed` when requests differ.
@@ -67,6 +89,7 @@ public struct BenchSummary: Sendable, Codable, Equatable {
         case outputTokensPerS = "output_tokens_per_s"
         case requestsPerS = "requests_per_s"
         case goodputRequestsPerS = "goodput_requests_per_s"
+        case goodputFraction = "goodput_fraction"
         case errors
         case tokenCountSource = "token_count_source"
         case durationS = "duration_s"
@@ -83,7 +106,9 @@ public struct BenchSummary: Sendable, Codable, Equatable {
         peakInFlight: Int = 0
     ) {
         let ok = records.filter(\.succeeded)
-        requests = RequestCounts(completed: ok.count, failed: records.count - ok.count, total: records.count)
+        let hungUp = records.filter(\.hungUp).count
+        requests = RequestCounts(
+            completed: ok.count, failed: records.count - ok.count - hungUp, cancelled: hungUp, total: records.count)
         ttftMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.ttftMs))
         itlMs = PercentileSummary(histogramOfMilliseconds: ok.flatMap(\.interTokenLatenciesMs))
         tpotMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.tpotMs))
@@ -95,9 +120,14 @@ public struct BenchSummary: Sendable, Codable, Equatable {
         durationS = seconds
         outputTokensPerS = seconds > 0 ? Double(outputTokens) / seconds : 0
         requestsPerS = seconds > 0 ? Double(ok.count) / seconds : 0
-        goodputRequestsPerS = seconds > 0 ? Double(ok.filter { $0.meets(slo) }.count) / seconds : 0
+        let met = ok.filter { $0.meets(slo) }.count
+        goodputRequestsPerS = seconds > 0 ? Double(met) / seconds : 0
+        let counted = records.count - hungUp
+        goodputFraction = counted > 0 ? Double(met) / Double(counted) : 0
         var errors: [String: Int] = [:]
-        for record in records { if let c = record.errorClass { errors[c.rawValue, default: 0] += 1 } }
+        for record in records where record.failed {
+            if let c = record.errorClass { errors[c.rawValue, default: 0] += 1 }
+        }
         self.errors = errors
         let sources = Set(ok.map(\.outputTokenSource))
         tokenCountSource = sources.count > 1 ? "mixed" : (sources.first ?? .events).rawValue

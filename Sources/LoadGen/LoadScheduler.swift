@@ -13,7 +13,9 @@ public struct LoadScheduler: Sendable {
         case closed(concurrency: Int)
         /// Open loop at a rate, with an optional cap on requests in flight (arrivals beyond it
         /// wait in the client, and their lag shows).
-        case open(ArrivalProcess, maxConcurrency: Int?)
+        case open(ArrivalProcess, maxConcurrency: Int?, rampUp: Duration? = nil)
+        /// Each request at its own offset from the window's start (a trace replayed), in order.
+        case scheduled([Duration])
         /// Every request at once (optionally capped).
         case offline(maxConcurrency: Int?)
     }
@@ -45,6 +47,9 @@ public struct LoadScheduler: Sendable {
     public private(set) var peakInFlight = 0
     private var nextArrival: MonotonicInstant
     private var arrivals: ArrivalProcess?
+    /// Seconds of arrivals at the full rate so far; a ramp maps them onto the clock.
+    private var fullRateTime = 0.0
+    private var rampSeconds: Double?
 
     /// A window starting at `start`, bounded by `requests`, `duration`, or both (whichever ends
     /// first). One of them must be given.
@@ -55,10 +60,29 @@ public struct LoadScheduler: Sendable {
         requestLimit = requests
         end = duration.map { start + $0 }
         nextArrival = start
-        if case .open(var process, _) = pattern {
-            nextArrival = start + process.nextGap()
+        switch pattern {
+        case .open(let process, _, let ramp):
             arrivals = process
+            rampSeconds = ramp.map(\.seconds)
+            nextArrival = advanceArrival()
+        case .scheduled(let offsets):
+            nextArrival = start + (offsets.first ?? .zero)
+        default: break
         }
+    }
+
+    /// The next open-loop arrival: gaps of the process in full-rate time, mapped through the
+    /// ramp. A rate rising linearly from 0 to r over D has cumulative arrivals r·t²/(2D) until
+    /// D, then r·(t − D/2); inverting that maps full-rate time τ to the clock.
+    private mutating func advanceArrival() -> MonotonicInstant {
+        fullRateTime += arrivals!.nextInterval()
+        return start + .seconds(clamping: Self.ramped(fullRateTime, over: rampSeconds))
+    }
+
+    /// Clock time (s after the start) of full-rate time `tau` under a linear ramp over `ramp` s.
+    static func ramped(_ tau: Double, over ramp: Double?) -> Double {
+        guard let ramp, ramp > 0 else { return tau }
+        return tau < ramp / 2 ? (2 * ramp * tau).squareRoot() : tau + ramp / 2
     }
 
     private var budgetLeft: Bool { requestLimit.map { sent < $0 } ?? true }
@@ -74,12 +98,18 @@ public struct LoadScheduler: Sendable {
             guard budgetLeft, end.map({ now < $0 }) ?? true else { return drain() }
             if let cap, inFlight >= cap { return .awaitCompletion }
             return send(scheduledAt: start)
-        case .open(_, let cap):
+        case .open(_, let cap, _):
             guard budgetLeft, end.map({ nextArrival < $0 }) ?? true else { return drain() }
             if now < nextArrival { return .sleep(until: nextArrival) }
             if let cap, inFlight >= cap { return .awaitCompletion }
             let scheduled = nextArrival
-            nextArrival += arrivals!.nextGap()
+            nextArrival = advanceArrival()
+            return send(scheduledAt: scheduled)
+        case .scheduled(let offsets):
+            guard budgetLeft, sent < offsets.count, end.map({ nextArrival < $0 }) ?? true else { return drain() }
+            if now < nextArrival { return .sleep(until: nextArrival) }
+            let scheduled = nextArrival
+            if sent + 1 < offsets.count { nextArrival = start + offsets[sent + 1] }
             return send(scheduledAt: scheduled)
         }
     }

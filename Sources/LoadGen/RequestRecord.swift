@@ -12,8 +12,12 @@ public enum ErrorClass: String, Sendable, Codable, CaseIterable, Comparable {
     case malformedStream = "malformed_stream"
     /// The server sent an `error` object in the stream.
     case serverError = "server_error"
-    /// The run was cancelled while the request was in flight.
+    /// The run was cancelled while the request was in flight (Ctrl-C, or a window stopped
+    /// early because the server was over-saturated).
     case cancelled
+    /// The workload hung up on it on purpose (`cancel_fraction`): counted in
+    /// `requests.cancelled`, not a failure.
+    case hungUp = "hung_up"
     /// Anything else.
     case other
 
@@ -78,6 +82,11 @@ public struct RequestRecord: Sendable, Codable, Equatable {
     public var usageCompletionTokens: Int?
     /// `timings`, when the server sent it.
     public var timings: ServerTimings?
+    /// The multi-turn session it belongs to, and its 0-based turn in it.
+    public var session: String?
+    public var turn: Int?
+    /// The generated text, kept only when a later turn needs it (sessions).
+    public var responseText: String?
 
     public init(
         step: Int, seq: Int, corpusId: String, lengthClass: String, scheduled: MonotonicInstant, sent: MonotonicInstant
@@ -93,4 +102,8 @@ public struct RequestRecord: Sendable, Codable, Equatable {
 
     /// Whether it completed without error.
     public var succeeded: Bool { errorClass == nil }
+    /// Whether the workload hung up on it on purpose.
+    public var hungUp: Bool { errorClass == .hungUp }
+    /// Whether it failed (a hang-up is not a failure).
+    public var failed: Bool { errorClass != nil && errorClass != .hungUp }
 }

@@ -15,15 +15,33 @@ final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
         var errorBody: [UInt8] = []
         var wholeBody: [UInt8] = []
         var timedOut = false
+        var hungUp: MonotonicInstant?
+        var done = false
     }
 
     private let state: Mutex<State>
     private let streaming: Bool
+    /// Hang up after this many content events (the workload's `cancel_after` in tokens).
+    private let hangUpAfterTokens: Int?
 
-    init(record: RequestRecord, stream: Bool) {
+    init(record: RequestRecord, stream: Bool, hangUpAfterTokens: Int? = nil) {
         state = Mutex(State(record: record))
         streaming = stream
+        self.hangUpAfterTokens = hangUpAfterTokens
     }
+
+    /// Marks the hang-up (the caller then cancels the task); false when the request already ended.
+    @discardableResult
+    func markHungUp(at time: MonotonicInstant = .now()) -> Bool {
+        state.withLock { s in
+            guard s.hungUp == nil, !s.done, s.record.errorClass == nil else { return false }
+            s.hungUp = time
+            return true
+        }
+    }
+
+    /// When the workload hung up, if it did.
+    var hungUpAt: MonotonicInstant? { state.withLock { $0.hungUp } }
 
     /// The record as it stands (after a failure).
     func snapshot() -> RequestRecord { state.withLock { $0.record } }
@@ -49,21 +67,28 @@ final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
 
     func didReceiveBodyPart(task: HTTPClient.Task<RequestRecord>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         let now = MonotonicInstant.now()
-        state.withLock { s in
+        let limit = hangUpAfterTokens
+        let hangUp = state.withLock { s -> Bool in
             if s.record.errorClass == .httpStatus {
                 if s.errorBody.count < 300 { s.errorBody += buffer.readableBytesView.prefix(300 - s.errorBody.count) }
-                return
+                return false
             }
-            guard s.record.errorClass == nil else { return }
+            guard s.record.errorClass == nil, s.hungUp == nil else { return false }
             if !streaming {
                 s.wholeBody += buffer.readableBytesView
-                return
+                return false
             }
             for event in s.stream.parser.feed(buffer.readableBytesView) {
                 s.stream.handle(event, at: now, into: &s.record)
                 if s.record.errorClass != nil { break }
+                if let limit, s.stream.contentEvents >= limit, !s.stream.sawDone, s.record.finishReason == nil {
+                    s.hungUp = now
+                    return true
+                }
             }
+            return false
         }
+        if hangUp { task.cancel() }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -90,6 +115,7 @@ final class StreamRecorder: HTTPClientResponseDelegate, Sendable {
                 }
             }
             s.record.finished = now
+            s.done = true
             return s.record
         }
     }

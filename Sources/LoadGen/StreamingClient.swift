@@ -26,12 +26,21 @@ struct StreamingClient: Sendable {
     ///
     /// The response is parsed on the event loop as bytes arrive (``StreamRecorder``), so each
     /// event's timestamp is the socket read that completed it, not when a task got to run.
-    func send(_ entry: CorpusEntry, body: Data, step: Int, seq: Int, scheduled: MonotonicInstant) async -> RequestRecord
-    {
+    ///
+    /// `hangUp` cuts the stream on purpose (the workload's cancellations): the record ends
+    /// `hung_up` with what arrived until then. `keepText` keeps the generated text (sessions).
+    func send(
+        _ entry: CorpusEntry, body: Data, step: Int, seq: Int, scheduled: MonotonicInstant,
+        hangUp: BenchConfiguration.CancelAfter? = nil, keepText: Bool = false, session: String? = nil,
+        turn: Int? = nil
+    ) async -> RequestRecord {
         let sent = MonotonicInstant.now()
-        let record = RequestRecord(
+        var record = RequestRecord(
             step: step, seq: seq, corpusId: entry.id, lengthClass: entry.class ?? "", scheduled: scheduled,
             sent: sent)
+        record.session = session ?? entry.session
+        record.turn = turn
+        if keepText { record.responseText = "" }
         let request: HTTPClient.Request
         do {
             var headers = HTTPHeaders()
@@ -51,7 +60,7 @@ struct StreamingClient: Sendable {
         // Every other failure is recorded as it is.
         var attempt = 0
         while true {
-            let result = await attemptSend(request, record: record)
+            let result = await attemptSend(request, record: record, hangUp: hangUp)
             if attempt < 2, result.status == nil, result.errorClass == .connect,
                 result.errorMessage.map({ $0.contains("closed channel") || $0.contains("server closed") }) == true
             {
@@ -62,13 +71,29 @@ struct StreamingClient: Sendable {
         }
     }
 
-    private func attemptSend(_ request: HTTPClient.Request, record: RequestRecord) async -> RequestRecord {
-        let recorder = StreamRecorder(record: record, stream: configuration.stream)
+    private func attemptSend(
+        _ request: HTTPClient.Request, record: RequestRecord, hangUp: BenchConfiguration.CancelAfter?
+    ) async -> RequestRecord {
+        var afterTokens: Int?
+        var afterTime: Double?
+        switch hangUp {
+        case .tokens(let n): afterTokens = n
+        case .seconds(let s): afterTime = s
+        case nil: break
+        }
+        let recorder = StreamRecorder(record: record, stream: configuration.stream, hangUpAfterTokens: afterTokens)
         let task = http.execute(request: request, delegate: recorder)
         let timeout = TimeAmount.nanoseconds(Duration.seconds(clamping: configuration.timeoutSeconds).nanoseconds)
         let timer = task.futureResult.eventLoop.scheduleTask(in: timeout) {
             recorder.markTimedOut()
             task.cancel()
+        }
+        let hangUpTimer = afterTime.map { seconds in
+            task.futureResult.eventLoop.scheduleTask(
+                in: .nanoseconds(Duration.seconds(clamping: seconds).nanoseconds)
+            ) {
+                if recorder.markHungUp() { task.cancel() }
+            }
         }
         let outcome: Result<RequestRecord, any Error>
         do {
@@ -82,6 +107,16 @@ struct StreamingClient: Sendable {
             outcome = .failure(error)
         }
         timer.cancel()
+        hangUpTimer?.cancel()
+        if let at = recorder.hungUpAt {
+            var cut = recorder.snapshot()
+            if cut.errorClass == nil {
+                cut.errorClass = .hungUp
+                cut.errorMessage = "the workload hung up (cancel_after \(hangUp.map(\.description) ?? "?"))"
+            }
+            cut.finished = at
+            return cut
+        }
         switch outcome {
         case .success(let record):
             return record
@@ -149,6 +184,7 @@ struct StreamingClient: Sendable {
 struct StreamState {
     var parser = SSEParser()
     var sawDone = false
+    var contentEvents = 0
 
     mutating func handle(_ event: SSEParser.Event, at time: MonotonicInstant, into record: inout RequestRecord) {
         if event.isDone {
@@ -175,6 +211,10 @@ struct StreamState {
             kind = .other
         }
         record.events.append(StreamEvent(time: time, kind: kind, bytes: event.data.count))
+        if kind == .content {
+            contentEvents += 1
+            if record.responseText != nil { record.responseText! += chunk.content }
+        }
         if let reason = chunk.finishReason { record.finishReason = reason }
         if let usage = chunk.usage {
             record.usagePromptTokens = usage.promptTokens ?? record.usagePromptTokens

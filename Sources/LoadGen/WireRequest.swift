@@ -43,7 +43,7 @@ struct WireRequest: Encodable {
         topK = c.sampler == .topK ? c.topK : nil
         topP = c.sampler == .topP ? c.topP : nil
         seed = c.seed
-        ignoreEOS = c.ignoreEOS ? true : nil
+        ignoreEOS = c.ignoreEOS || c.fixesOutputLength ? true : nil
         switch c.api {
         case .chat:
             model = c.model

@@ -84,6 +84,9 @@ public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistable
     public var serverPredictedPerSecond: Double?
     /// The final chunk's `timings` (the server's view: queue, prefill, decode), as the server sent them.
     public var serverTimings: ServerTimings?
+    /// The multi-turn session and the 0-based turn (v6; nil for single requests).
+    public var session: String?
+    public var turn: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, runId, step, seq, corpusId, `class`, scheduledNs, sentNs, firstContentNs, lastEventNs, lagMs, ttftMs
@@ -91,6 +94,7 @@ public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistable
         case completionTokensSource, contentEvents, status, errorClass, errorMessage, finishReason
         case serverPredictedPerSecond
         case serverTimings = "serverTimingsJson"  // the column server_timings_json, through the snake-case strategy
+        case session, turn
     }
 
     public init(
@@ -98,7 +102,8 @@ public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistable
         firstContentNs: Int64?, lastEventNs: Int64?, lagMs: Double, ttftMs: Double?, tpotMs: Double?, e2eMs: Double?,
         decodeTokensPerS: Double?, promptTokens: Int?, promptTokensSource: String?, completionTokens: Int,
         completionTokensSource: String, contentEvents: Int, status: Int?, errorClass: String?, errorMessage: String?,
-        finishReason: String?, serverPredictedPerSecond: Double?, serverTimings: ServerTimings?
+        finishReason: String?, serverPredictedPerSecond: Double?, serverTimings: ServerTimings?, session: String? = nil,
+        turn: Int? = nil
     ) {
         self.runId = runId
         self.step = step
@@ -125,6 +130,8 @@ public struct RequestRow: Codable, Sendable, FetchableRecord, MutablePersistable
         self.finishReason = finishReason
         self.serverPredictedPerSecond = serverPredictedPerSecond
         self.serverTimings = serverTimings
+        self.session = session
+        self.turn = turn
     }
 
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
@@ -152,6 +159,28 @@ public struct EventRow: Codable, Sendable, FetchableRecord, PersistableRecord {
         self.tNs = tNs
         self.kind = kind
         self.bytes = bytes
+    }
+
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+}
+
+/// A row of `server_metrics`: one value of one series of the target's Prometheus endpoint at a
+/// scrape, on the bench's monotonic clock.
+public struct ServerMetricRow: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "server_metrics"
+    public var runId: Int64
+    public var tNs: Int64
+    public var name: String
+    public var labels: String
+    public var value: Double
+
+    public init(runId: Int64, tNs: Int64, name: String, labels: String, value: Double) {
+        self.runId = runId
+        self.tNs = tNs
+        self.name = name
+        self.labels = labels
+        self.value = value
     }
 
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase

@@ -13,9 +13,12 @@ import GRDB
 ///   share of the step, as JSON), `StepRecord`'s keys; steps of earlier files read as index 0 with
 ///   no shares.
 /// - `v4-profile`: `trial_profiles`, each profiled trial's folded stacks and scheduler view.
+/// - `v5-page-trace`: `trial_page_traces`, each traced trial's page-cache summary and series.
+/// - `v6-workloads`: `requests` gains `session` and `turn` (multi-turn sessions); `server_metrics`
+///   holds the target's Prometheus series scraped during a bench run.
 enum RunSchema {
-    /// The schema version this build writes and reads (the number of `v4-...` in the last migration).
-    static let version = 4
+    /// The schema version this build writes and reads (the number of `v6-...` in the last migration).
+    static let version = 6
 
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -25,6 +28,7 @@ enum RunSchema {
         migrator.registerMigration("v3-explain", migrate: explain)
         migrator.registerMigration("v4-profile", migrate: profile)
         migrator.registerMigration("v5-page-trace", migrate: pageTrace)
+        migrator.registerMigration("v6-workloads", migrate: workloads)
         return migrator
     }
 
@@ -208,5 +212,20 @@ enum RunSchema {
             t.column("disk_ceiling", .text)
             t.column("failure", .text)
         }
+    }
+
+    private static func workloads(_ db: Database) throws {
+        try db.alter(table: "requests") { t in
+            t.add(column: "session", .text)
+            t.add(column: "turn", .integer)
+        }
+        try db.create(table: "server_metrics") { t in
+            t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+            t.column("t_ns", .integer).notNull()
+            t.column("name", .text).notNull()
+            t.column("labels", .text).notNull()
+            t.column("value", .double).notNull()
+        }
+        try db.create(index: "server_metrics_run", on: "server_metrics", columns: ["run_id", "name", "t_ns"])
     }
 }

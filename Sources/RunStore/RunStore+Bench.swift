@@ -37,6 +37,16 @@ extension RunStore: BenchRecording {
         }
     }
 
+    public func recorded(serverMetrics samples: [ServerMetricSample], run: Int64) throws {
+        try write { db in
+            for sample in samples {
+                try ServerMetricRow(
+                    runId: run, tNs: sample.time.column, name: sample.name, labels: sample.labels, value: sample.value
+                ).insert(db)
+            }
+        }
+    }
+
     public func finished(_ summary: BenchSummary, run: Int64) throws {
         let finished = ISO8601DateFormatter().string(from: Date())
         try write { db in
@@ -59,6 +69,7 @@ extension RunStore: BenchRecording {
             completionTokens: r.outputTokens, completionTokensSource: r.outputTokenSource.rawValue,
             contentEvents: r.contentEventCount, status: r.status, errorClass: r.errorClass?.rawValue,
             errorMessage: r.errorMessage, finishReason: r.finishReason,
-            serverPredictedPerSecond: r.timings?.predictedPerSecond, serverTimings: r.timings)
+            serverPredictedPerSecond: r.timings?.predictedPerSecond, serverTimings: r.timings, session: r.session,
+            turn: r.turn)
     }
 }

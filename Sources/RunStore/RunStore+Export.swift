@@ -13,6 +13,7 @@ extension RunStore {
     /// column per catalogue metric read from a sample).
     public static let exportableTables = [
         "runs", "requests", "events", "trials", "probe_samples", "engine_steps", "constraint_outcomes", "run_events",
+        "server_metrics",
     ]
 
     /// The probe metrics of the catalogue: the columns of an exported `probe_samples`.
@@ -41,6 +42,9 @@ extension RunStore {
                 "SELECT events.* FROM events JOIN requests ON requests.id = events.request_id WHERE requests.run_id = ? ORDER BY events.request_id, events.idx"
             arguments = [id]
         case ("events", nil): sql = "SELECT * FROM events ORDER BY request_id, idx"
+        case ("server_metrics", let id?):
+            sql = "SELECT * FROM server_metrics WHERE run_id = ? ORDER BY t_ns, name, labels"
+            arguments = [id]
         case ("runs", nil), ("requests", nil): sql = "SELECT * FROM \(table) ORDER BY id"
         default: sql = "SELECT * FROM \(table) ORDER BY rowid"
         }

@@ -20,10 +20,15 @@ public struct CorpusEntry: Sendable, Codable, Equatable {
     public var `class`: String?
     /// Prompt length in tokens of the tokenizer that made the corpus, when known.
     public var promptTokens: Int?
+    /// The user turns after the first, in order: what a multi-turn session sends next (a
+    /// ShareGPT conversation's later human turns).
+    public var turns: [String]?
+    /// The session a trace's request belongs to: it carries that session's history.
+    public var session: String?
 
     public init(
         id: String, prompt: String? = nil, messages: [Message]? = nil, maxTokens: Int? = nil, class: String? = nil,
-        promptTokens: Int? = nil
+        promptTokens: Int? = nil, turns: [String]? = nil, session: String? = nil
     ) {
         self.id = id
         self.prompt = prompt
@@ -31,6 +36,8 @@ public struct CorpusEntry: Sendable, Codable, Equatable {
         self.maxTokens = maxTokens
         self.class = `class`
         self.promptTokens = promptTokens
+        self.turns = turns
+        self.session = session
     }
 
     enum CodingKeys: String, CodingKey {
@@ -38,6 +45,7 @@ public struct CorpusEntry: Sendable, Codable, Equatable {
         case maxTokens = "max_tokens"
         case `class`
         case promptTokens = "prompt_tokens"
+        case turns, session
     }
 
     /// The chat messages (a prompt becomes one user message).
