@@ -88,15 +88,29 @@ public struct ExperimentPlan: Sendable {
         // Machine-seconds per request: its prompt alone (prefill is serial), its tokens at the
         // batched decode rate of `streams` streams.
         let outputTokens =
-            workload.maxTokens.map(Double.init)
+            workload.outputTokens?.mean ?? workload.maxTokens.map(Double.init)
             ?? (prompts.isEmpty
                 ? 128 : Double(prompts.reduce(0) { $0 + ($1.maxTokens ?? 128) }) / Double(prompts.count))
+        var promptTokens = workload.inputTokens?.mean ?? meanPromptTokens(prompts)
+        promptTokens += Double(workload.sharedPrefixTokens)
+        var think = 0.0
+        if workload.runsSessions {
+            // Turn k carries k earlier exchanges: on average (T-1)/2 of them.
+            let turns = Double(workload.turns)
+            promptTokens += (turns - 1) / 2 * (promptTokens + outputTokens)
+            think = workload.thinkTimeSeconds * (turns - 1) / turns / Double(max(1, workload.sessions ?? 1))
+        }
         let perRequest =
-            meanPromptTokens(prompts) / prefillTokensPerSecond + outputTokens
-            / (decodeTokensPerSecond * pow(streams, 0.4))
+            promptTokens / prefillTokensPerSecond + outputTokens / (decodeTokensPerSecond * pow(streams, 0.4))
+            + think
         let warmup = Double(workload.warmupRequests) * perRequest + workload.warmupSeconds
         let requests = Double(workload.effectiveRequests ?? BenchConfiguration.defaultRequests)
-        let measured: Double = workload.durationSeconds ?? requests * perRequest
+        var measured: Double = workload.durationSeconds ?? requests * perRequest
+        if workload.scenario == .maxRate {
+            measured = Double(workload.maxRateSteps) * (workload.durationSeconds ?? 30)
+        } else if workload.scenario == .sweep {
+            measured *= Double(max(1, workload.sweep.count))
+        }
         // Pinning most of the machine's memory (lock_memory, model_out): 16-48 s measured for 23 GiB.
         let pinning: Double = config.constraints.modelOut != nil || config.constraints.lockMemory != nil ? 35 : 0
         return startupSeconds + pinning + (warmup + measured) * slowdown

@@ -60,6 +60,20 @@ public struct ServerMetricsSeries: Sendable, Codable, Equatable {
         return perScrape.mapValues { $0.values.max() ?? 0 }
     }
 
+    /// How much each counter (`*_total`, summed over labels) grew from the first scrape to the
+    /// last: e.g. the tokens the server generated during the run, to hold against the tokens
+    /// the client received (what hung-up clients cost).
+    public var counterGrowth: [String: Double] {
+        var perScrape: [String: [UInt64: Double]] = [:]
+        for sample in samples where sample.name.hasSuffix("_total") {
+            perScrape[sample.name, default: [:]][sample.time.nanoseconds, default: 0] += sample.value
+        }
+        return perScrape.compactMapValues { byTime in
+            guard let first = byTime.keys.min(), let last = byTime.keys.max(), last > first else { return nil }
+            return byTime[last]! - byTime[first]!
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case url, scrapes, samples
         case failedScrapes = "failed_scrapes"

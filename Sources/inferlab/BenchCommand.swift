@@ -294,8 +294,9 @@ struct BenchCommand: AsyncParsableCommand {
             var firstFailure: String?
             var samples: Int
             var peaks: [String: Double]
+            var growth: [String: Double]
             enum CodingKeys: String, CodingKey {
-                case url, scrapes, samples, peaks
+                case url, scrapes, samples, peaks, growth
                 case failedScrapes = "failed_scrapes"
                 case firstFailure = "first_failure"
             }
@@ -316,7 +317,7 @@ struct BenchCommand: AsyncParsableCommand {
                 try c.encode(
                     Metrics(
                         url: m.url, scrapes: m.scrapes, failedScrapes: m.failedScrapes, firstFailure: m.firstFailure,
-                        samples: m.samples.count, peaks: m.peaks), forKey: .serverMetrics)
+                        samples: m.samples.count, peaks: m.peaks, growth: m.counterGrowth), forKey: .serverMetrics)
             }
         }
     }
@@ -425,8 +426,10 @@ struct BenchCommand: AsyncParsableCommand {
             "== server metrics: \(metrics.url), \(metrics.scrapes) scrapes (\(metrics.failedScrapes) failed), \(metrics.samples.count) samples"
         ]
         if let failure = metrics.firstFailure { lines.append("first failure: \(failure)") }
-        for (name, peak) in metrics.peaks.sorted(by: { $0.key < $1.key }) {
-            lines.append("peak \(name): \(peak == peak.rounded() ? String(Int(peak)) : String(format: "%.3f", peak))")
+        func f(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.3f", v) }
+        for (name, peak) in metrics.peaks.sorted(by: { $0.key < $1.key }) { lines.append("peak \(name): \(f(peak))") }
+        for (name, growth) in metrics.counterGrowth.sorted(by: { $0.key < $1.key }) where growth > 0 {
+            lines.append("grew \(name): \(f(growth))")
         }
         return lines.joined(separator: "\n")
     }
