@@ -127,6 +127,7 @@ public struct BenchRunner: Sendable {
             logger.debug("warm-up done")
         }
 
+        await scraper?.markMeasured(http: http)
         var steps: [BenchResult.Step] = []
         var all: [RequestRecord] = []
         var firstStart: MonotonicInstant?
@@ -179,6 +180,8 @@ public struct BenchRunner: Sendable {
         }
         scraping?.cancel()
         _ = await scraping?.value
+        // The last scrape after the last request, so counters cover every measured window.
+        await scraper?.scrape(http: http)
         let overall =
             steps.count == 1
             ? steps[0].summary

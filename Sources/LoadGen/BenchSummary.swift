@@ -61,6 +61,8 @@ public struct BenchSummary: Sendable, Codable, Equatable {
     /// E2E from `t_sched` (what an open-loop user waits, coordinated omission included).
     public var e2eFromScheduledMs: PercentileSummary
     public var outputTokens: Int
+    /// Tokens the hung-up requests received before leaving (content events); nil in older files.
+    public var cancelledOutputTokens: Int?
     public var outputTokensPerS: Double
     public var requestsPerS: Double
     public var goodputRequestsPerS: Double
@@ -86,6 +88,7 @@ public struct BenchSummary: Sendable, Codable, Equatable {
         case lagMs = "lag_ms"
         case e2eFromScheduledMs = "e2e_from_scheduled_ms"
         case outputTokens = "output_tokens"
+        case cancelledOutputTokens = "cancelled_output_tokens"
         case outputTokensPerS = "output_tokens_per_s"
         case requestsPerS = "requests_per_s"
         case goodputRequestsPerS = "goodput_requests_per_s"
@@ -116,6 +119,7 @@ public struct BenchSummary: Sendable, Codable, Equatable {
         lagMs = PercentileSummary(histogramOfMilliseconds: records.map(\.lagMs))
         e2eFromScheduledMs = PercentileSummary(histogramOfMilliseconds: ok.compactMap(\.e2eFromScheduledMs))
         outputTokens = ok.reduce(0) { $0 + $1.outputTokens }
+        cancelledOutputTokens = records.filter(\.hungUp).reduce(0) { $0 + $1.contentEventCount }
         let seconds = max(0, (windowEnd - windowStart).seconds)
         durationS = seconds
         outputTokensPerS = seconds > 0 ? Double(outputTokens) / seconds : 0

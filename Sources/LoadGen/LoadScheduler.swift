@@ -75,6 +75,10 @@ public struct LoadScheduler: Sendable {
     /// ramp. A rate rising linearly from 0 to r over D has cumulative arrivals r·t²/(2D) until
     /// D, then r·(t − D/2); inverting that maps full-rate time τ to the clock.
     private mutating func advanceArrival() -> MonotonicInstant {
+        guard let rampSeconds else {
+            // No ramp: the gaps summed to the nanosecond, as the process draws them.
+            return nextArrival + arrivals!.nextGap()
+        }
         fullRateTime += arrivals!.nextInterval()
         return start + .seconds(clamping: Self.ramped(fullRateTime, over: rampSeconds))
     }

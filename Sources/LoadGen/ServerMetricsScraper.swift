@@ -30,6 +30,8 @@ public struct ServerMetricsSeries: Sendable, Codable, Equatable {
     /// The first failure's reason, when a scrape failed.
     public var firstFailure: String?
     public var samples: [ServerMetricSample]
+    /// The scrape taken as the first measured window began (after the warm-up).
+    public var measuredFrom: MonotonicInstant?
 
     public init(
         url: String, scrapes: Int = 0, failedScrapes: Int = 0, firstFailure: String? = nil,
@@ -60,12 +62,12 @@ public struct ServerMetricsSeries: Sendable, Codable, Equatable {
         return perScrape.mapValues { $0.values.max() ?? 0 }
     }
 
-    /// How much each counter (`*_total`, summed over labels) grew from the first scrape to the
-    /// last: e.g. the tokens the server generated during the run, to hold against the tokens
+    /// How much each counter (`*_total`, summed over labels) grew from the scrape at the start of
+    /// the measured windows (after the warm-up) to the one after the last window: e.g. the tokens the server generated during the run, to hold against the tokens
     /// the client received (what hung-up clients cost).
     public var counterGrowth: [String: Double] {
         var perScrape: [String: [UInt64: Double]] = [:]
-        for sample in samples where sample.name.hasSuffix("_total") {
+        for sample in samples where sample.name.hasSuffix("_total") && sample.time >= (measuredFrom ?? .zero) {
             perScrape[sample.name, default: [:]][sample.time.nanoseconds, default: 0] += sample.value
         }
         return perScrape.compactMapValues { byTime in
@@ -78,6 +80,7 @@ public struct ServerMetricsSeries: Sendable, Codable, Equatable {
         case url, scrapes, samples
         case failedScrapes = "failed_scrapes"
         case firstFailure = "first_failure"
+        case measuredFrom = "measured_from_ns"
     }
 }
 
@@ -153,6 +156,13 @@ final class ServerMetricsScraper: Sendable {
                 next = now
             }
         }
+    }
+
+    /// Scrapes now and marks the start of the measured windows there.
+    func markMeasured(http: HTTPClient) async {
+        let time = MonotonicInstant.now()
+        await scrape(http: http)
+        state.withLock { $0.measuredFrom = time }
     }
 
     func scrape(http: HTTPClient) async {

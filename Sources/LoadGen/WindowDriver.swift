@@ -81,8 +81,12 @@ struct WindowDriver: Sendable {
         if !configuration.stopOnSaturation || !measured { detector = nil }
         var nextCheck = 0.5
         var saturated: String?
-        await withTaskGroup(of: RequestRecord.self) { group in
+        // Children are requests (a record) and the open loop's timers (nil): a wait for the next
+        // arrival is a wait for whichever comes first, so requests that finish while the loop
+        // waits are reaped at once and the requests in flight are counted right.
+        await withTaskGroup(of: RequestRecord?.self) { group in
             var stopping = false
+            var timerPending = false
             loop: while true {
                 let action: LoadScheduler.Action =
                     stopping
@@ -111,17 +115,31 @@ struct WindowDriver: Sendable {
                     }
                 case .sleep(let until):
                     let now = MonotonicInstant.now()
-                    if until > now {
-                        do {
-                            try await Task.sleep(for: min(until - now, .milliseconds(500)))
-                        } catch {
-                            stopping = true
+                    guard until > now else { break }
+                    if !timerPending {
+                        timerPending = true
+                        let wait = min(until - now, .milliseconds(500))
+                        group.addTask {
+                            try? await Task.sleep(for: wait)
+                            return nil
                         }
                     }
-                case .awaitCompletion:
-                    if let record = await group.next() {
+                    switch await group.next() {
+                    case .some(.some(let record)):
                         records.append(record)
                         scheduler.requestFinished()
+                    case .some(.none): timerPending = false
+                    case .none: break
+                    }
+                case .awaitCompletion:
+                    while let next = await group.next() {
+                        guard let record = next else {
+                            timerPending = false
+                            continue
+                        }
+                        records.append(record)
+                        scheduler.requestFinished()
+                        break
                     }
                 case .finished:
                     break loop

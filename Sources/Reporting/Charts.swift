@@ -55,6 +55,8 @@ public enum Chart: Sendable, Codable, Equatable {
     case heatMap(HeatMapChart)
     /// Reads at their file offset over time, coloured by layer.
     case fileOffsets(FileOffsetChart)
+    /// Latency percentiles against throughput, one point per load level (a sweep's Pareto view).
+    case pareto(ParetoChart)
 
     public var title: String {
         switch self {
@@ -68,6 +70,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .file(let chart): chart.title
         case .heatMap(let chart): chart.title
         case .fileOffsets(let chart): chart.title
+        case .pareto(let chart): chart.title
         }
     }
 
@@ -84,6 +87,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .file(let chart): chart.svg()
         case .heatMap(let chart): chart.svg()
         case .fileOffsets(let chart): chart.svg()
+        case .pareto(let chart): chart.svg()
         }
     }
 }

@@ -127,6 +127,26 @@ enum ReportFixtures {
                                     layer: $0 % 30)
                             }, layers: (0..<30).map { "blk.\($0)" }, fileMiB: 94, marker: 2,
                             markerLabel: "engine ready"))),
+                ReportChart(
+                    .pareto(
+                        ParetoChart(
+                            title: "Latency against throughput",
+                            series: [
+                                .init(
+                                    name: "TTFT p99",
+                                    points: [
+                                        .init(label: "c=1", throughput: 24, latencyMs: 310),
+                                        .init(label: "c=4", throughput: 61, latencyMs: 900),
+                                        .init(label: "c=8", throughput: 66, latencyMs: 2400),
+                                    ]),
+                                .init(
+                                    name: "ITL p99",
+                                    points: [
+                                        .init(label: "c=1", throughput: 24, latencyMs: 31),
+                                        .init(label: "c=4", throughput: 61, latencyMs: 75),
+                                        .init(label: "c=8", throughput: 66, latencyMs: 140),
+                                    ]),
+                            ]))),
             ],
             verdicts: [verdict], criteria: criteria,
             findings: ["Throttling explains the TTFT p99 rise <b>(not bold)</b>."],

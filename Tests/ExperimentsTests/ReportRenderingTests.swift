@@ -20,7 +20,7 @@ import Testing
         let urls = html.components(separatedBy: "http").count - 1
         let namespaces = html.components(separatedBy: "http://www.w3.org/2000/svg").count - 1
         #expect(urls == namespaces)
-        #expect(namespaces == 9)
+        #expect(namespaces == 10)
         for needle in [
             "TTFT p99 rose", "p &lt; 0.001", "cgroup.cpu.throttled_usec rose 0 -&gt; 8.2 s", "4/5 pass",
             "timeout after 120 s",
@@ -113,7 +113,7 @@ import Testing
         let result = try JSONDecoder().decode(Probe.self, from: Data(json.utf8))
         #expect(result.errors.isEmpty, "\(result.errors)")
         #expect(result.resources.isEmpty, "the page fetched \(result.resources)")
-        #expect(result.sizes.count == 9)
+        #expect(result.sizes.count == 10)
         for (index, size) in result.sizes.enumerated() {
             #expect(size.count == 2 && size[0] > 100 && size[1] > 100, "chart \(index) has size \(size)")
         }

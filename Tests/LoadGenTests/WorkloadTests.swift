@@ -249,7 +249,7 @@ struct WorkloadTests {
     }
 
     @Test("the Prometheus text format: values with and without labels, buckets and comments dropped")
-    func prometheus() {
+    func prometheus() throws {
         let text = """
             # HELP llamacpp:requests_deferred waiting
             # TYPE llamacpp:requests_deferred gauge
@@ -265,6 +265,19 @@ struct WorkloadTests {
             samples.map(\.name) == ["llamacpp:requests_deferred", "inferlab_queue_depth", "inferlab_ttft_seconds_sum"])
         #expect(samples[1].labels == "{model=\"m\"}")
         #expect(samples.map(\.value) == [3, 2.5, 1.5])
+        // Counters grow from the mark at the measured windows' start to the last scrape, summed over labels.
+        func scrape(_ t: UInt64, _ tokens: Double, _ queue: Double) -> [ServerMetricSample] {
+            PrometheusText.parse(
+                "llamacpp:tokens_predicted_total \(tokens)\nx_total{a=\"1\"} \(tokens)\nx_total{a=\"2\"} 1\nllamacpp:requests_deferred \(queue)",
+                at: .at(t))
+        }
+        var series = ServerMetricsSeries(url: "u", samples: scrape(1, 100, 0) + scrape(2, 130, 5) + scrape(3, 190, 2))
+        series.measuredFrom = .at(2)
+        #expect(series.counterGrowth == ["llamacpp:tokens_predicted_total": 60, "x_total": 60])
+        #expect(series.peaks == ["llamacpp:requests_deferred": 5])
+        let trial = RateSearch.Trial(rate: 2, goodputFraction: 0.9, passed: false, saturated: nil)
+        let json = String(decoding: try JSONEncoder().encode(trial), as: UTF8.self)
+        #expect(json.contains("\"goodput_fraction\":0.9"))
     }
 
     @Test("configuration: what cannot be combined is refused with the key named")
@@ -301,6 +314,33 @@ struct WorkloadTests {
         #expect(BenchConfiguration.CancelAfter.parse("500ms") == .seconds(0.5))
         #expect(BenchConfiguration.CancelAfter.parse("2s") == .seconds(2))
         #expect(BenchConfiguration.CancelAfter.parse("soon") == nil)
+    }
+
+    @Test("an open loop reaps requests as they finish: in flight is what is outstanding, not what was sent")
+    func openLoopCountsWhatIsInFlight() async throws {
+        let server = try await MockOpenAIServer.start(behavior: .init(tokens: 10, interval: .milliseconds(2)))
+        defer { Task { await server.stop() } }
+        var c = BenchConfiguration()
+        c.url = server.url
+        c.scenario = .poisson
+        c.rate = 100
+        c.requests = 80
+        let corpus = Corpus(entries: [CorpusEntry(id: "a", prompt: "hello", maxTokens: 10)])
+        let result = try await BenchRunner(c, corpus: corpus).run()
+        #expect(result.summary.requests.completed == 80)
+        // The peak is the most requests whose send-to-finish intervals overlap (as reaped: a
+        // request counts until the driver collects it, a little after its last byte).
+        var edges = result.records.flatMap { [($0.sent, 1), ($0.finished, -1)] }
+        edges.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        var open = 0
+        var overlap = 0
+        for edge in edges {
+            open += edge.1
+            overlap = max(overlap, open)
+        }
+        #expect(overlap < 80, "the mock answers in about 25 ms; \(overlap) overlapped")
+        #expect(result.summary.peakInFlight >= overlap)
+        #expect(result.summary.peakInFlight <= overlap + 3, "peak \(result.summary.peakInFlight), overlap \(overlap)")
     }
 
     @Test("hang-ups against the mock: a seeded share is cut after K tokens, counted apart from failures")

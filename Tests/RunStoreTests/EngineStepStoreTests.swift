@@ -85,7 +85,7 @@ struct EngineStepStoreTests {
         let schema = try store.read { db in
             try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'schema'")
         }
-        #expect(schema == "4", "the file is migrated to the current schema")
+        #expect(schema == "6", "the file is migrated to the current schema")
     }
 
     /// The `timings` a request's final chunk carried, with InferLab's id and instants, survive the

@@ -50,6 +50,11 @@ public struct RateSearch: Sendable {
         public var passed: Bool
         /// Why the window stopped early, when the backlog grew without bound.
         public var saturated: String?
+
+        enum CodingKeys: String, CodingKey {
+            case rate, passed, saturated
+            case goodputFraction = "goodput_fraction"
+        }
     }
 
     public let start: Double
