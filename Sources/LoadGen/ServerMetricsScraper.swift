@@ -181,6 +181,8 @@ final class ServerMetricsScraper: Sendable {
                 $0.samples += samples
             }
         } catch {
+            // A scrape cut short by the end of the run is not a failed scrape.
+            if Task.isCancelled || error is CancellationError { return }
             state.withLock {
                 $0.scrapes += 1
                 $0.failedScrapes += 1
