@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/inferlab
 
-.PHONY: run generate test test-cgroup-v2 lint build bootstrap bench-engine bench-client bench-server bench-probe bench-profile format clean
+.PHONY: run generate test test-cgroup-v2 lint build bootstrap bench-engine bench-client bench-server bench-probe bench-profile bench-workloads bench-clients format clean
 
 bootstrap:
 	scripts/bootstrap --with-browser
@@ -37,6 +37,16 @@ bench-client: build
 
 bench-server: build
 	scripts/bench-server
+
+# The workloads of inferlab bench on the default model, InferLab against llama-server: 20 % of the
+# requests hanging up after 5 tokens against none, and the max-rate search under an SLO (~10 min).
+bench-workloads: build
+	scripts/bench-workloads
+
+# GuideLLM, NVIDIA AIPerf and inferlab bench against the same llama-server, prompts and rate, and
+# against a mock that answers at once (a throwaway virtual environment; ~15 min).
+bench-clients: build
+	scripts/bench-clients
 
 bench-probe: build
 	scripts/bench-probe
