@@ -30,9 +30,9 @@ struct WorkloadLiveTests {
         synthetic.api = .completions
         synthetic.inputTokens = .fixed(64)
         synthetic.outputTokens = .fixed(4)
-        synthetic.requests = 3
+        synthetic.requests = 2
         let s = try await BenchRunner(synthetic).run()
-        #expect(s.summary.requests.completed == 3, "\(name): \(s.records.compactMap(\.errorMessage))")
+        #expect(s.summary.requests.completed == 2, "\(name): \(s.records.compactMap(\.errorMessage))")
         for record in s.records {
             #expect(
                 (64...65).contains(record.usagePromptTokens ?? 0), "\(name): prompt \(record.usagePromptTokens ?? -1)")
@@ -57,20 +57,20 @@ struct WorkloadLiveTests {
         shared.sharedPrefixGroups = 2
         shared.sharedPrefixTokens = 96
         shared.outputTokens = .fixed(4)
-        shared.requests = 4
+        shared.requests = 2
         let p = try await BenchRunner(shared).run()
-        #expect(p.summary.requests.completed == 4, "\(name): \(p.records.compactMap(\.errorMessage))")
+        #expect(p.summary.requests.completed == 2, "\(name): \(p.records.compactMap(\.errorMessage))")
         #expect(p.records.allSatisfy { ($0.usagePromptTokens ?? 0) > 96 }, "\(name)")
 
         // Sessions: every turn carries the history, so each session's prompts grow.
         var sessions = Self.base(url)
         sessions.sessions = 2
-        sessions.turns = 3
+        sessions.turns = 2
         sessions.thinkTimeSeconds = 0.05
         sessions.outputTokens = .fixed(6)
-        sessions.requests = 6
+        sessions.requests = 4
         let t = try await BenchRunner(sessions).run()
-        #expect(t.summary.requests.completed == 6, "\(name): \(t.records.compactMap(\.errorMessage))")
+        #expect(t.summary.requests.completed == 4, "\(name): \(t.records.compactMap(\.errorMessage))")
         for (session, turns) in Dictionary(grouping: t.records, by: { $0.session ?? "" }) {
             let prompts = turns.sorted { ($0.turn ?? 0) < ($1.turn ?? 0) }.compactMap(\.usagePromptTokens)
             #expect(
@@ -103,24 +103,24 @@ struct WorkloadLiveTests {
         var cancel = Self.base(url)
         cancel.cancelFraction = 0.5
         cancel.cancelAfter = .tokens(3)
-        cancel.maxTokens = 24
+        cancel.maxTokens = 16
         cancel.ignoreEOS = true
-        cancel.requests = 8
+        cancel.requests = 6
         cancel.serverMetricsURL = "/metrics"
         cancel.serverMetricsInterval = 0.2
         let c = try await BenchRunner(cancel).run()
         #expect(c.summary.requests.failed == 0, "\(name): \(c.records.compactMap(\.errorMessage))")
         #expect(c.summary.requests.cancelled > 0 && c.summary.requests.completed > 0)
-        #expect(c.records.filter(\.succeeded).allSatisfy { $0.outputTokens == 24 })
+        #expect(c.records.filter(\.succeeded).allSatisfy { $0.outputTokens == 16 })
         let metrics = try #require(c.serverMetrics)
         #expect(metrics.scrapes > 0 && metrics.failedScrapes == 0, "\(name): \(metrics.firstFailure ?? "")")
         #expect(!metrics.peaks.isEmpty, "\(name): \(Set(metrics.samples.map(\.name)).sorted())")
 
-        // A rate search with windows of three requests: two rates tried, the SLO generous.
+        // A rate search with windows of two requests: two rates tried, the SLO generous.
         var search = Self.base(url)
         search.scenario = .maxRate
         search.rate = 1
-        search.requests = 3
+        search.requests = 2
         search.maxRateSteps = 2
         search.maxTokens = 4
         search.slo = ServiceLevelObjectives(e2eMs: 60_000)
