@@ -219,19 +219,12 @@ enum JSONScan {
         var lines: [Int] = []
         var line = 1
         var depth = 0
-        var inString = false
-        var escaped = false
+        var string = StringScan()
         var expectElement = false
         for b in bytes {
             if b == 0x0A { line += 1 }
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                }
+            if string.inside {
+                string.consume(b)
                 continue
             }
             if expectElement, !isSpace(b), b != UInt8(ascii: "]") {
@@ -239,7 +232,7 @@ enum JSONScan {
                 expectElement = false
             }
             switch b {
-            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "\""): string.inside = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
                 if depth == 1 && b == UInt8(ascii: "[") { expectElement = true }
@@ -274,26 +267,19 @@ enum JSONScan {
         // an unbalanced close or the end inside a string or a container.
         var line = 1
         var depth = 0
-        var inString = false
-        var escaped = false
+        var string = StringScan()
         var lastOpenLine = 1
         for b in bytes {
             if b == 0x0A {
-                if inString { return line }
+                if string.inside { return line }
                 line += 1
             }
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
-                }
+            if string.inside {
+                string.consume(b)
                 continue
             }
             switch b {
-            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "\""): string.inside = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
                 lastOpenLine = line
@@ -309,5 +295,22 @@ enum JSONScan {
     static func reason(_ error: any Error) -> String {
         let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
         return text.count > 160 ? String(text.prefix(160)) + "..." : text
+    }
+}
+
+/// Where a byte scan of JSON stands inside a string: escapes skip the next byte, a bare quote ends it.
+struct StringScan {
+    var inside = false
+    private var escaped = false
+
+    /// Takes one byte of the string's body.
+    mutating func consume(_ b: UInt8) {
+        if escaped {
+            escaped = false
+        } else if b == UInt8(ascii: "\\") {
+            escaped = true
+        } else if b == UInt8(ascii: "\"") {
+            inside = false
+        }
     }
 }
