@@ -372,10 +372,14 @@ public struct BenchConfiguration: KnobSet, Equatable {
     /// The metrics URL to scrape: `server_metrics`, a path (`/metrics`) taken on the target's URL.
     public var resolvedServerMetricsURL: String? {
         guard let metrics = serverMetricsURL else { return nil }
-        guard metrics.hasPrefix("/") else { return metrics }
+        return metrics.hasPrefix("/") ? baseURL + metrics : metrics
+    }
+
+    /// `url` without trailing slashes: what a request path is appended to.
+    public var baseURL: String {
         var base = url
         while base.hasSuffix("/") { base.removeLast() }
-        return base + metrics
+        return base
     }
 
     /// Whether the workload replays a trace's arrival times.

@@ -83,7 +83,7 @@ public struct BenchRunner: Sendable {
     private func tokenCounter(http: HTTPClient) async throws(LoadGenError) -> TokenCounter? {
         if let countTokens { return countTokens }
         guard needsTokenizer else { return nil }
-        let remote = RemoteTokenCounter(url: configuration.url, model: configuration.model).counter(http: http)
+        let remote = RemoteTokenCounter(baseURL: configuration.baseURL, model: configuration.model).counter(http: http)
         do {
             _ = try await remote("hello")
             return remote

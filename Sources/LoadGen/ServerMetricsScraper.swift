@@ -55,22 +55,27 @@ public struct ServerMetricsSeries: Sendable, Codable, Equatable {
 
     /// Peak of each queue, running and KV gauge seen (summed over labels per scrape).
     public var peaks: [String: Double] {
+        sums { Self.queueGauges.contains($0.name) || Self.loadGauges.contains($0.name) }.mapValues {
+            $0.values.max() ?? 0
+        }
+    }
+
+    /// Each series of the samples `included` takes, summed over its labels at each scrape:
+    /// name -> scrape time (ns) -> value.
+    private func sums(_ included: (ServerMetricSample) -> Bool) -> [String: [UInt64: Double]] {
         var perScrape: [String: [UInt64: Double]] = [:]
-        for sample in samples where Self.queueGauges.contains(sample.name) || Self.loadGauges.contains(sample.name) {
+        for sample in samples where included(sample) {
             perScrape[sample.name, default: [:]][sample.time.nanoseconds, default: 0] += sample.value
         }
-        return perScrape.mapValues { $0.values.max() ?? 0 }
+        return perScrape
     }
 
     /// How much each counter (`*_total`, summed over labels) grew from the scrape at the start of
     /// the measured windows (after the warm-up) to the one after the last window: e.g. the tokens the server generated during the run, to hold against the tokens
     /// the client received (what hung-up clients cost).
     public var counterGrowth: [String: Double] {
-        var perScrape: [String: [UInt64: Double]] = [:]
-        for sample in samples where sample.name.hasSuffix("_total") && sample.time >= (measuredFrom ?? .zero) {
-            perScrape[sample.name, default: [:]][sample.time.nanoseconds, default: 0] += sample.value
-        }
-        return perScrape.compactMapValues { byTime in
+        let from = measuredFrom ?? .zero
+        return sums { $0.name.hasSuffix("_total") && $0.time >= from }.compactMapValues { byTime in
             guard let first = byTime.keys.min(), let last = byTime.keys.max(), last > first else { return nil }
             return byTime[last]! - byTime[first]!
         }

@@ -17,9 +17,7 @@ struct StreamingClient: Sendable {
     init(http: HTTPClient, configuration: BenchConfiguration) {
         self.http = http
         self.configuration = configuration
-        var url = configuration.url
-        while url.hasSuffix("/") { url.removeLast() }
-        baseURL = url
+        baseURL = configuration.baseURL
     }
 
     /// Sends `entry`, marking `t_sched` = `scheduled`.

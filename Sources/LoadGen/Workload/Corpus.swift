@@ -63,13 +63,16 @@ public struct Corpus: Sendable, Equatable {
 
     /// Loads a JSONL file; a bad line fails with its line number and what is wrong.
     public static func load(path: String) throws(LoadGenError) -> Corpus {
-        let data: Data
+        try parse(jsonl: try read(path, "corpus"), name: path)
+    }
+
+    /// The bytes of a workload file (a corpus, dataset or trace); the error names it as `what`.
+    static func read(_ path: String, _ what: String) throws(LoadGenError) -> Data {
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw LoadGenError(.corpus, "cannot read the corpus \(path)", cause: error)
+            throw LoadGenError(.corpus, "cannot read the \(what) \(path)", cause: error)
         }
-        return try parse(jsonl: data, name: path)
     }
 
     /// Parses JSONL text. Blank lines are skipped; an empty corpus is an error.

@@ -30,13 +30,7 @@ public struct Dataset: Sendable, Equatable {
     public var skipped: Int
 
     public static func load(path: String) throws(LoadGenError) -> Dataset {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw LoadGenError(.corpus, "cannot read the dataset \(path)", cause: error)
-        }
-        return try parse(data, name: path)
+        try parse(try Corpus.read(path, "dataset"), name: path)
     }
 
     /// Parses a JSON list (ShareGPT) or JSONL, whichever the first character says.

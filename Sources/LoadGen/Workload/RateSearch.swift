@@ -81,14 +81,13 @@ public struct RateSearch: Sendable {
     /// The next rate to try, nil when the search is over.
     public func next() -> Double? {
         guard trials.count < maxSteps else { return nil }
-        guard let last = trials.last else { return start }
+        guard !trials.isEmpty else { return start }
         switch (best, above) {
         case (nil, _):
             // Nothing passed yet: halve, down to 1/64 of the start.
             let low = trials.map(\.rate).min()!
             return low / 2 >= start / 64 ? low / 2 : nil
         case (let good?, nil):
-            _ = last
             return good.rate * 2
         case (let good?, let bad?):
             guard bad.rate / good.rate > 1 + precision else { return nil }

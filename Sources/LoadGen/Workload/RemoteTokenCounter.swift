@@ -8,10 +8,9 @@ struct RemoteTokenCounter: Sendable {
     let url: String
     let model: String
 
-    init(url: String, model: String) {
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        self.url = base + "/tokenize"
+    /// `baseURL` has no trailing slash (``BenchConfiguration/baseURL``).
+    init(baseURL: String, model: String) {
+        url = baseURL + "/tokenize"
         self.model = model
     }
 

@@ -23,13 +23,7 @@ public struct RequestTrace: Sendable, Equatable {
     public var span: Double { arrivals.last?.offset ?? 0 }
 
     public static func load(path: String) throws(LoadGenError) -> RequestTrace {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw LoadGenError(.corpus, "cannot read the trace \(path)", cause: error)
-        }
-        return try parse(String(decoding: data, as: UTF8.self), name: path)
+        try parse(String(decoding: try Corpus.read(path, "trace"), as: UTF8.self), name: path)
     }
 
     public static func parse(_ text: String, name: String = "trace") throws(LoadGenError) -> RequestTrace {
