@@ -214,7 +214,7 @@ struct TrialExecutor: Sendable {
                     return samples
                 }
                 if let profile {
-                    let started = TrialProfiler(
+                    let started = await TrialProfiler(
                         trial: trial.index, pid: pid, spec: profile, runDirectory: runDirectory)
                     record.controls.merge(started.outcomes) { $1 }
                     profiler = started

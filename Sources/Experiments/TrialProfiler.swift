@@ -22,8 +22,9 @@ struct TrialProfiler {
     private let perfFailure: String?
     private let schedFailure: String?
 
-    /// Starts both on `pid`; each failure is kept, never thrown (the trial still runs).
-    init(trial: Int, pid: Int32, spec: ProfileSpec, runDirectory: URL) {
+    /// Starts both on `pid`, returning once perf samples; each failure is kept, never thrown (the
+    /// trial still runs).
+    init(trial: Int, pid: Int32, spec: ProfileSpec, runDirectory: URL) async {
         self.trial = trial
         self.pid = pid
         self.spec = spec
@@ -42,7 +43,7 @@ struct TrialProfiler {
         }
         var perfFailure: String?
         do {
-            recording = try PerfRecording.start(
+            recording = try await PerfRecording.start(
                 pid: pid, hertz: spec.hz, callGraph: spec.callGraph == .dwarf ? .dwarf : .framePointers,
                 directory: directory)
         } catch {

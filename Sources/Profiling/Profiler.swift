@@ -99,10 +99,14 @@ public final class PerfRecording: Sendable {
         self.errorLog = errorLog
     }
 
-    /// Starts sampling `pid` at `hertz` per CPU into `directory/perf.data`.
-    public static func start(pid: Int32, hertz: Int, callGraph: CallGraph = .framePointers, directory: URL)
-        throws(ProfileError) -> PerfRecording
-    {
+    /// Starts sampling `pid` at `hertz` per CPU into `directory/perf.data`, returning once perf
+    /// samples: it starts with its events disabled (`-D -1`) and enables them through its control
+    /// FIFO, whose acknowledgement comes only after its set-up (on a loaded machine, synthesising
+    /// every process's maps for `-a` took longer than a short trial, which then had no samples).
+    public static func start(
+        pid: Int32, hertz: Int, callGraph: CallGraph = .framePointers, directory: URL,
+        readyWithin: Duration = .seconds(30)
+    ) async throws(ProfileError) -> PerfRecording {
         guard kill(pid, 0) == 0 || errno == EPERM else {
             throw ProfileError(.noSuchProcess, "no process \(pid) to profile")
         }
@@ -114,9 +118,11 @@ public final class PerfRecording: Sendable {
         // its tokens/s here (measured), against nothing measurable for per-CPU events. `-p` is
         // the fallback without root.
         let target = getuid() == 0 ? ["-a"] : ["-p", "\(pid)"]
+        let control = try PerfControl(directory: directory)
+        defer { control.close() }
         let command =
             ["perf", "record", "-q", "-e", "cpu-clock", "-F", "\(hertz)", "--call-graph", callGraph.perfArgument]
-            + target + ["-o", data.path]
+            + target + ["-D", "-1", "--control", "fifo:\(control.commands.path),\(control.acks.path)", "-o", data.path]
         let child: GatedChild
         do {
             child = try GatedChild.spawn(["sh", "-c", "exec \"$@\" 2>\"$0\"", errorLog.path] + command)
@@ -124,7 +130,24 @@ public final class PerfRecording: Sendable {
             throw ProfileError(.perfUnavailable, "cannot start perf", cause: error)
         }
         child.release()
-        return PerfRecording(pid: pid, data: data, child: child, errorLog: errorLog)
+        let recording = PerfRecording(pid: pid, data: data, child: child, errorLog: errorLog)
+        control.send("enable")
+        let deadline = MonotonicInstant.now() + readyWithin
+        while !control.acknowledged() {
+            if child.hasExited {
+                let message = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+                throw ProfileError(
+                    .perfUnavailable,
+                    "perf record exited at start: \(message.suffix(300)); install linux-perf (scripts/bootstrap "
+                        + "does) and run as root or lower /proc/sys/kernel/perf_event_paranoid")
+            }
+            guard MonotonicInstant.now() < deadline else {
+                try? await recording.stop()
+                throw ProfileError(.perfUnavailable, "perf record did not start sampling within \(readyWithin)")
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return recording
     }
 
     /// Whether perf has ended on its own (it failed; attached per thread, the process it watched
@@ -182,6 +205,52 @@ public final class PerfRecording: Sendable {
     }
 }
 
+/// perf record's control FIFOs (`--control fifo:CTL,ACK`): commands in, acknowledgements out.
+/// Both are opened read-write, which on Linux never blocks, so neither side waits for the other
+/// to open its end.
+private struct PerfControl {
+    let commands: URL
+    let acks: URL
+    private let commandFD: Int32
+    private let ackFD: Int32
+
+    init(directory: URL) throws(ProfileError) {
+        commands = directory.appendingPathComponent("perf-control.fifo")
+        acks = directory.appendingPathComponent("perf-ack.fifo")
+        for fifo in [commands, acks] {
+            unlink(fifo.path)
+            guard mkfifo(fifo.path, 0o600) == 0 else {
+                throw ProfileError(.perfUnavailable, "cannot make \(fifo.path): \(String(cString: strerror(errno)))")
+            }
+        }
+        commandFD = open(commands.path, O_RDWR | O_NONBLOCK)
+        ackFD = open(acks.path, O_RDWR | O_NONBLOCK)
+        guard commandFD >= 0, ackFD >= 0 else {
+            throw ProfileError(
+                .perfUnavailable, "cannot open perf's control FIFOs: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func send(_ command: String) {
+        let line = Array((command + "\n").utf8)
+        _ = line.withUnsafeBytes { write(commandFD, $0.baseAddress, $0.count) }
+    }
+
+    /// Whether perf has written its "ack" (a non-blocking read).
+    func acknowledged() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { read(ackFD, $0.baseAddress, $0.count) }
+        return count > 0 && String(decoding: buffer.prefix(count), as: UTF8.self).contains("ack")
+    }
+
+    func close() {
+        _ = Glibc.close(commandFD)
+        _ = Glibc.close(ackFD)
+        unlink(commands.path)
+        unlink(acks.path)
+    }
+}
+
 /// Runs Linux `perf` on a process for a while and folds what it saw.
 public enum Profiler {
     /// Profiles `pid` for `duration` at `hertz` samples per second per CPU, keeping perf's files
@@ -189,7 +258,8 @@ public enum Profiler {
     public static func record(
         pid: Int32, duration: Duration, hertz: Int, callGraph: CallGraph = .framePointers, directory: URL
     ) async throws(ProfileError) -> Profile {
-        let recording = try PerfRecording.start(pid: pid, hertz: hertz, callGraph: callGraph, directory: directory)
+        let recording = try await PerfRecording.start(
+            pid: pid, hertz: hertz, callGraph: callGraph, directory: directory)
         let deadline = MonotonicInstant.now() + duration
         while MonotonicInstant.now() < deadline && !recording.hasExited && !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))

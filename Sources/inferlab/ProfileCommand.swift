@@ -137,7 +137,8 @@ struct ProfileCommand: AsyncParsableCommand {
         }
         let recording: PerfRecording
         do {
-            recording = try PerfRecording.start(pid: pid, hertz: hz, callGraph: callGraph, directory: directory)
+            recording = try await PerfRecording.start(
+                pid: pid, hertz: hz, callGraph: callGraph, directory: directory)
         } catch {
             sched?.cancel()
             throw error
