@@ -137,7 +137,7 @@ public struct EngineSpec: Sendable, Codable, Equatable {
 public enum LlamaServerFlags {
     public static let keys: Set<String> = [
         "model", "model_alias", "threads", "batch_threads", "ctx", "n_batch", "n_ubatch", "max_seqs", "kv_unified",
-        "load_mode",
+        "load_mode", "flash_attn",
     ]
 
     /// The command line serving `modelPath` on loopback `port`.
@@ -152,6 +152,8 @@ public enum LlamaServerFlags {
         ]
         if let threads = engine.context.batchThreads { command += ["-tb", "\(threads)"] }
         if engine.context.unifiedKV { command.append("--kv-unified") }
+        // llama-server's `auto` is llama.cpp's (on where supported), not InferLab's measured one.
+        if engine.context.flashAttention != .auto { command += ["-fa", engine.context.flashAttention.rawValue] }
         if let alias = server.modelAlias { command += ["--alias", alias] }
         switch engine.model.loadMode {
         case .mmap: break

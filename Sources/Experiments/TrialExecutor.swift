@@ -186,7 +186,14 @@ struct TrialExecutor: Sendable {
                 pid = running.pid
                 record.event(.engineStart, "pid \(running.pid)", trial: trial.index)
             }
-            try await waitHealthy(url: url, child: launched?.child, timeoutSeconds: 120)
+            let health = try await waitHealthy(url: url, child: launched?.child, timeoutSeconds: 120)
+            // InferLab's engine says which attention kernel it runs and, for `auto`, what it measured.
+            if let object = try? JSONSerialization.jsonObject(with: health) as? [String: Any],
+                let chosen = object["flash_attn"] as? String
+            {
+                record.controls["flash_attn"] = .applied(
+                    object["flash_attn_detail"] as? String ?? chosen, value: chosen)
+            }
 
             // Memory pinned outside the engine, now that it holds what it allocates at start.
             if let (bytes, how, squeeze) = memoryToLock(config, modelPath: modelPath) {
@@ -366,7 +373,8 @@ struct TrialExecutor: Sendable {
         }
     }
 
-    private func waitHealthy(url: String, child: GatedChild?, timeoutSeconds: Double) async throws {
+    /// Waits for `/health` to answer 200; returns its body.
+    private func waitHealthy(url: String, child: GatedChild?, timeoutSeconds: Double) async throws -> Data {
         guard let health = URL(string: url + "/health") else { throw TrialError("bad engine URL \(url)") }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
@@ -375,10 +383,10 @@ struct TrialExecutor: Sendable {
             if let child, child.hasExited { throw TrialError("the engine exited before it was ready (see its log)") }
             var request = URLRequest(url: health)
             request.timeoutInterval = 2
-            if let (_, response) = try? await URLSession.shared.data(for: request),
+            if let (body, response) = try? await URLSession.shared.data(for: request),
                 (response as? HTTPURLResponse)?.statusCode == 200
             {
-                return
+                return body
             }
             try await Task.sleep(for: .milliseconds(100))
         }

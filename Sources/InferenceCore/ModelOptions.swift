@@ -56,6 +56,15 @@ public struct ModelOptions: KnobSet, Equatable {
 
 }
 
+/// Whether llama.cpp's flash-attention kernel computes attention (key `flash_attn`).
+public enum FlashAttention: String, Sendable, Codable, CaseIterable {
+    /// Measured: a short calibration per model, machine and threads, cached, picks the faster
+    /// of `on` and `off` for the expected depth and prefill share (`FlashAttentionDecision`).
+    case auto
+    case on
+    case off
+}
+
 /// How an inference context is sized and threaded.
 public struct ContextOptions: KnobSet, Equatable {
     /// Total KV cells shared by all sequences (`n_ctx`, key `ctx`); with a KV stream per sequence
@@ -77,13 +86,17 @@ public struct ContextOptions: KnobSet, Equatable {
     /// which keeps every sequence's cells at the same positions whatever else runs, so greedy
     /// outputs do not depend on batching.
     public var unifiedKV: Bool = false
+    /// Flash attention: `auto` (measured, see `FlashAttention.auto`), `on` or `off`. The default is
+    /// `auto`. On two CPU cores llama.cpp's kernel prefills slightly faster but decodes much
+    /// slower at depth (NOTES.md), which is why `auto` measures rather than assumes.
+    public var flashAttention: FlashAttention = .auto
 
     public init() {}
 
     /// The options given; `nil` keeps a knob's default.
     public init(
         contextLength: Int? = nil, batchSize: Int? = nil, microBatchSize: Int? = nil, threads: Int? = nil,
-        batchThreads: Int? = nil, sequences: Int? = nil, unifiedKV: Bool? = nil
+        batchThreads: Int? = nil, sequences: Int? = nil, unifiedKV: Bool? = nil, flashAttention: FlashAttention? = nil
     ) {
         if let contextLength { self.contextLength = contextLength }
         if let batchSize { self.batchSize = batchSize }
@@ -92,9 +105,10 @@ public struct ContextOptions: KnobSet, Equatable {
         self.batchThreads = batchThreads
         if let sequences { self.sequences = sequences }
         if let unifiedKV { self.unifiedKV = unifiedKV }
+        if let flashAttention { self.flashAttention = flashAttention }
     }
 
-    public static let keys = ["ctx", "n_batch", "n_ubatch", "threads", "batch_threads", "kv_unified"]
+    public static let keys = ["ctx", "n_batch", "n_ubatch", "threads", "batch_threads", "kv_unified", "flash_attn"]
 
     public init(reading c: KeyedDecodingContainer<ConfigurationKey>) throws {
         contextLength = try c.int("ctx") ?? contextLength
@@ -103,6 +117,17 @@ public struct ContextOptions: KnobSet, Equatable {
         threads = try c.int("threads") ?? threads
         batchThreads = try c.int("batch_threads")
         unifiedKV = try c.bool("kv_unified") ?? unifiedKV
+        // `on`/`off`, or a boolean (JSON `true`; YAML 1.1 reads an unquoted `on` as one).
+        if let text = try c.scalar("flash_attn") {
+            if let value = ScalarText.choice(text, FlashAttention.self) {
+                flashAttention = value
+            } else if let value = ScalarText.bool(text) {
+                flashAttention = value ? .on : .off
+            } else {
+                throw ConfigurationError.invalid(
+                    c.path("flash_attn"), expected: ScalarText.oneOf(FlashAttention.self), got: text)
+            }
+        }
     }
 
     public func write(to c: inout KeyedEncodingContainer<ConfigurationKey>) throws {
@@ -112,6 +137,7 @@ public struct ContextOptions: KnobSet, Equatable {
         try c.knob("threads", threads)
         try c.knob("batch_threads", batchThreads)
         try c.knob("kv_unified", unifiedKV)
+        try c.knob("flash_attn", flashAttention)
     }
 
     /// Throws `invalidParameter` naming the first bad field.

@@ -18,10 +18,13 @@ public protocol GenerationBackend: Sendable {
     func validate(_ request: GenerationRequest) throws(EngineError)
     func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error>
     func shutdown()
+    /// The flash-attention setting the engine runs with (`GET /health` shows it).
+    var flashAttention: FlashAttentionDecision? { get }
 }
 
 extension GenerationBackend {
     public func tokenize(_ text: String, addSpecial: Bool) throws -> [Int32] { try tokenize(text) }
+    public var flashAttention: FlashAttentionDecision? { nil }
 }
 
 /// The real backend: a loaded model and its engine.
@@ -46,4 +49,5 @@ public struct LlamaGenerationBackend: GenerationBackend {
         engine.generate(request)
     }
     public func shutdown() { engine.shutdown() }
+    public var flashAttention: FlashAttentionDecision? { engine.flashAttention }
 }

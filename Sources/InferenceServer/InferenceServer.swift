@@ -39,7 +39,11 @@ public struct InferenceServer: Sendable {
 
         router.get("/health") { _, _ in
             let name = state.name
-            return EditedResponse(status: name == "ok" ? .ok : .serviceUnavailable, response: WireHealth(status: name))
+            var flash: FlashAttentionDecision?
+            if case .ready(let backend) = state.current { flash = backend.flashAttention }
+            return EditedResponse(
+                status: name == "ok" ? .ok : .serviceUnavailable,
+                response: WireHealth(status: name, flashAttn: flash?.chosen.rawValue, flashAttnDetail: flash?.summary))
         }
         router.get("/metrics") { _, _ in
             let snapshot: EngineSnapshot
@@ -143,6 +147,7 @@ struct EngineService: Service {
                 "load_ms": "\(String(format: "%.0f", backend.model.loadMilliseconds))",
                 "scheduler": "\(configuration.engine.scheduler.kind.rawValue)",
                 "n_ctx": "\(backend.engine.contextLength)",
+                "flash_attn": "\(backend.engine.flashAttention.summary)",
             ])
         try? await gracefulShutdown()
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in

@@ -166,6 +166,15 @@ struct WireTokens: ResponseEncodable {
 
 struct WireHealth: ResponseEncodable {
     var status: String
+    /// `on` or `off` once the engine runs, and why (`flash_attn: auto` is measured).
+    var flashAttn: String?
+    var flashAttnDetail: String?
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case flashAttn = "flash_attn"
+        case flashAttnDetail = "flash_attn_detail"
+    }
 }
 
 /// `GET /v1/models`: the one served model.

@@ -16,6 +16,8 @@ public final class InferenceEngine: Sendable {
     public let contextLength: Int
     /// Cells one sequence may use: prompt plus completion must fit.
     public let sequenceContextLength: Int
+    /// The flash-attention setting the context runs with, and for `auto` the measurement behind it.
+    public let flashAttention: FlashAttentionDecision
 
     private let inbox: EngineInbox
     private let published: SnapshotCell
@@ -38,7 +40,14 @@ public final class InferenceEngine: Sendable {
         contextOptions.sequences = configuration.sequenceIds
         contextOptions.batchSize = configuration.effectiveBatchSize
         let stepLog = try configuration.stepLog.map { (path) throws(EngineError) in try StepLog(path: path) }
+        let sequenceContext =
+            contextOptions.unifiedKV
+            ? contextOptions.contextLength : contextOptions.contextLength / max(contextOptions.sequences, 1)
+        let decision = FlashAttentionCalibration.resolve(
+            model: model, options: contextOptions, sequenceContext: sequenceContext)
+        contextOptions.flashAttention = decision.chosen
         let context = try LlamaContext(model: model, options: contextOptions)
+        flashAttention = decision
         self.model = model
         self.configuration = configuration
         contextLength = context.contextLength

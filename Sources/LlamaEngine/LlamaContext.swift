@@ -24,6 +24,14 @@ final class LlamaContext {
         params.n_threads = Int32(options.threads)
         params.n_threads_batch = Int32(options.batchThreads ?? options.threads)
         params.kv_unified = options.unifiedKV
+        // `auto` is resolved by measurement before a context is made (`FlashAttentionCalibration`);
+        // one that reaches here is llama.cpp's own auto.
+        params.flash_attn_type =
+            switch options.flashAttention {
+            case .on: LLAMA_FLASH_ATTN_TYPE_ENABLED
+            case .off: LLAMA_FLASH_ATTN_TYPE_DISABLED
+            case .auto: LLAMA_FLASH_ATTN_TYPE_AUTO
+            }
         params.no_perf = true
         guard let context = llama_init_from_model(model.pointer, params) else {
             throw EngineError(

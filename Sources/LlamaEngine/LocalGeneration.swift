@@ -106,7 +106,7 @@ public struct LocalGeneration: Sendable {
             decodeTokensPerSecond: summary.decodeTokensPerSecond,
             tokenLatency: PercentileSummary.of(gaps),
             peakRSSBytes: Self.peakResidentBytes(), finishReason: summary.finishReason.rawValue, tokenTimes: times,
-            text: output, memory: memory, timeline: timeline)
+            text: output, memory: memory, timeline: timeline, flashAttention: engine.flashAttention)
     }
 
     /// Peak resident set of this process (`getrusage` ru_maxrss).
@@ -139,6 +139,8 @@ public struct GenerationReport: Sendable, Codable {
     public var memory: EngineMemory
     /// The KV depth and the process's RSS at the first token, every `memorySampleInterval`-th and the last.
     public var timeline: [MemoryTimelinePoint]
+    /// The flash-attention setting the context ran with, and for `auto` the measurement behind it.
+    public var flashAttention: FlashAttentionDecision?
 
     /// Each decode step's cost against the KV depth it ran at. The gap from token i to token i+1
     /// is the decode of token i at position `promptTokens + i`: its attention reads the
@@ -166,6 +168,7 @@ public struct GenerationReport: Sendable, Codable {
         case text
         case memory
         case timeline
+        case flashAttention = "flash_attn"
     }
 }
 

@@ -22,6 +22,10 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Prompt tokens per llama_decode call (default: \(defaults.context.batchSize)).") var batch: Int?
     @Option(help: "How the model file is loaded (default: \(defaults.modelOptions.loadMode.rawValue)).")
     var loadMode: LoadMode?
+    @Option(
+        help:
+            "Flash attention: auto (measured once per model, machine and threads, cached), on or off (default: \(defaults.context.flashAttention.rawValue))."
+    ) var flashAttn: FlashAttention?
     @Flag(help: "Read the model into memory instead of mapping it (--load-mode no-mmap).") var noMmap = false
     @Flag(help: "Lock the model in RAM (--load-mode mlock).") var mlock = false
     @Option(help: "0 is greedy (default: \(defaults.sampling.temperature)).") var temperature: Double?
@@ -56,6 +60,7 @@ struct GenerateCommand: AsyncParsableCommand {
                 job.context.microBatchSize = min(job.context.microBatchSize, batch)
             }
             if let threads { job.context.threads = threads }
+            if let flashAttn { job.context.flashAttention = flashAttn }
             if let temperature { job.sampling.temperature = temperature }
             if let topK { job.sampling.topK = topK }
             if let topP { job.sampling.topP = topP }
@@ -108,6 +113,7 @@ struct GenerateCommand: AsyncParsableCommand {
             ("completion tokens", "\(report.completionTokens) (finish: \(report.finishReason))"),
             ("decode", String(format: "%.1f tok/s", report.decodeTokensPerSecond)),
         ]
+        if let flash = report.flashAttention { rows.append(("flash attention", flash.summary)) }
         if let latency = report.tokenLatency {
             rows.append(
                 (

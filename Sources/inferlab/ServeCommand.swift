@@ -8,6 +8,7 @@ import Yams
 
 extension SchedulerKind: ExpressibleByArgument {}
 extension LoadMode: ExpressibleByArgument {}
+extension FlashAttention: ExpressibleByArgument {}
 
 /// `on` or `off`, for switches that take a value (`--prefix-cache on`).
 enum Switch: String, ExpressibleByArgument, CaseIterable {
@@ -51,6 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Total KV cells, shared by all sequences (default: \(defaults.engine.context.contextLength)).")
     var ctx: Int?
     @Option(help: "Threads (default: \(defaults.engine.context.threads)).") var threads: Int?
+    @Option(
+        help:
+            "Flash attention: auto (measured once per model, machine and threads, cached), on or off (default: \(defaults.engine.context.flashAttention.rawValue))."
+    ) var flashAttn: FlashAttention?
     @Option(help: "Requests waiting for a free sequence before 429 (default: \(defaults.maxQueue)).") var maxQueue: Int?
     @Option(help: "Queued prompt tokens before 429 (default: \(defaults.maxQueuedTokens)).") var maxQueuedTokens: Int?
     @Option(help: "Reuse cached prompt prefixes (default: \(defaults.engine.prefixCache ? "on" : "off")).")
@@ -85,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let stepTargetMs { c.engine.scheduler.stepTargetMilliseconds = stepTargetMs }
         if let ctx { c.engine.context.contextLength = ctx }
         if let threads { c.engine.context.threads = threads }
+        if let flashAttn { c.engine.context.flashAttention = flashAttn }
         if let maxQueue { c.maxQueue = maxQueue }
         if let maxQueuedTokens { c.maxQueuedTokens = maxQueuedTokens }
         if let prefixCache { c.engine.prefixCache = prefixCache.isOn }

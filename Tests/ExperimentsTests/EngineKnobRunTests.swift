@@ -1,5 +1,6 @@
 import Foundation
 import InferLabCore
+import RunStore
 import Testing
 import TestSupport
 
@@ -8,7 +9,7 @@ import TestSupport
 
 /// An experiment's engine block reaches the real engine: a spec that sets `batch_tokens` and
 /// `step_target_ms` runs `inferlab serve --config FILE` on the real model, and the trial's step
-/// log shows no step carrying more prompt tokens than the budget.
+/// log shows no step carrying more prompt tokens than the budget; `flash_attn` reaches it too.
 @Suite(.serialized, .enabled(if: TestPaths.hasDefaultModel, "run scripts/bootstrap first"))
 struct EngineKnobRunTests {
     struct Step: Decodable {
@@ -20,7 +21,7 @@ struct EngineKnobRunTests {
         let text = """
             name: step-budget
             engine: {kind: inferlab, model: smollm2-135m, threads: 2, ctx: 4096, max_seqs: 2,
-                     batch_tokens: 256, step_target_ms: 250}
+                     batch_tokens: 256, step_target_ms: 250, flash_attn: off}
             workload: {api: chat, corpus: data/prompts.jsonl, prompt_class: long, scenario: closed, concurrency: 2,
                        requests: 3, warmup: 0, max_tokens: 8}
             probe: {interval_ms: 100}
@@ -41,5 +42,10 @@ struct EngineKnobRunTests {
         #expect(prompt.reduce(0, +) > 3 * 256, "prompt tokens \(prompt)")
         #expect(prompt.allSatisfy { $0 <= 256 }, "prompt tokens per step \(prompt)")
         #expect(prompt.contains(256), "a step filled the budget: \(prompt)")
+        // The engine said which attention kernel it ran, and the trial recorded it.
+        let outcomes = try RunStore(path: directory.appendingPathComponent("results.sqlite").path).readRun()
+            .trials.flatMap(\.outcomes)
+        let flash = try #require(outcomes.first { $0.name == "flash_attn" })
+        #expect(flash.applied && flash.value == "off" && flash.reason == "off (asked for)")
     }
 }

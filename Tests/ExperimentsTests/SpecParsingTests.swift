@@ -169,4 +169,28 @@ import Testing
         let decoded = try JSONDecoderForTests.decode(ExperimentSpec.self, try spec.resolvedJSON())
         #expect(decoded.trials().first?.config.workload.systemPrompt == "You are brief.")
     }
+
+    /// `flash_attn` in `engine:`: YAML's unquoted `on` (a boolean in YAML 1.1) and `off` work, a
+    /// matrix can vary it, and llama-server gets `-fa` for an explicit setting only.
+    @Test func flashAttentionIsAnEngineKnobForBothEngines() throws {
+        let spec = try ExperimentSpec.parse(
+            yaml: """
+                name: fa
+                engine: {kind: inferlab, flash_attn: on}
+                matrix: {flash_attn: [auto, "off"]}
+                """)
+        #expect(spec.engine.server.engine.context.flashAttention == .on)
+        let settings = spec.trials().map(\.config.engine.server.engine.context.flashAttention)
+        #expect(Set(settings) == [.auto, .off])
+        let server = try ExperimentSpec.parse(yaml: "name: fa\nengine: {kind: llama-server, flash_attn: off}\n")
+        let command = LlamaServerFlags.command(
+            executable: "llama-server", server.engine.server, modelPath: "m.gguf", port: 1)
+        #expect(command.joined(separator: " ").contains("-fa off"))
+        let automatic = LlamaServerFlags.command(
+            executable: "llama-server", ServerConfiguration(), modelPath: "m.gguf", port: 1)
+        #expect(!automatic.contains("-fa"))
+        #expect(throws: ConfigurationError.self) {
+            try ExperimentSpec.parse(yaml: "name: fa\nengine: {kind: inferlab, flash_attn: fast}\n")
+        }
+    }
 }
