@@ -218,7 +218,7 @@ final class EngineLoop {
             }
         }
         let seconds = stepStart.elapsed.seconds
-        stepCost.observe(tokens: batch.count, seconds: seconds)
+        stepCost.observe(decodeTokens: decoding.count, promptTokens: batch.count - decoding.count, seconds: seconds)
         stepLog?.append(
             StepRecord(
                 index: Int(steps), start: stepStart, durationMilliseconds: seconds * 1000,

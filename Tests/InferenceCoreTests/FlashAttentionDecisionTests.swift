@@ -36,6 +36,7 @@ import Testing
         #expect(shallow.chosen == .on)
         // Deep and decode-heavy: off.
         let deep = FlashAttentionDecision(measurements: [off, on], depth: 2048, promptShare: 0.5, cached: true)
+        #expect(FlashAttentionDecision(measurements: [off, on], depth: 2048, cached: true).promptShare == 0.8)
         #expect(deep.chosen == .off)
         #expect(deep.requested == .auto && deep.cached)
         #expect(deep.summary.hasPrefix("off (auto, cached for depth 2048 and 50 % prompt tokens: off: prefill 300"))
@@ -47,7 +48,7 @@ import Testing
         #expect(FlashAttentionDecision(measurements: [off], depth: 512, cached: false).chosen == .off)
         #expect(FlashAttentionDecision(measurements: [], depth: 512, cached: false).chosen == .on)
         #expect(FlashAttentionDecision.expectedDepth(sequenceContext: 1024) == 512)
-        #expect(FlashAttentionDecision.expectedDepth(sequenceContext: 32768) == 4096)
+        #expect(FlashAttentionDecision.expectedDepth(sequenceContext: 32768) == 1024)
     }
 
     @Test func theKnobReadsChoicesAndBooleansAndNamesABadValue() throws {

@@ -103,24 +103,30 @@ struct SchedulerPolicyTests {
         #expect(policy(.dynamic).prefillChunks(decoding: 1, remaining: [300], promptLimit: 40) == [300])
     }
 
-    @Test func stepCostModelLearnsSecondsPerTokenAndTurnsATargetIntoALimit() {
+    @Test func stepCostModelLearnsAFixedPartAndAPerTokenPartAndFillsTheTarget() {
         var model = StepCostModel()
-        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.25) == nil)  // nothing observed yet
-        model.observe(tokens: 8, seconds: 0.05)  // too few tokens: its fixed cost would dominate
-        #expect(model.secondsPerToken == nil)
-        model.observe(tokens: 200, seconds: 1.0)  // 5 ms per token
-        #expect(model.secondsPerToken == 0.005)
-        // 250 ms fit 50 tokens, 4 of them decode tokens.
-        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.25) == 46)
+        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.5) == nil)  // nothing observed yet
+        model.observe(decodeTokens: 4, promptTokens: 8, seconds: 0.09)  // too few prompt tokens to learn from
+        #expect(model.secondsPerPromptToken == nil)
+        // A big prefill with nothing decoding: 5 ms per prompt token (its fixed part spread thin).
+        model.observe(decodeTokens: 0, promptTokens: 400, seconds: 2.0)
+        #expect(model.secondsPerPromptToken == 0.005)
+        // Without a decode step observed, the whole target goes to prompt tokens.
+        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.5) == 100)
+        // A decode-only step of 40 ms is the fixed part of a step that carries decode tokens.
+        model.observe(decodeTokens: 4, promptTokens: 0, seconds: 0.04)
+        #expect(model.decodeStepSeconds == 0.04)
+        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.5) == 92)
+        // A mixed step teaches the per-token part with the fixed part taken off: (0.54 - 0.04) / 50 = 10 ms,
+        // a quarter of the way from 5 ms.
+        model.observe(decodeTokens: 4, promptTokens: 50, seconds: 0.54)
+        #expect(abs(model.secondsPerPromptToken! - 0.00625) < 1e-12)
         // Nothing decoding or no target: no limit. Decoding alone over the target: the minimum chunk.
-        #expect(model.promptLimit(decoding: 0, targetSeconds: 0.25) == nil)
+        #expect(model.promptLimit(decoding: 0, targetSeconds: 0.5) == nil)
         #expect(model.promptLimit(decoding: 4, targetSeconds: 0) == nil)
-        #expect(model.promptLimit(decoding: 60, targetSeconds: 0.25) == StepCostModel.minimumChunk)
-        // A slower step moves the estimate a quarter of the way.
-        model.observe(tokens: 100, seconds: 0.9)  // 9 ms per token
-        #expect(abs(model.secondsPerToken! - 0.006) < 1e-12)
-        model.observe(tokens: 100, seconds: .infinity)
-        #expect(abs(model.secondsPerToken! - 0.006) < 1e-12)
+        #expect(model.promptLimit(decoding: 4, targetSeconds: 0.03) == StepCostModel.minimumChunk)
+        model.observe(decodeTokens: 4, promptTokens: 100, seconds: .infinity)
+        #expect(abs(model.secondsPerPromptToken! - 0.00625) < 1e-12)
     }
 
     @Test func stepTargetIsValidatedAndDefaultsWhenAbsent() throws {
@@ -130,7 +136,7 @@ struct SchedulerPolicyTests {
         let decoded = try JSONDecoder().decode(
             SchedulerConfiguration.self, from: Data(#"{"scheduler":"dynamic","max_seqs":2}"#.utf8))
         #expect(decoded == SchedulerConfiguration(kind: .dynamic, maxSequences: 2))
-        #expect(decoded.stepTargetMilliseconds == 500)
+        #expect(decoded.stepTargetMilliseconds == 1000 && decoded.batchTokens == 2048)
     }
 
     @Test func runToCompletionPrefillsInArrivalOrder() {

@@ -35,7 +35,7 @@ struct FlashAttentionCalibrationTests {
         #expect(auto.flashAttention.requested == .auto)
         #expect(auto.flashAttention.measurements.count == 2)
         #expect([.on, .off].contains(auto.flashAttention.chosen))
-        #expect(auto.flashAttention.depth == 1024)
+        #expect(auto.flashAttention.depth == 1024)  // half of 2,048 cells
         // The second engine of the same key reads the cache.
         let again = try InferenceEngine(model: model, configuration: configuration)
         again.shutdown()

@@ -22,16 +22,22 @@ public struct SchedulerConfiguration: KnobSet, Equatable {
     public var kind: SchedulerKind = .continuous
     /// Most sequences decoding at once (and the batch size of `static`/`dynamic`). The default is 8.
     public var maxSequences: Int = 8
-    /// Token budget of one step for `continuous` (decode tokens plus prompt chunks). The default is 512.
-    public var batchTokens: Int = 512
+    /// Token budget of one step for `continuous` (decode tokens plus prompt chunks), and the
+    /// prompt tokens a prompt takes per turn (`PromptQueue`). The default is 2048, llama-server's
+    /// `n_batch`: with no stream mid-generation nobody waits on a step, and one large step
+    /// prefills a prompt (or prompts arriving together) fastest.
+    public var batchTokens: Int = 2048
     /// How long `static` and `dynamic` wait for a batch to fill, in milliseconds.
     /// The default is 50; `static` uses `max(batchWaitMilliseconds, 1000)` unless set explicitly.
     public var batchWaitMilliseconds: Int = 50
     /// For `continuous`: the longest a step that carries decode tokens should take, in
     /// milliseconds; prompt chunks are cut to fit it (see `StepCostModel`), which bounds the gap
-    /// between two tokens of a running stream while a long prompt is prefilled. 0: no target, the
-    /// token budget alone. The default is 500.
-    public var stepTargetMilliseconds: Int = 500
+    /// between two tokens of a running stream while a long prompt is prefilled. Steps with no
+    /// stream decoding take the whole budget. 0: no target, the token budget alone. The default
+    /// is 1000: on two cores it bounds a stream's gaps to about a second (llama-server's, unbounded,
+    /// reach its longest prefill: 3 s on chat here) while chunks stay large enough (about 180
+    /// prompt tokens) that a step's fixed cost adds about 5 % to a prefill (README, Scheduling).
+    public var stepTargetMilliseconds: Int = 1000
 
     public init() {}
 
