@@ -9,6 +9,12 @@ public struct EngineConfiguration: KnobSet, Equatable {
     public var prefixCache: Bool = false
     /// Shortest shared prefix worth reusing, in tokens. The default is 16.
     public var prefixCacheMinTokens: Int = 16
+    /// Host memory, in MiB, for the KV states of cached prefixes evicted from their streams
+    /// (`llama_state_seq_get_data`), least recently used forgotten first, so sessions may
+    /// outnumber the sequences and still come back to their history: llama-server's
+    /// `--cache-ram`. With the prefix cache on and a stream per sequence; 0 turns it off. The
+    /// default is 4096.
+    public var prefixCacheHostMiB: Int = 4096
     /// A JSONL file that gets one `StepRecord` per engine step (`--step-log`). The default is none.
     public var stepLog: String?
 
@@ -26,7 +32,8 @@ public struct EngineConfiguration: KnobSet, Equatable {
     }
 
     public static let keys =
-        ["prefix_cache", "prefix_cache_min_tokens", "step_log"] + ModelOptions.keys + ContextOptions.keys
+        ["prefix_cache", "prefix_cache_min_tokens", "prefix_cache_host_mib", "step_log"] + ModelOptions.keys
+        + ContextOptions.keys
         + SchedulerConfiguration.keys
 
     public init(reading c: KeyedDecodingContainer<ConfigurationKey>) throws {
@@ -35,6 +42,7 @@ public struct EngineConfiguration: KnobSet, Equatable {
         scheduler = try SchedulerConfiguration(reading: c)
         prefixCache = try c.bool("prefix_cache") ?? prefixCache
         prefixCacheMinTokens = try c.int("prefix_cache_min_tokens") ?? prefixCacheMinTokens
+        prefixCacheHostMiB = try c.int("prefix_cache_host_mib") ?? prefixCacheHostMiB
         stepLog = try c.scalar("step_log")
     }
 
@@ -44,6 +52,7 @@ public struct EngineConfiguration: KnobSet, Equatable {
         try scheduler.write(to: &c)
         try c.knob("prefix_cache", prefixCache)
         try c.knob("prefix_cache_min_tokens", prefixCacheMinTokens)
+        try c.knob("prefix_cache_host_mib", prefixCacheHostMiB)
         try c.knob("step_log", stepLog)
     }
 
@@ -64,6 +73,11 @@ public struct EngineConfiguration: KnobSet, Equatable {
                 .invalidParameter, "prefix_cache_min_tokens must be at least 1 (got \(prefixCacheMinTokens))",
                 parameter: "prefix_cache_min_tokens")
         }
+        if prefixCacheHostMiB < 0 {
+            throw EngineError(
+                .invalidParameter, "prefix_cache_host_mib must be >= 0 (0: off; got \(prefixCacheHostMiB))",
+                parameter: "prefix_cache_host_mib")
+        }
     }
 }
 
@@ -78,6 +92,9 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var cellsUsed = 0
     public var cellsTotal = 0
     public var cachedPrefixes = 0
+    /// Host-memory prefix-cache entries and the bytes they take.
+    public var hostCachedPrefixes = 0
+    public var hostCacheBytes = 0
     public var steps: UInt64 = 0
     public var stopped = false
 

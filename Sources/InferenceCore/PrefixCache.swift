@@ -51,6 +51,8 @@ struct PrefixCache {
 
     func contains(sequence: Int32) -> Bool { entries.contains { $0.sequence == sequence } }
 
+    func entry(of sequence: Int32) -> Entry? { entries.first { $0.sequence == sequence } }
+
     /// Removes and returns entries whose tokens are a prefix of `tokens` (a newer entry covers them).
     mutating func entriesCovered(by tokens: [Int32]) -> [Int32] {
         let covered = entries.filter {
@@ -61,9 +63,12 @@ struct PrefixCache {
     }
 
     /// Removes the least recently used entry; returns its sequence id.
-    mutating func evictLeastRecent() -> Int32? {
+    mutating func evictLeastRecent() -> Int32? { evictLeastRecentEntry()?.sequence }
+
+    /// Removes the least recently used entry; returns it.
+    mutating func evictLeastRecentEntry() -> Entry? {
         guard let index = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) else { return nil }
-        return entries.remove(at: index).sequence
+        return entries.remove(at: index)
     }
 
     static func commonPrefixLength(_ a: [Int32], _ b: [Int32]) -> Int {

@@ -7,6 +7,13 @@ public enum SlotAction: Sendable, Equatable {
     /// Give `to` the cells of positions `0..<length` of `from`: shared in a unified cache; with
     /// a stream per sequence the stream is copied and the copy truncated at `length`.
     case copy(from: Int32, to: Int32, length: Int32)
+    /// Save the state of a sequence in host memory as an entry (`llama_state_seq_get_data`), then
+    /// report its size (`SequenceSlots.hostSaved`).
+    case save(Int32, entry: Int)
+    /// Load a host entry's state into an empty sequence (`llama_state_seq_set_data`).
+    case restore(entry: Int, to: Int32)
+    /// Drop a host entry's bytes.
+    case forget(entry: Int)
 }
 
 /// The sequence ids of a context and the prefix-cache entries their KV cells hold.
@@ -19,6 +26,9 @@ public enum SlotAction: Sendable, Equatable {
 ///   (an idle stream, the cache's entry) until a request sharing a prefix takes it in place (as
 ///   llama-server's slots do) or the id is needed for another request. A shared prefix of a
 ///   running sequence is copied into a free stream (copy-on-use).
+///   With a host cache (`hostCacheBytes`), an idle stream cleared for another request is first
+///   saved to host memory, so a returning session (or a prompt sharing its prefix) restores it
+///   instead of prefilling again: sessions may outnumber the streams.
 /// - A unified KV cache: entries hold ids beside the running ones (the context has twice the
 ///   ids, `EngineConfiguration.sequenceIds`) and reserve their cells; a hit shares the entry's
 ///   cells with the new sequence, and admission evicts entries to make room.
@@ -52,6 +62,8 @@ public struct SequenceSlots: Sendable {
     /// Cells one sequence may use (`n_ctx_seq`).
     public let sequenceContextLength: Int
     private var cache: PrefixCache
+    /// States of idle streams cleared for other requests, kept in host memory.
+    private var host: HostPrefixCache
     /// Ids no running sequence holds (with idle streams, those of the entries too).
     private var free: [Int32]
     /// The running sequences' ids and the cells each reserves.
@@ -61,15 +73,34 @@ public struct SequenceSlots: Sendable {
     ///   - sequenceIds: ids of the context (`n_seq_max`).
     ///   - prefixCache: keep finished sequences' cells for their prompt prefixes.
     ///   - prefixCacheMinTokens: shortest shared prefix worth reusing.
+    ///   - hostCacheBytes: host memory for the states of cleared idle streams (a stream per
+    ///     sequence with the prefix cache on only); 0: none.
     public init(
         sequenceIds: Int, unifiedKV: Bool, prefixCache: Bool, prefixCacheMinTokens: Int, contextLength: Int,
-        sequenceContextLength: Int
+        sequenceContextLength: Int, hostCacheBytes: Int = 0
     ) {
         self.unifiedKV = unifiedKV
         self.contextLength = contextLength
         self.sequenceContextLength = sequenceContextLength
         cache = PrefixCache(minTokens: prefixCacheMinTokens, enabled: prefixCache)
+        host = HostPrefixCache(
+            capacityBytes: prefixCache && !unifiedKV ? hostCacheBytes : 0, minTokens: prefixCacheMinTokens)
         free = Array(0..<Int32(sequenceIds))
+    }
+
+    /// Host-memory entries, and the bytes their saved states take.
+    public var hostCachedPrefixes: Int { host.count }
+    public var hostCacheBytes: Int { host.bytes }
+
+    /// The loop saved host entry `entry` in `bytes`: the entries to forget to stay within the
+    /// host cache's capacity.
+    public mutating func hostSaved(entry: Int, bytes: Int) -> [SlotAction] {
+        host.saved(entry, bytes: bytes).map { .forget(entry: $0) }
+    }
+
+    /// A host entry could not be saved or restored: it is forgotten.
+    public mutating func hostFailed(entry: Int) {
+        host.remove(entry)
     }
 
     /// The cache's entries are idle streams: a stream per sequence with the prefix cache on.
@@ -150,9 +181,11 @@ public struct SequenceSlots: Sendable {
         return Assignment(sequence: id, cachedTokens: cached, actions: actions)
     }
 
-    /// With idle streams the best shared prefix wins: an idle stream's is used in place (an idle stream wins a tie);
-    /// a running sequence's is copied into a free stream. Without a hit a free stream that holds
-    /// nothing is taken (the smallest id), else the least recently used idle one is cleared.
+    /// With idle streams the best shared prefix wins: an idle stream's is used in place (an idle
+    /// stream wins a tie); a running sequence's is copied into a free stream; a host entry's is
+    /// restored into one (a tie goes to the others, which copy less). Without a hit a free stream
+    /// that holds nothing is taken (the smallest id), else the least recently used idle one is
+    /// cleared, its state saved to the host cache first.
     private mutating func takeStream(
         for prompt: [Int32], running sequences: [(sequence: Int32, tokens: [Int32])]
     ) -> Assignment {
@@ -164,23 +197,50 @@ public struct SequenceSlots: Sendable {
                 busy = (sequence.sequence, length)
             }
         }
-        if busy == nil, let idle {
+        let stored = host.enabled ? host.longestPrefix(of: prompt) : nil
+        let storedWins = (stored?.length ?? 0) > max(idle?.length ?? 0, busy?.length ?? 0)
+        if busy == nil, !storedWins, let idle {
             free.removeAll { $0 == idle.sequence }
+            let tokens = cache.entry(of: idle.sequence)?.tokens ?? []
             cache.remove(sequence: idle.sequence)
             let cached = usable(idle.length, of: prompt)
+            // Taken in place for a shared prefix, the stream loses the rest of its history: kept
+            // in host memory first (another session's turn may share only the system prompt).
+            let saved = tokens.count > cached ? save(idle.sequence, tokens: tokens) : []
             return Assignment(
-                sequence: idle.sequence, cachedTokens: cached, actions: [.truncate(idle.sequence, from: Int32(cached))])
+                sequence: idle.sequence, cachedTokens: cached,
+                actions: saved + [.truncate(idle.sequence, from: Int32(cached))])
         }
-        guard let id = free.filter({ !cache.contains(sequence: $0) }).min() ?? cache.evictLeastRecent() else {
+        var actions: [SlotAction] = []
+        let id: Int32
+        if let empty = free.filter({ !cache.contains(sequence: $0) }).min() {
+            id = empty
+        } else if let evicted = cache.evictLeastRecentEntry() {
+            id = evicted.sequence
+            actions += save(evicted.sequence, tokens: evicted.tokens)
+        } else {
             preconditionFailure("no free sequence id: admit fewer sequences")
         }
         free.removeAll { $0 == id }
         cache.remove(sequence: id)
-        guard let busy else { return Assignment(sequence: id, cachedTokens: 0, actions: [.remove(id)]) }
+        actions.append(.remove(id))
+        if storedWins, let stored {
+            let cached = usable(stored.length, of: prompt)
+            actions += [.restore(entry: stored.entry, to: id), .truncate(id, from: Int32(cached))]
+            return Assignment(sequence: id, cachedTokens: cached, actions: actions)
+        }
+        guard let busy else { return Assignment(sequence: id, cachedTokens: 0, actions: actions) }
         let cached = usable(busy.length, of: prompt)
-        return Assignment(
-            sequence: id, cachedTokens: cached,
-            actions: [.remove(id), .copy(from: busy.sequence, to: id, length: Int32(cached))])
+        actions.append(.copy(from: busy.sequence, to: id, length: Int32(cached)))
+        return Assignment(sequence: id, cachedTokens: cached, actions: actions)
+    }
+
+    /// The actions that keep the state of `sequence` (holding `tokens`) in the host cache, and
+    /// forget what it replaces; none when it is not worth keeping or the cache is off.
+    private mutating func save(_ sequence: Int32, tokens: [Int32]) -> [SlotAction] {
+        guard host.enabled else { return [] }
+        let (entry, forgotten) = host.admit(tokens: tokens)
+        return forgotten.map { .forget(entry: $0) } + (entry.map { [.save(sequence, entry: $0)] } ?? [])
     }
 
     // MARK: Endings

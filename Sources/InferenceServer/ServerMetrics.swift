@@ -13,6 +13,8 @@ final class ServerMetrics: Sendable {
     private let cellsUsed: Gauge
     private let cellsTotal: Gauge
     private let cachedPrefixes: Gauge
+    private let hostCachedPrefixes: Gauge
+    private let hostCacheBytes: Gauge
     private let promptTokens: Counter
     private let completionTokens: Counter
     private let cancellations: Counter
@@ -52,6 +54,8 @@ final class ServerMetrics: Sendable {
             descriptor: Self.descriptor(.serverKVCellsTotal))
         cachedPrefixes = registry.makeGauge(
             descriptor: Self.descriptor(.serverPrefixCacheEntries))
+        hostCachedPrefixes = registry.makeGauge(descriptor: Self.descriptor(.serverHostCacheEntries))
+        hostCacheBytes = registry.makeGauge(descriptor: Self.descriptor(.serverHostCacheBytes))
         promptTokens = registry.makeCounter(
             descriptor: Self.descriptor(.serverPromptTokens))
         completionTokens = registry.makeCounter(
@@ -108,6 +112,8 @@ final class ServerMetrics: Sendable {
         cellsUsed.set(Double(snapshot.cellsUsed))
         cellsTotal.set(Double(snapshot.cellsTotal))
         cachedPrefixes.set(Double(snapshot.cachedPrefixes))
+        hostCachedPrefixes.set(Double(snapshot.hostCachedPrefixes))
+        hostCacheBytes.set(Double(snapshot.hostCacheBytes))
         return registry.emitToString()
     }
 }

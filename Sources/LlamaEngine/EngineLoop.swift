@@ -18,6 +18,8 @@ final class EngineLoop {
     private var running: [ActiveSequence] = []
     /// Sequence ids and prefix-cache entries; the loop applies the KV operations it returns.
     private var slots: SequenceSlots
+    /// The saved states of the host cache's entries (`SlotAction.save`), by entry.
+    private var hostStates: [Int: [UInt8]] = [:]
     private var steps: UInt64 = 0
     /// Sequences still prefilling, in the order they get prompt tokens.
     private var prompts: PromptQueue<Int32>
@@ -42,18 +44,32 @@ final class EngineLoop {
         slots = SequenceSlots(
             sequenceIds: configuration.sequenceIds, unifiedKV: context.options.unifiedKV,
             prefixCache: configuration.prefixCache, prefixCacheMinTokens: configuration.prefixCacheMinTokens,
-            contextLength: context.contextLength, sequenceContextLength: context.sequenceContextLength)
+            contextLength: context.contextLength, sequenceContextLength: context.sequenceContextLength,
+            hostCacheBytes: configuration.prefixCacheHostMiB << 20)
         prompts = PromptQueue(quantum: policy.promptQuantum)
         stepTargetSeconds = Double(configuration.scheduler.stepTargetMilliseconds) / 1000
         self.stepLog = stepLog
         self.afterDecode = afterDecode
     }
 
+    /// How long an idle `continuous` engine waits, after a request arrives, for the requests
+    /// arriving with it: a closed loop's clients whose requests ended in the same step send their
+    /// next ones within a millisecond or two, and prompts that start together are prefilled in one
+    /// step and stay in step (as in llama-server), instead of the first one's prefill running
+    /// alone and the wave coming apart.
+    static let gatherWindow: Duration = .milliseconds(5)
+
     func run() {
         var deadline: MonotonicInstant?
         while true {
             let idle = running.isEmpty
-            let taken = inbox.take(idle: idle, deadline: deadline)
+            var taken = inbox.take(idle: idle, deadline: deadline)
+            if idle, !taken.arrivals.isEmpty, !taken.stopping, policy.configuration.kind == .continuous {
+                let more = inbox.gather(for: Self.gatherWindow)
+                taken.arrivals += more.arrivals
+                taken.cancelled.formUnion(more.cancelled)
+                taken.stopping = taken.stopping || more.stopping
+            }
             waiting.append(contentsOf: taken.arrivals)
             if !taken.cancelled.isEmpty { dropCancelled(taken.cancelled) }
             if taken.stopping {
@@ -113,25 +129,51 @@ final class EngineLoop {
         let slot = slots.assign(
             prompt: job.request.promptTokens, maxTokens: job.request.maxTokens,
             running: running.map { ($0.sequence, $0.history) })
-        apply(slot.actions)
+        var cachedTokens = slot.cachedTokens
+        if !apply(slot.actions) {
+            // A host entry could not be restored: the prompt is prefilled from the start.
+            context.removeSequence(slot.sequence)
+            cachedTokens = 0
+        }
         let sequence = ActiveSequence(
-            job: job, sequence: slot.sequence, cachedTokens: slot.cachedTokens, admitted: now,
+            job: job, sequence: slot.sequence, cachedTokens: cachedTokens, admitted: now,
             vocabularySize: model.vocabularySize)
         // Kept in sequence-id order: the order of the batch (see `step`).
         running.insert(sequence, at: running.firstIndex { $0.sequence > slot.sequence } ?? running.endIndex)
         prompts.add(slot.sequence)
         job.continuation.yield(
-            .admitted(queue: now - job.arrival, cachedTokens: slot.cachedTokens))
+            .admitted(queue: now - job.arrival, cachedTokens: cachedTokens))
     }
 
-    private func apply(_ actions: [SlotAction]) {
+    /// Applies KV operations in order; `false` when a host entry could not be restored.
+    @discardableResult
+    private func apply(_ actions: [SlotAction]) -> Bool {
+        var restored = true
         for action in actions {
             switch action {
             case .remove(let sequence): context.removeSequence(sequence)
             case .truncate(let sequence, let position): context.truncateSequence(sequence, from: position)
             case .copy(let source, let target, let length): context.copySequence(source, to: target, length: length)
+            case .save(let sequence, let entry):
+                guard let state = context.saveSequence(sequence) else {
+                    slots.hostFailed(entry: entry)
+                    continue
+                }
+                hostStates[entry] = state
+                for case .forget(let forgotten) in slots.hostSaved(entry: entry, bytes: state.count) {
+                    hostStates[forgotten] = nil
+                }
+            case .restore(let entry, let sequence):
+                guard let state = hostStates[entry], context.restoreSequence(state, to: sequence) else {
+                    slots.hostFailed(entry: entry)
+                    hostStates[entry] = nil
+                    restored = false
+                    continue
+                }
+            case .forget(let entry): hostStates[entry] = nil
             }
         }
+        return restored
     }
 
     // MARK: One step
@@ -140,9 +182,16 @@ final class EngineLoop {
         batch.clear()
         let decoding = running.filter { $0.isDecoding }
         let prefilling = prompts.order.compactMap { id in running.first { $0.sequence == id } }
+        // The step-time bound protects streams mid-generation: those that were already streaming
+        // when a prompt still prefilling arrived. Prompts that arrived together, before any of
+        // their streams began, are prefilled at full speed even when the first of them has its
+        // first token: nobody was streaming when they came.
+        let newestPrompt = prefilling.map(\.job.arrival).max()
+        let midGeneration = newestPrompt.map { newest in decoding.contains { $0.firstToken < newest } } ?? false
         let chunks = policy.prefillChunks(
             decoding: decoding.count, remaining: prefilling.map { $0.remainingPrompt },
-            promptLimit: stepCost.promptLimit(decoding: decoding.count, targetSeconds: stepTargetSeconds))
+            promptLimit: midGeneration
+                ? stepCost.promptLimit(decoding: decoding.count, targetSeconds: stepTargetSeconds) : nil)
         prompts.headTook(chunks.first ?? 0)
         for (sequence, chunk) in zip(prefilling, chunks) { sequence.chunk = chunk }
         // The batch holds each sequence's tokens in sequence-id order (`running` is kept in that
@@ -274,6 +323,8 @@ final class EngineLoop {
         snapshot.cellsUsed = slots.cellsUsed(running: running.map { ($0.history.count, $0.cachedTokens) })
         snapshot.cellsTotal = context.contextLength
         snapshot.cachedPrefixes = slots.cachedPrefixes
+        snapshot.hostCachedPrefixes = slots.hostCachedPrefixes
+        snapshot.hostCacheBytes = slots.hostCacheBytes
         snapshot.steps = steps
         published.value = snapshot
     }

@@ -162,6 +162,20 @@ final class EngineInbox: @unchecked Sendable {
         return true
     }
 
+    /// Waits `window` (or until stopping), then takes what arrived.
+    func gather(for window: Duration) -> (arrivals: [EngineJob], cancelled: Set<UInt64>, stopping: Bool) {
+        condition.lock()
+        defer { condition.unlock() }
+        let end = Date(timeIntervalSinceNow: window.seconds)
+        while !stopping, Date() < end {
+            _ = condition.wait(until: end)
+        }
+        let taken = (arrivals, cancelled, stopping)
+        arrivals.removeAll()
+        cancelled.removeAll()
+        return taken
+    }
+
     /// Takes what arrived. When `idle`, first waits for something to arrive (until `deadline`).
     func take(idle: Bool, deadline: MonotonicInstant?) -> (
         arrivals: [EngineJob], cancelled: Set<UInt64>, stopping: Bool

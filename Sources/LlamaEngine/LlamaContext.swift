@@ -140,6 +140,25 @@ final class LlamaContext {
         llama_state_seq_get_size(pointer, sequence)
     }
 
+    /// A copy of a sequence's state (its cells' positions, K and V) in host memory
+    /// (`llama_state_seq_get_data`); `nil` when it holds nothing or the copy failed.
+    func saveSequence(_ sequence: Int32) -> [UInt8]? {
+        let size = llama_state_seq_get_size(pointer, sequence)
+        guard size > 0 else { return nil }
+        var written = 0
+        let state = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            written = llama_state_seq_get_data(pointer, buffer.baseAddress, size, sequence)
+            count = min(written, size)
+        }
+        return written > 0 ? state : nil
+    }
+
+    /// Loads a saved state into an empty sequence (`llama_state_seq_set_data`); `false` when
+    /// llama.cpp refused it (no room in the stream, or a state of another layout).
+    func restoreSequence(_ state: [UInt8], to sequence: Int32) -> Bool {
+        state.withUnsafeBufferPointer { llama_state_seq_set_data(pointer, $0.baseAddress, $0.count, sequence) } > 0
+    }
+
     /// The K and V cache types: `init` leaves llama.cpp's defaults (f16).
     static var cacheTypes: (key: ggml_type, value: ggml_type) {
         let defaults = llama_context_default_params()

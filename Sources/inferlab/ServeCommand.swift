@@ -60,6 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Queued prompt tokens before 429 (default: \(defaults.maxQueuedTokens)).") var maxQueuedTokens: Int?
     @Option(help: "Reuse cached prompt prefixes (default: \(defaults.engine.prefixCache ? "on" : "off")).")
     var prefixCache: Switch?
+    @Option(
+        help:
+            "Host memory for cached prefixes evicted from their KV streams, in MiB, LRU; 0: off (default: \(defaults.engine.prefixCacheHostMiB))."
+    ) var prefixCacheHostMib: Int?
     @Option(help: "Require Authorization: Bearer KEY.") var apiKey: String?
     @Option(help: "Seconds to finish in-flight requests on SIGTERM/SIGINT (default: \(defaults.drainTimeoutSeconds)).")
     var drainTimeout: Double?
@@ -94,6 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxQueue { c.maxQueue = maxQueue }
         if let maxQueuedTokens { c.maxQueuedTokens = maxQueuedTokens }
         if let prefixCache { c.engine.prefixCache = prefixCache.isOn }
+        if let prefixCacheHostMib { c.engine.prefixCacheHostMiB = prefixCacheHostMib }
         if let apiKey { c.apiKey = apiKey }
         if let drainTimeout { c.drainTimeoutSeconds = drainTimeout }
         if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }

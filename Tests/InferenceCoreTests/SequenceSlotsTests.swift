@@ -248,3 +248,33 @@ struct SequenceSlotsTests {
         #expect(shared.cachedPrefixes == 1)
     }
 }
+
+@Suite("The host-memory session cache, without a model")
+struct HostCacheSlotsTests {
+    let system = Array(Int32(0)..<20)
+
+    func oneStream(hostBytes: Int = 1 << 20) -> SequenceSlots {
+        SequenceSlots(
+            sequenceIds: 1, unifiedKV: false, prefixCache: true, prefixCacheMinTokens: 4, contextLength: 1024,
+            sequenceContextLength: 1024, hostCacheBytes: hostBytes)
+    }
+
+    @Test func aStreamTakenForASharedPrefixIsSavedAndItsSessionRestoredLater() {
+        var slots = oneStream()
+        let first = system + [100, 101]
+        let answer: [Int32] = [200, 201, 202]
+        #expect(slots.assign(prompt: first, maxTokens: 8, running: []).actions == [.remove(0)])
+        #expect(slots.finish(0, tokens: first + answer) == [])
+        // Another session shares the system prompt: the stream is taken in place, saved first.
+        let other = slots.assign(prompt: system + [300], maxTokens: 8, running: [])
+        #expect(other == .init(sequence: 0, cachedTokens: 20, actions: [.save(0, entry: 1), .truncate(0, from: 20)]))
+        #expect(slots.hostSaved(entry: 1, bytes: 1000) == [])
+        #expect(slots.finish(0, tokens: system + [300, 301]) == [])
+        // The first session returns with its history: restored from host memory (the other
+        // session's stream saved in turn).
+        let back = slots.assign(prompt: first + answer + [400], maxTokens: 8, running: [])
+        #expect(back.cachedTokens == 25)
+        #expect(back.actions == [.save(0, entry: 2), .remove(0), .restore(entry: 1, to: 0), .truncate(0, from: 25)])
+        #expect(slots.hostCachedPrefixes == 2)
+    }
+}

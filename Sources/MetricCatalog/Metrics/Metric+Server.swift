@@ -35,6 +35,14 @@ extension Metric {
     public static let serverPrefixCacheEntries = Metric(
         name: "server.prefix_cache_entries", label: "prefix-cache entries", unit: .count, kind: .gauge,
         source: .server, reading: .exposition("inferlab_prefix_cache_entries"), help: "Prefix-cache entries")
+    public static let serverHostCacheEntries = Metric(
+        name: "server.prefix_cache_host_entries", label: "host-cache entries", unit: .count, kind: .gauge,
+        source: .server, reading: .exposition("inferlab_prefix_cache_host_entries"),
+        help: "Cached prefixes kept in host memory after leaving their KV stream")
+    public static let serverHostCacheBytes = Metric(
+        name: "server.prefix_cache_host_bytes", label: "host-cache bytes", unit: .bytes, kind: .gauge,
+        source: .server, reading: .exposition("inferlab_prefix_cache_host_bytes"),
+        help: "Bytes of the KV states kept in host memory")
     public static let serverPromptTokens = Metric(
         name: "server.prompt_tokens", label: "prompt tokens", unit: .count, kind: .counter, source: .server,
         reading: .exposition("inferlab_prompt_tokens_total"), help: "Prompt tokens of admitted requests")
@@ -72,7 +80,8 @@ extension Metric {
 
     static let serverMetrics: [Metric] = [
         serverQueue, serverPrefill, serverCachedTokens, serverDecodeRate, serverQueueDepth, serverRunningSequences,
-        serverKVCellsUsed, serverKVCellsTotal, serverPrefixCacheEntries, serverPromptTokens, serverCompletionTokens,
+        serverKVCellsUsed, serverKVCellsTotal, serverPrefixCacheEntries, serverHostCacheEntries, serverHostCacheBytes,
+        serverPromptTokens, serverCompletionTokens,
         serverCancellations, serverPrefixCacheHits, serverPrefixCacheTokens, serverRequests, serverRejections,
         serverTTFT, serverITL, serverE2E, serverQueueTime,
     ]
