@@ -136,7 +136,7 @@ struct SchedulerPolicyTests {
         let decoded = try JSONDecoder().decode(
             SchedulerConfiguration.self, from: Data(#"{"scheduler":"dynamic","max_seqs":2}"#.utf8))
         #expect(decoded == SchedulerConfiguration(kind: .dynamic, maxSequences: 2))
-        #expect(decoded.stepTargetMilliseconds == 1000 && decoded.batchTokens == 2048)
+        #expect(decoded.stepTargetMilliseconds == 2000 && decoded.batchTokens == 2048)
     }
 
     @Test func runToCompletionPrefillsInArrivalOrder() {

@@ -30,14 +30,15 @@ public struct SchedulerConfiguration: KnobSet, Equatable {
     /// How long `static` and `dynamic` wait for a batch to fill, in milliseconds.
     /// The default is 50; `static` uses `max(batchWaitMilliseconds, 1000)` unless set explicitly.
     public var batchWaitMilliseconds: Int = 50
-    /// For `continuous`: the longest a step that carries decode tokens should take, in
-    /// milliseconds; prompt chunks are cut to fit it (see `StepCostModel`), which bounds the gap
-    /// between two tokens of a running stream while a long prompt is prefilled. Steps with no
-    /// stream decoding take the whole budget. 0: no target, the token budget alone. The default
-    /// is 1000: on two cores it bounds a stream's gaps to about a second (llama-server's, unbounded,
-    /// reach its longest prefill: 3 s on chat here) while chunks stay large enough (about 180
-    /// prompt tokens) that a step's fixed cost adds about 5 % to a prefill (README, Scheduling).
-    public var stepTargetMilliseconds: Int = 1000
+    /// For `continuous`: the longest a step should take while a stream is mid-generation (it was
+    /// streaming when a prompt still prefilling arrived), in milliseconds; prompt chunks are cut
+    /// to fit it (see `StepCostModel`), which bounds the gap between two tokens of a running
+    /// stream while a long prompt is prefilled. Other steps take the whole budget. 0: no target,
+    /// the token budget alone. The default is 2000: on two cores it keeps a stream's longest gaps
+    /// at about half of llama-server's (unbounded: they reach its longest prefill step, 3-4 s on
+    /// chat here), while chunks stay large (300+ prompt tokens) and long prompts' TTFT near an
+    /// unbounded prefill's; 1000 gave TTFT p99 1.26x llama-server's at concurrency 8 (README).
+    public var stepTargetMilliseconds: Int = 2000
 
     public init() {}
 
