@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/inferlab
 
-.PHONY: run generate test test-cgroup-v2 lint build bootstrap bench-engine bench-client bench-server bench-probe bench-profile bench-workloads bench-clients format clean
+.PHONY: run generate test test-cgroup-v2 lint build bootstrap bench-engine bench-client bench-server bench-probe bench-profile bench-workloads bench-clients bench-chat format clean
 
 bootstrap:
 	scripts/bootstrap --with-browser
@@ -42,6 +42,11 @@ bench-server: build
 # requests hanging up after 5 tokens against none, and the max-rate search under an SLO (~10 min).
 bench-workloads: build
 	scripts/bench-workloads
+
+# Chat traffic with caches on (sessions outnumbering sequences, shared system prompts) and decode
+# at depth: inferlab serve against llama-server, interleaved (about 25 minutes).
+bench-chat: build
+	scripts/bench-chat
 
 # GuideLLM, NVIDIA AIPerf and inferlab bench against the same llama-server, prompts and rate, and
 # against a mock that answers at once (a throwaway virtual environment; ~15 min).

@@ -85,7 +85,12 @@ public struct FlashAttentionDecision: Sendable, Codable, Equatable {
         cached = false
     }
 
-    /// The cheaper setting per token of the workload; a tie keeps `on` (llama.cpp's own `auto`).
+    /// `off` must cost at least this much less per token than `on` to be chosen: a smaller
+    /// difference is within what two calibrations on this VM disagree by, and `on` is llama.cpp's
+    /// own choice (and llama-server's).
+    public static let margin = 0.05
+
+    /// The cheaper setting per token of the workload; within `margin`, `on` (llama.cpp's own `auto`).
     public init(
         measurements: [FlashAttentionMeasurement], depth: Int, promptShare: Double = defaultPromptShare,
         cached: Bool
@@ -93,7 +98,7 @@ public struct FlashAttentionDecision: Sendable, Codable, Equatable {
         let costs = measurements.map { ($0.setting, $0.millisecondsPerToken(depth: depth, promptShare: promptShare)) }
         let on = costs.first { $0.0 == .on }?.1 ?? .infinity
         let off = costs.first { $0.0 == .off }?.1 ?? .infinity
-        chosen = off < on ? .off : .on
+        chosen = off < on * (1 - Self.margin) ? .off : .on
         requested = .auto
         self.depth = depth
         self.promptShare = promptShare

@@ -14,8 +14,8 @@ import InferLabCore
 public enum FlashAttentionCalibration {
     /// The depths the calibration decodes at; the deepest is its prompt.
     static let calibrationDepths = [512, 1024]
-    /// Decode tokens timed at each depth, per setting.
-    static let decodeTokens = 8
+    /// Decode tokens timed at each depth, per setting (their median is kept).
+    static let decodeTokens = 10
 
     /// The setting to run `options` with: as given, or for `auto` measured (or read from the cache).
     public static func resolve(model: LlamaModel, options: ContextOptions, sequenceContext: Int)
@@ -76,31 +76,32 @@ public enum FlashAttentionCalibration {
         for _ in 0..<2 { for index in settings.indices { _ = try decodeOne(index) } }
         var points = [[FlashAttentionMeasurement.DecodePoint]](repeating: [], count: settings.count)
         for (index, point) in try decodePoints().enumerated() { points[index].append(point) }
-        var prefillTokens = [Int](repeating: 0, count: settings.count)
-        var prefillSeconds = [Double](repeating: 0, count: settings.count)
+        // Each prefill in chunks of 128, the settings alternating chunk by chunk; a setting's rate
+        // is that of its fastest chunk (a chunk slowed by a neighbour on the host says nothing
+        // about the kernel).
+        let chunk = 128
+        var secondsPerToken = [Double](repeating: .infinity, count: settings.count)
         for depth in calibrationDepths {
-            for index in settings.indices {
-                let count = depth - positions[index]
-                guard count > 0 else { continue }
-                batch.clear()
-                for offset in 0..<count {
-                    batch.add(
-                        token: token(positions[index] + offset), position: Int32(positions[index] + offset),
-                        sequence: 0, logits: offset == count - 1)
+            while settings.indices.contains(where: { positions[$0] < depth }) {
+                for index in settings.indices where positions[index] < depth {
+                    let count = min(chunk, depth - positions[index])
+                    batch.clear()
+                    for offset in 0..<count {
+                        batch.add(
+                            token: token(positions[index] + offset), position: Int32(positions[index] + offset),
+                            sequence: 0, logits: offset == count - 1)
+                    }
+                    let start = MonotonicInstant.now()
+                    try contexts[index].decode(batch)
+                    secondsPerToken[index] = min(secondsPerToken[index], start.elapsed.seconds / Double(count))
+                    positions[index] += count
                 }
-                let start = MonotonicInstant.now()
-                try contexts[index].decode(batch)
-                prefillSeconds[index] += start.elapsed.seconds
-                prefillTokens[index] += count
-                positions[index] += count
             }
             for (index, point) in try decodePoints().enumerated() { points[index].append(point) }
         }
         return settings.indices.map {
             FlashAttentionMeasurement(
-                setting: settings[$0],
-                prefillTokensPerSecond: Double(prefillTokens[$0]) / max(prefillSeconds[$0], 1e-9),
-                decode: points[$0])
+                setting: settings[$0], prefillTokensPerSecond: 1 / max(secondsPerToken[$0], 1e-9), decode: points[$0])
         }
     }
 
@@ -115,7 +116,9 @@ public enum FlashAttentionCalibration {
 
     /// What the measurements depend on.
     static func cacheKey(model: LlamaModel, options: ContextOptions) -> String {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: model.path)
+        // The file itself, however it was named (a catalogue name, a symlink, a relative path).
+        let path = URL(fileURLWithPath: model.path).resolvingSymlinksInPath().path
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let cpu =
@@ -123,7 +126,7 @@ public enum FlashAttentionCalibration {
             .split(separator: "\n").first { $0.hasPrefix("model name") }.map(String.init) ?? "unknown cpu"
         let system = String(cString: llama_print_system_info())
         return [
-            "flash-attn v2", model.path, "\(size)", "\(Int(modified))", cpu, system, "threads \(options.threads)",
+            "flash-attn v3", path, "\(size)", "\(Int(modified))", cpu, system, "threads \(options.threads)",
             "batch_threads \(options.batchThreads ?? options.threads)", "depths \(calibrationDepths)",
         ].joined(separator: " | ")
     }

@@ -42,6 +42,19 @@ import Testing
         #expect(deep.summary.hasPrefix("off (auto, cached for depth 2048 and 50 % prompt tokens: off: prefill 300"))
     }
 
+    @Test func offMustWinByTheMarginOrOnIsKept() {
+        // 3 % cheaper is within the calibration's noise: llama.cpp's default stays.
+        let close = FlashAttentionMeasurement(
+            setting: .off, prefillTokensPerSecond: 1000 / (5.0 * 0.97),
+            decode: [Point(depth: 0, milliseconds: 5.0 * 0.97)])
+        let reference = FlashAttentionMeasurement(
+            setting: .on, prefillTokensPerSecond: 200, decode: [Point(depth: 0, milliseconds: 5.0)])
+        #expect(FlashAttentionDecision(measurements: [close, reference], depth: 512, cached: false).chosen == .on)
+        let clear = FlashAttentionMeasurement(
+            setting: .off, prefillTokensPerSecond: 1000 / 4.5, decode: [Point(depth: 0, milliseconds: 4.5)])
+        #expect(FlashAttentionDecision(measurements: [clear, reference], depth: 512, cached: false).chosen == .off)
+    }
+
     @Test func aSettingAskedForIsKeptAndAutoWithoutMeasurementsIsLlamaCppsDefault() {
         #expect(FlashAttentionDecision(requested: .off).chosen == .off)
         #expect(FlashAttentionDecision(requested: .off).summary == "off (asked for)")
