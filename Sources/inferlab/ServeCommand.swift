@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     var batchWaitMs: Int?
     @Option(
         help:
-            "continuous: longest step while streams decode, in ms; long prompts are prefilled in chunks that fit, 0: no target (default: \(defaults.engine.scheduler.stepTargetMilliseconds))."
+            "continuous: longest step while a stream is mid-generation, in ms; prompts arriving then are prefilled in chunks that fit, 0: no target (default: \(defaults.engine.scheduler.stepTargetMilliseconds))."
     ) var stepTargetMs: Int?
     @Option(help: "Total KV cells, shared by all sequences (default: \(defaults.engine.context.contextLength)).")
     var ctx: Int?

@@ -24,7 +24,7 @@ import TestSupport
         #expect(engines.count == 8)
         #expect(
             engines.allSatisfy {
-                $0.contains("ctx=2048") && $0.contains("max_seqs=4") && $0.contains("batch_tokens=512")
+                $0.contains("ctx=2048") && $0.contains("max_seqs=4") && $0.contains("batch_tokens=2048")
             })
         #expect(engines[2].contains("scheduler=single") && engines[0].contains("scheduler=continuous"))
         #expect(lines.filter { $0.hasPrefix("  workload: ") }.allSatisfy { $0.contains("max_tokens=32") })

@@ -120,7 +120,8 @@ struct ExplainRunTests {
     }
 
     /// The other three causes, each alone in a level: long prompts joining running streams (their
-    /// slow inter-token gaps are other requests' prefill), a memory limit below what the engine
+    /// slow inter-token gaps are other requests' prefill; 256-token steps, so a prompt arriving
+    /// with others is still prefilled beside streams already decoding), a memory limit below what the engine
     /// and its model need with the page cache dropped (fault stalls), a CPU hog on both CPUs
     /// (run-queue wait). None of the OS causes is named where it is absent.
     @Test(.timeLimit(.minutes(5))) func prefillFaultsAndAHogAreEachNamedWhereTheyAre() async throws {
@@ -137,7 +138,7 @@ struct ExplainRunTests {
                        requests: 6, warmup: 1, max_tokens: 24, timeout_s: 120}
             probe: {interval_ms: 50}
             variants:
-              - {name: long-prompts, prompt_class: mixed, concurrency: 4, max_tokens: 48, ctx: 8192}
+              - {name: long-prompts, prompt_class: mixed, concurrency: 4, max_tokens: 48, ctx: 8192, batch_tokens: 256}
               - {name: memory-cold, memory_max: 128M, start: cold, max_seqs: 2, model: \(copy.path)}
               - {name: stress, background_load: 100}
             repetitions: 1

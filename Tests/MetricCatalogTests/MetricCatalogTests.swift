@@ -54,7 +54,7 @@ import Testing
 
     @Test func expositionSeriesAreUniqueAndNamedThePrometheusWay() {
         let series = MetricCatalog.all.compactMap { metric in metric.reading.exposition.map { (metric, $0) } }
-        #expect(series.count == 16, "the series ServerMetrics exposes")
+        #expect(series.count == 18, "the series ServerMetrics exposes")
         #expect(Set(series.map(\.1)).count == series.count)
         for (metric, name) in series {
             #expect(metric.source == .server)
