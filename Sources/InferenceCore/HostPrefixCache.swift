@@ -34,12 +34,8 @@ struct HostPrefixCache {
     /// The entry sharing the longest prefix with `prompt`, if at least `minTokens` long; it
     /// becomes the most recently used.
     mutating func longestPrefix(of prompt: [Int32]) -> (entry: Int, length: Int)? {
-        var best: (index: Int, length: Int)?
-        for (index, entry) in entries.enumerated() {
-            let length = PrefixCache.commonPrefixLength(entry.tokens, prompt)
-            if length >= minTokens, length > (best?.length ?? 0) { best = (index, length) }
-        }
-        guard let best else { return nil }
+        guard let best = PrefixCache.longestShared(prompt, minTokens: minTokens, in: entries.map(\.tokens))
+        else { return nil }
         clock += 1
         entries[best.index].lastUse = clock
         return (entries[best.index].id, best.length)

@@ -27,13 +27,8 @@ struct PrefixCache {
 
     /// The entry sharing the longest prefix with `prompt`, if at least `minTokens` long.
     mutating func longestPrefix(of prompt: [Int32]) -> (sequence: Int32, length: Int)? {
-        guard enabled else { return nil }
-        var best: (index: Int, length: Int)?
-        for (index, entry) in entries.enumerated() {
-            let length = Self.commonPrefixLength(entry.tokens, prompt)
-            if length >= minTokens, length > (best?.length ?? 0) { best = (index, length) }
-        }
-        guard let best else { return nil }
+        guard enabled, let best = Self.longestShared(prompt, minTokens: minTokens, in: entries.map(\.tokens))
+        else { return nil }
         clock += 1
         entries[best.index].lastUse = clock
         return (entries[best.index].sequence, best.length)
@@ -69,6 +64,17 @@ struct PrefixCache {
     mutating func evictLeastRecentEntry() -> Entry? {
         guard let index = entries.indices.min(by: { entries[$0].lastUse < entries[$1].lastUse }) else { return nil }
         return entries.remove(at: index)
+    }
+
+    /// The index of the token list sharing the longest prefix with `prompt`, and that length,
+    /// if at least `minTokens` (the first one wins a tie).
+    static func longestShared(_ prompt: [Int32], minTokens: Int, in lists: [[Int32]]) -> (index: Int, length: Int)? {
+        var best: (index: Int, length: Int)?
+        for (index, tokens) in lists.enumerated() {
+            let length = commonPrefixLength(tokens, prompt)
+            if length >= minTokens, length > (best?.length ?? 0) { best = (index, length) }
+        }
+        return best
     }
 
     static func commonPrefixLength(_ a: [Int32], _ b: [Int32]) -> Int {
