@@ -171,17 +171,25 @@ public struct RunOutcome: Sendable {
     public var report: URL
 }
 
-/// A run-level failure (bad directory, nothing to resume).
+/// A run-level failure (bad directory, nothing to resume, an export or study that cannot be written).
 public struct RunError: InferLabError {
     public enum Code: String, Sendable, CustomStringConvertible {
         /// A run directory that cannot hold this run, or nothing to resume.
         case directory
+        /// A table or study name that does not exist.
+        case badArgument = "bad_argument"
+        /// A file that could not be written.
+        case write
         public var description: String { rawValue }
     }
-    public var code: Code { .directory }
+    public var code: Code
     public var message: String
-    public var cause: (any Error & Sendable)? { nil }
-    /// The user named the directory.
-    public var isUsageError: Bool { true }
-    public init(_ message: String) { self.message = message }
+    public var cause: (any Error & Sendable)?
+    /// The user named the directory or the table; a write that failed is the machine's.
+    public var isUsageError: Bool { code != .write }
+    public init(_ message: String, code: Code = .directory, cause: (any Error & Sendable)? = nil) {
+        self.message = message
+        self.code = code
+        self.cause = cause
+    }
 }

@@ -27,11 +27,26 @@ extension RunStore {
     public func export(
         table: String, format: ExportFormat, runId: Int64? = nil, to write: (String) throws -> Void
     ) throws(RunStoreError) -> Int {
+        let exported = try exportTable(table, runId: runId)
+        do {
+            switch format {
+            case .csv: try write(exported.csv())
+            case .jsonl: try write(exported.jsonl())
+            }
+            return exported.rows.count
+        } catch {
+            throw RunStoreError(.export, "export of \(table) failed", cause: error)
+        }
+    }
+
+    /// One table with its columns typed by their SQLite declarations. In an experiment's store
+    /// (one with trials), `requests` leads with the `trial_idx` of the trial that sent it.
+    public func exportTable(_ table: String, runId: Int64? = nil) throws(RunStoreError) -> ExportTable {
         guard Self.exportableTables.contains(table) else {
             throw RunStoreError(
                 .badArgument, "unknown table '\(table)'; use one of \(Self.exportableTables.joined(separator: ", "))")
         }
-        if table == "probe_samples" { return try exportSamples(format: format, to: write) }
+        if table == "probe_samples" { return try sampleTable() }
         let sql: String
         var arguments = StatementArguments()
         switch (table, runId) {
@@ -49,58 +64,58 @@ extension RunStore {
         default: sql = "SELECT * FROM \(table) ORDER BY rowid"
         }
         let finalArguments = arguments
-        let lines: [String] = try read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: finalArguments)
-            var lines: [String] = []
-            lines.reserveCapacity(rows.count + 1)
-            if format == .csv {
-                let header = try rows.first.map { Array($0.columnNames) } ?? db.columns(in: table).map(\.name)
-                lines.append(header.map(Self.csvField).joined(separator: ","))
+        return try read { db in
+            var columns = try db.columns(in: table).map { column in
+                ExportTable.Column(
+                    column.name, ExportTable.columnType(declared: column.type), nullable: !column.isNotNull)
             }
-            for row in rows {
-                switch format {
-                case .csv: lines.append(row.databaseValues.map { Self.csvField(Self.text($0)) }.joined(separator: ","))
-                case .jsonl: lines.append(Self.jsonLine(row))
-                }
+            var query = sql
+            let byTrial =
+                try table == "requests" && db.tableExists("trials")
+                && (Int.fetchOne(db, sql: "SELECT count(*) FROM trials") ?? 0) > 0
+            if byTrial {
+                columns.insert(ExportTable.Column("trial_idx", .integer), at: 0)
+                query = query.replacingOccurrences(
+                    of: "SELECT * FROM requests",
+                    with:
+                        "SELECT trials.idx AS trial_idx, requests.* FROM requests LEFT JOIN trials ON trials.bench_run_id = requests.run_id"
+                ).replacingOccurrences(of: "ORDER BY id", with: "ORDER BY requests.id")
+                    .replacingOccurrences(of: "WHERE run_id", with: "WHERE requests.run_id")
             }
-            return lines
-        }
-        do {
-            for line in lines { try write(line + "\n") }
-            return format == .csv ? lines.count - 1 : lines.count
-        } catch {
-            throw RunStoreError(.export, "export of \(table) failed", cause: error)
+            let rows = try Row.fetchAll(db, sql: query, arguments: finalArguments)
+            let values = rows.map { row in Array(row.databaseValues.map(Self.value)) }
+            return ExportTable(name: table, columns: columns, rows: values)
         }
     }
 
     /// Every probe sample as `trial_idx`, `t_ns` and a column per catalogue metric (named as the
-    /// catalogue names it, empty where a sample has no reading).
-    private func exportSamples(format: ExportFormat, to write: (String) throws -> Void) throws(RunStoreError) -> Int {
+    /// catalogue names it, null where a sample has no reading).
+    private func sampleTable() throws(RunStoreError) -> ExportTable {
         let metrics = Self.sampleMetrics
         let records = try read { db in try ProbeSampleRecord.order(Column("trial_idx"), Column("t_ns")).fetchAll(db) }
-        do {
-            if format == .csv {
-                try write(
-                    (["trial_idx", "t_ns"] + metrics.map(\.name)).map(Self.csvField).joined(separator: ",") + "\n")
+        let columns =
+            [
+                ExportTable.Column("trial_idx", .integer, nullable: false),
+                ExportTable.Column("t_ns", .integer, nullable: false),
+            ]
+            + metrics.map { ExportTable.Column($0.name, .double) }
+        let rows = records.map { record -> [ExportTable.Value] in
+            let values = metrics.map { metric -> ExportTable.Value in
+                guard let value = metric.series([record.sample]).first?.value, value.isFinite else { return .null }
+                return .double(value)
             }
-            for record in records {
-                let values = metrics.map { metric in metric.series([record.sample]).first?.value }
-                switch format {
-                case .csv:
-                    let cells = ["\(record.trialIndex)", "\(record.tNs)"] + values.map { $0.map { String($0) } ?? "" }
-                    try write(cells.joined(separator: ",") + "\n")
-                case .jsonl:
-                    let fields =
-                        ["\"trial_idx\":\(record.trialIndex)", "\"t_ns\":\(record.tNs)"]
-                        + zip(metrics, values).compactMap { metric, value in
-                            value.flatMap { $0.isFinite ? "\(Self.jsonString(metric.name)):\($0)" : nil }
-                        }
-                    try write("{" + fields.joined(separator: ",") + "}\n")
-                }
-            }
-            return records.count
-        } catch {
-            throw RunStoreError(.export, "export of probe_samples failed", cause: error)
+            return [.integer(Int64(record.trialIndex)), .integer(record.tNs)] + values
+        }
+        return ExportTable(name: "probe_samples", columns: columns, rows: rows)
+    }
+
+    static func value(_ value: DatabaseValue) -> ExportTable.Value {
+        switch value.storage {
+        case .null: .null
+        case .int64(let v): .integer(v)
+        case .double(let v): .double(v)
+        case .string(let v): .text(v)
+        case .blob(let v): .text(v.base64EncodedString())
         }
     }
 

@@ -15,6 +15,7 @@ extension InferLab {
         ReportCommand.self,
         CompareCommand.self,
         ExplainCommand.self,
+        ExportCommand.self,
         ProfileCommand.self,
         ModelsCommand.self,
         MetricsCommand.self,
