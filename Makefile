@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/release/inferlab
 
-.PHONY: run generate test test-cgroup-v2 lint build bootstrap bench-engine bench-client bench-server bench-probe bench-profile bench-workloads bench-clients bench-chat format clean
+.PHONY: bench study run generate test test-cgroup-v2 lint build bootstrap bench-engine bench-client bench-server bench-probe bench-profile bench-workloads bench-clients bench-chat format clean
 
 bootstrap:
 	scripts/bootstrap --with-browser
@@ -28,6 +28,17 @@ test: bootstrap lint
 test-cgroup-v2: bootstrap
 	$(SWIFT) build --build-tests
 	scripts/test-cgroup-v2
+
+# One scheduler on the batching study's frozen corpus: results/<variant>/<timestamp>.parquet
+# (one row per request, with its trial, level and label), e.g. make bench VARIANT=continuous (~3 min).
+bench: build
+	VARIANT=$(VARIANT) scripts/bench-variant
+
+# The four studies (bounded-realtime, server-profile, batching, paging), each resumed where it
+# stopped and each with its report in results/studies/NAME/ (about an hour in all; each study
+# prints its own estimate, under 30 minutes, before it starts).
+study: build
+	for s in bounded-realtime server-profile batching paging; do $(BIN) study $$s || exit $$?; done
 
 bench-engine: build
 	scripts/bench-engine

@@ -60,7 +60,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "SystemSetup", dependencies: ["InferLabCore"], swiftSettings: strict),
+        .target(
+            name: "SystemSetup", dependencies: ["InferLabCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["InferLabCore", "InferenceCore"], swiftSettings: strict),
         .target(
             name: "Profiling", dependencies: ["InferLabCore", "Constraints", "SystemProbe"], swiftSettings: strict),

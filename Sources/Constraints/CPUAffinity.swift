@@ -21,6 +21,45 @@ public enum CPUAffinity {
         return CPUList.parse(list)
     }
 
+    /// Pins each compute thread of `pid` to one CPU: threads whose name starts with one of
+    /// `names` (in that order, then by tid), round robin over `cpus`. Returns what went where.
+    public static func pinThreads(of pid: Int32, names: [String], cpus: [Int]) -> ControlOutcome {
+        guard let setAffinity else { return .notApplied("sched_setaffinity is not available", value: "one per CPU") }
+        guard !cpus.isEmpty else { return .notApplied("no CPU to pin to", value: "one per CPU") }
+        let named = ProcFS.threads(of: pid).compactMap { tid -> (tid: Int32, name: String)? in
+            guard
+                let comm = ProcFS.read("/proc/\(pid)/task/\(tid)/comm")?.trimmingCharacters(in: .whitespacesAndNewlines)
+            else { return nil }
+            return (tid, comm)
+        }
+        let compute = names.flatMap { prefix in
+            named.filter { $0.name.hasPrefix(prefix) }.sorted {
+                $0.name == $1.name ? $0.tid < $1.tid : $0.name < $1.name
+            }
+        }
+        guard !compute.isEmpty else {
+            return .notApplied(
+                "no thread named \(names.joined(separator: " or ")) in \(pid) (threads: "
+                    + named.map(\.name).joined(separator: ", ") + ")", value: "one per CPU")
+        }
+        var placed: [String] = []
+        for (index, thread) in compute.enumerated() {
+            let cpu = cpus[index % cpus.count]
+            var set = cpu_set_t()
+            withUnsafeMutableBytes(of: &set) { $0[cpu / 8] |= UInt8(1 << (cpu % 8)) }
+            let status = withUnsafeBytes(of: &set) { setAffinity(thread.tid, $0.count, $0.baseAddress!) }
+            if status != 0 {
+                let code = errno
+                return .notApplied(
+                    "sched_setaffinity(\(thread.tid)) failed: \(String(cString: strerror(code)))", value: "one per CPU")
+            }
+            placed.append("\(thread.name)→\(cpu)")
+        }
+        let shared = compute.count > cpus.count ? " (\(compute.count) threads on \(cpus.count) CPUs: some share)" : ""
+        return .applied(
+            "sched_setaffinity per thread: " + placed.joined(separator: ", ") + shared, value: "one per CPU")
+    }
+
     /// Pins every thread of `pid` to `cpus` and checks `Cpus_allowed_list` afterwards.
     public static func apply(_ cpus: [Int], to pid: Int32) -> ControlOutcome {
         let list = CPUList.format(cpus)

@@ -47,6 +47,13 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
     public var repetitions: Int = 3
     /// The evidence the report judges. The default is none.
     public var evidence: EvidenceSpec?
+    /// Repetitions added until each level's CVs are known to a stated width. The default is none
+    /// (exactly `repetitions`).
+    public var precision: PrecisionSpec?
+    /// What an hour of this machine costs, in US dollars: the report puts dollars per million
+    /// output tokens beside tokens/s (`inferlab run --price-per-hour` overrides it). The default is
+    /// none.
+    public var pricePerHour: Double?
 
     public init(name: String, engine: EngineSpec) {
         self.name = name
@@ -58,7 +65,8 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, study, engine, workload, probe, constraints, system, matrix, variants, repetitions
-        case evidence
+        case evidence, precision
+        case pricePerHour = "price_per_hour"
     }
 
     /// Decodes and validates an experiment from YAML text.
@@ -127,6 +135,8 @@ public struct ExperimentSpec: Sendable, Codable, Equatable {
         }
         repetitions = try c.int("repetitions") ?? repetitions
         evidence = try c.section("evidence", EvidenceSpec.self)
+        precision = try c.section("precision", PrecisionSpec.self)
+        pricePerHour = try c.double("price_per_hour")
     }
 
     /// The experiment as JSON with sorted keys, for provenance.

@@ -135,7 +135,9 @@ public struct Variant: Sendable, Codable, Equatable {
 
 extension TrialConfig {
     /// This configuration with `settings` applied, each block decoded again (and so checked) with
-    /// its settings over its knobs.
+    /// its settings over its knobs. A level that sets `start: cold` records its first request: its
+    /// warm-up is none unless the level sets `warmup` (or `warmup_s`) itself, since a warm-up would
+    /// absorb the very cold start the level is there to measure.
     public func applying(_ settings: [Setting]) throws -> TrialConfig {
         func overrides(_ section: SpecSection) -> [(key: String, text: String)] {
             settings.filter { SpecSection.of($0.variable) == section }.map { ($0.variable, $0.value) }
@@ -147,6 +149,11 @@ extension TrialConfig {
         }
         if !overrides(.constraints).isEmpty {
             config.constraints = try FlatKnobs.applying(overrides(.constraints), to: constraints)
+        }
+        let setsWarmup = settings.contains { $0.variable == "warmup" || $0.variable == "warmup_s" }
+        if settings.contains(where: { $0.variable == "start" }), config.constraints.start == .cold, !setsWarmup {
+            config.workload.warmupRequests = 0
+            config.workload.warmupSeconds = 0
         }
         return config
     }

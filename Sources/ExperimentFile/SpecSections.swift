@@ -88,6 +88,11 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
     public var memoryHigh: Int64?
     /// CPU affinity of the engine, in the kernel's list format (`0`, `0-1`). The default is none.
     public var cpus: String?
+    /// Each compute thread of the engine pinned to a CPU of its own (the engine thread to the
+    /// first allowed CPU, ggml's `llama-worker-N` to the next, round robin), once it is healthy; the
+    /// other threads (HTTP, probe) stay free. On two cores `cpus: 0-1` allows every CPU and pins
+    /// nothing; this is the pinning that keeps threads from migrating. The default is false.
+    public var pinThreads: Bool = false
     /// Background CPU load in percent of the machine (0 to 100). The default is 0.
     public var backgroundLoad: Double = 0
     /// Page-cache state of the model file at launch. The default is `warm`.
@@ -110,6 +115,7 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
         case backgroundLoad = "background_load"
         case lockMemory = "lock_memory"
         case modelOut = "model_out"
+        case pinThreads = "pin_threads"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -127,6 +133,7 @@ public struct ConstraintSpec: Sendable, Codable, Equatable {
             cpus = text.filter { !$0.isWhitespace }
         }
         backgroundLoad = try c.double("background_load") ?? backgroundLoad
+        pinThreads = try c.bool("pin_threads") ?? pinThreads
         start = try c.choice("start", StartMode.self) ?? start
         lockMemory = try Self.size(c, "lock_memory")
         if let text = try c.scalar("model_out"), !ScalarText.isNone(text) {
@@ -352,5 +359,73 @@ enum SpecFormat {
             return "\(bytes / unit)\(suffix)"
         }
         return "\(bytes)"
+    }
+}
+
+/// The `precision:` block: repetitions by precision, not by habit. After `repetitions` rounds the
+/// runner adds a round for every level whose interval of any listed figure's CV across
+/// repetitions is still wider than `width`, until `max_repetitions`; the report prints each
+/// level's repetitions and the width it reached.
+///
+/// ```yaml
+/// precision: {metrics: [itl.p99, process.rss], width: 0.10, max_repetitions: 8}
+/// ```
+public struct PrecisionSpec: Sendable, Codable, Equatable {
+    /// One figure per repetition: an app distribution's statistic (`itl.p99` is the per-token
+    /// p99), a per-trial figure (`tokens_per_s`) or an OS metric's trial value (`process.rss`, its
+    /// peak). The default is the bounded-realtime criteria's two: `itl.p99` and `process.rss`.
+    public var metrics: [String] = ["itl.p99", "process.rss"]
+    /// The widest acceptable interval of each CV, in CV units (0.10: ten percentage points). The
+    /// default is 0.10.
+    public var width: Double = 0.10
+    /// The cap on repetitions per level. The default is 10.
+    public var maxRepetitions: Int = 10
+    /// The interval's confidence. The default is 0.95.
+    public var level: Double = 0.95
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case metrics, width, level
+        case maxRepetitions = "max_repetitions"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.configurationContainer(allowed: CodingKeys.allCases.map(\.rawValue))
+        metrics = try c.scalarList("metrics") ?? metrics
+        width = try c.double("width") ?? width
+        maxRepetitions = try c.int("max_repetitions") ?? maxRepetitions
+        level = try c.double("level") ?? level
+    }
+
+    public func validate(path: String = "precision", repetitions: Int) throws {
+        if metrics.isEmpty {
+            throw ConfigurationError.invalid("\(path).metrics", expected: "at least one metric", got: "[]")
+        }
+        for (index, name) in metrics.enumerated() where !Self.isKnown(name) {
+            throw ConfigurationError.invalid(
+                "\(path).metrics[\(index)]",
+                expected: "an app metric with its statistic (itl.p99, ttft.p99), tokens_per_s or an OS metric "
+                    + "(process.rss); see inferlab metrics", got: name)
+        }
+        if !(width > 0 && width < 10) {
+            throw ConfigurationError.invalid("\(path).width", expected: "a CV interval width above 0", got: "\(width)")
+        }
+        if !(repetitions...100).contains(maxRepetitions) || maxRepetitions < 2 {
+            throw ConfigurationError.invalid(
+                "\(path).max_repetitions", expected: "from repetitions (\(repetitions)) to 100, at least 2",
+                got: "\(maxRepetitions)")
+        }
+        if !(level > 0.5 && level < 1) {
+            throw ConfigurationError.invalid("\(path).level", expected: "a confidence in (0.5, 1)", got: "\(level)")
+        }
+    }
+
+    /// Whether a name is a figure a trial has one value of.
+    public static func isKnown(_ name: String) -> Bool {
+        if let (metric, statistic) = MetricCatalog.appMetric(name) {
+            return statistic != nil || metric.kind != .distribution
+        }
+        return MetricCatalog.osMetric(name) != nil
     }
 }

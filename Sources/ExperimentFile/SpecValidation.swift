@@ -20,6 +20,11 @@ extension ExperimentSpec {
             throw ConfigurationError.invalid(
                 "repetitions", expected: "a repetition count from 1 to 100", got: "\(repetitions)")
         }
+        try precision?.validate(repetitions: repetitions)
+        if let pricePerHour, !(pricePerHour > 0 && pricePerHour.isFinite) {
+            throw ConfigurationError.invalid(
+                "price_per_hour", expected: "US dollars per hour above 0", got: "\(pricePerHour)")
+        }
         try validateVariants()
         try validateSweeps()
         let levelCount = max(variants.count, 1) * matrix.combinations.count

@@ -18,6 +18,8 @@ public struct ExperimentRunner: Sendable {
     public var directory: URL
     public var resume: Bool
     public var repositoryRoot: URL
+    /// Overrides the spec's `price_per_hour` in the report. The default is none.
+    public var pricePerHour: Double?
     /// The `inferlab` executable that serves as the engine.
     public var inferlabExecutable: String
     /// Called after each trial (and once before the first) with the progress.
@@ -75,7 +77,11 @@ public struct ExperimentRunner: Sendable {
         if let system = spec.system {
             let prepared = SystemPreparation()
             systemBefore = Self.json(SystemShow.read())
-            let report = try prepared.prepare(profile: try SystemProfile.named(system.profile))
+            // A profile file named by a relative path is the repository's, as a spec's corpus is.
+            let named =
+                SystemProfile.builtIn[system.profile] != nil || system.profile.hasPrefix("/")
+                ? system.profile : repositoryRoot.appendingPathComponent(system.profile).path
+            let report = try prepared.prepare(profile: try SystemProfile.named(named))
             try event(store, .systemPrepare, detail: Self.json(report))
             preparation = prepared
         }
@@ -118,10 +124,47 @@ public struct ExperimentRunner: Sendable {
             self.progress?(progress)
             if cancelled { break }
         }
+        // Repetitions by precision: a round more for each level whose CVs are not yet known to
+        // the stated width, until the cap (interleaved over the levels that need it).
+        if let precision = spec.precision, !cancelled {
+            let levels = spec.levels.count
+            var next = max(trials.count, (try store.endedTrials().max() ?? -1) + 1)
+            while !cancelled {
+                let data = try RunData.load(storePath.path)
+                let needing = RunPrecision.levelsNeedingMore(data, precision, levels: levels)
+                if needing.isEmpty { break }
+                progress.total += needing.count
+                for level in needing {
+                    guard let template = trials.first(where: { $0.level == level }) else { continue }
+                    let repetition = (data.trials.filter { $0.level == level }.map(\.repetition).max() ?? 0) + 1
+                    let trial = Trial(
+                        index: next, level: level, repetition: repetition, variant: template.variant,
+                        settings: template.settings, config: template.config)
+                    next += 1
+                    if Task.isCancelled {
+                        cancelled = true
+                        break
+                    }
+                    progress.current = trial.label + " (repetition \(repetition), for precision)"
+                    self.progress?(progress)
+                    let outcome = await executor.run(trial)
+                    switch outcome.status {
+                    case .ok: progress.done += 1
+                    case .failed:
+                        progress.done += 1
+                        progress.failed += 1
+                    case .cancelled: cancelled = true
+                    }
+                    progress.current = nil
+                    self.progress?(progress)
+                    if cancelled { break }
+                }
+            }
+        }
         try store.finished(cancelled ? .cancelled : .complete)
-        let report = try RunReport.write(directory: directory)
+        let report = try RunReport.write(directory: directory, pricePerHour: pricePerHour)
         return RunOutcome(
-            directory: directory, trials: trials.count, completed: progress.done - progress.failed,
+            directory: directory, trials: progress.total, completed: progress.done - progress.failed,
             failed: progress.failed,
             cancelled: cancelled, report: report)
     }

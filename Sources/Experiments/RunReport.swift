@@ -12,10 +12,20 @@ import RunStore
 public enum RunReport {
     /// Writes both files; returns the path of `report.html`.
     @discardableResult
-    public static func write(directory: URL) throws -> URL {
+    public static func write(directory: URL, pricePerHour: Double? = nil) throws -> URL {
+        let model = try model(directory: directory, pricePerHour: pricePerHour)
+        let html = directory.appendingPathComponent("report.html")
+        try HTMLReport.render(model).write(to: html, atomically: true, encoding: .utf8)
+        try MarkdownSummary.render(model).write(
+            to: directory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
+        return html
+    }
+
+    /// The report of a run directory, as a model (what `write` renders; a study embeds it).
+    static func model(directory: URL, pricePerHour: Double? = nil) throws -> ReportModel {
         let data = try RunData.load(directory.appendingPathComponent("results.sqlite").path)
         let spec = try? ExperimentSpec.parse(yaml: data.specYAML)
-        var model = build(data, spec: spec)
+        var model = build(data, spec: spec, pricePerHour: pricePerHour)
         let store = try? RunStore(path: directory.appendingPathComponent("results.sqlite").path)
         let profiles = (try? store?.readProfiles()) ?? [:]
         let paged = pagedLevels(data, pagedTrials(data, (try? store?.readPageTraces()) ?? [:]))
@@ -36,14 +46,11 @@ public enum RunReport {
             model.tables += explainTables(levels)
             model.tables += varianceTables(levels, profiled: profiled)
         }
-        let html = directory.appendingPathComponent("report.html")
-        try HTMLReport.render(model).write(to: html, atomically: true, encoding: .utf8)
-        try MarkdownSummary.render(model).write(
-            to: directory.appendingPathComponent("summary.md"), atomically: true, encoding: .utf8)
-        return html
+        return model
     }
 
-    static func build(_ data: RunData, spec: ExperimentSpec?) -> ReportModel {
+    static func build(_ data: RunData, spec: ExperimentSpec?, pricePerHour: Double? = nil) -> ReportModel {
+        let price = pricePerHour ?? spec?.pricePerHour
         let byLevel = Dictionary(grouping: data.trials, by: \.level).sorted { $0.key < $1.key }
         var levels: [LevelSummary] = []
         for (_, trials) in byLevel {
@@ -62,6 +69,8 @@ public enum RunReport {
                     itl: PercentileSummary.of(ok.flatMap(\.itl)), tpot: PercentileSummary.of(ok.flatMap(\.tpot)),
                     e2e: PercentileSummary.of(ok.flatMap(\.e2e)), tokensPerSecond: Statistics.mean(tokens),
                     p99CV: ttftP99s.count > 1 ? Statistics.coefficientOfVariation(ttftP99s) : nil,
+                    dollarsPerMillionTokens: dollarsPerMillion(
+                        pricePerHour: price, tokensPerSecond: Statistics.mean(tokens)),
                     errorsByClass: errors.sorted { $0.key < $1.key }.map { KeyValue($0.key, "\($0.value)") }))
         }
         var model = ReportModel(
@@ -80,6 +89,8 @@ public enum RunReport {
         if spec?.study == .boundedRealtime { model.criteria = criteria(data, byLevel: byLevel) }
         model.findings = findings(data, levels: levels)
         if let table = systemTable(byLevel: byLevel) { model.tables.append(table) }
+        if let table = varianceTable(data, spec: spec) { model.tables.append(table) }
+        if let table = coldStartTable(data, spec: spec) { model.tables.append(table) }
         if let table = controlsTable(byLevel: byLevel) { model.tables.insert(table, at: 0) }
         return model
     }
@@ -150,30 +161,44 @@ public enum RunReport {
         if !itl.isEmpty {
             charts.append(
                 ReportChart(.cdf(CDFChart(title: "Inter-token latency by level", xLabel: "ITL (ms)", series: itl))))
-            let all = itl.flatMap(\.values)
             charts.append(
                 ReportChart(
-                    .histogram(HistogramChart(title: "Per-token latency, all levels", xLabel: "ITL (ms)", values: all)),
-                    caption: "Histogram of every gap between consecutive streamed tokens."))
+                    .grid(
+                        SmallMultiples(
+                            title: "Per-token latency by level",
+                            panels: itl.map {
+                                .histogram(HistogramChart(title: $0.name, xLabel: "ITL (ms)", values: $0.values))
+                            })),
+                    caption: "Histogram of every gap between consecutive streamed tokens, one panel per level "
+                        + "(all its repetitions), p50 and p99 marked."))
         }
-        if let first = byLevel.first?.value.first(where: { $0.succeeded && !$0.itlByPosition.isEmpty }) {
-            let points = first.itlByPosition.map { ChartPoint(x: Double($0.0), y: $0.1) }
+        var positions: [Chart] = []
+        var slopes: [String] = []
+        for (_, trials) in byLevel {
+            let ok = trials.filter { $0.succeeded && !$0.itlByPosition.isEmpty }
+            guard let first = ok.first else { continue }
+            let points = thinnedPoints(
+                ok.flatMap { $0.itlByPosition.map { ChartPoint(x: Double($0.0), y: $0.1) } }, limit: 1500)
             let fit = LinearFit.fit(x: points.map(\.x), y: points.map(\.y))
+            positions.append(
+                .scatter(
+                    ScatterChart(
+                        title: first.label, xLabel: "token position", yLabel: "ITL (ms)", points: points, fit: fit)))
+            if let fit {
+                slopes.append(String(format: "%@ %.4f (R² %.2f)", first.label, fit.slope, fit.rSquared))
+            }
+        }
+        if !positions.isEmpty {
             charts.append(
                 ReportChart(
-                    .scatter(
-                        ScatterChart(
-                            title: "Latency vs token position (\(first.label))", xLabel: "token position",
-                            yLabel: "ITL (ms)", points: points, fit: fit)),
-                    caption: fit.map {
-                        String(
-                            format:
-                                "Slope %.4f ms per token (R² %.2f): a positive slope means later tokens are slower.",
-                            $0.slope, $0.rSquared)
-                    }))
+                    .grid(SmallMultiples(title: "Latency vs token position by level", panels: positions)),
+                    caption: "Every token gap of each level's repetitions against its position, with the "
+                        + "least-squares line; slopes in ms per token: " + slopes.joined(separator: "; ")
+                        + ". A positive slope means later tokens are slower."))
         }
         // Timelines: the OS side of one trial per level, aligned with request latencies.
-        for (_, trials) in byLevel.prefix(6) {
+        var timelines: [Chart] = []
+        for (_, trials) in byLevel {
             guard let trial = trials.first(where: { !$0.samples.isEmpty }) else { continue }
             var panels: [PointSeries] = []
             for panel in Self.timelinePanels {
@@ -187,15 +212,19 @@ public enum RunReport {
             guard !panels.isEmpty else { continue }
             let markers = PointSeries(
                 name: "request E2E", unit: "ms", points: trial.requestStarts.map { ChartPoint(x: $0.0, y: $0.1) })
+            timelines.append(
+                .timeline(
+                    TimelineChart(
+                        title: "\(trial.label), repetition \(trial.repetition)", panels: panels,
+                        requestMarkers: markers)))
+        }
+        if !timelines.isEmpty {
             charts.append(
                 ReportChart(
-                    .timeline(
-                        TimelineChart(
-                            title: "Timeline: \(trial.label), repetition \(trial.repetition)", panels: panels,
-                            requestMarkers: markers)),
+                    .grid(SmallMultiples(title: "Timelines by level", panels: timelines, columns: 2)),
                     caption:
-                        "Probe samples of the engine process, its cgroup and the system; markers are requests (send time, E2E)."
-                ))
+                        "Probe samples of the engine process, its cgroup and the system, one trial per level; "
+                        + "markers are requests (send time, E2E)."))
         }
         // Degradation curve when one numeric variable is swept.
         let numeric = byLevel.compactMap { entry -> DegradationChart.Level? in

@@ -195,6 +195,31 @@ struct TrialExecutor: Sendable {
                     object["flash_attn_detail"] as? String ?? chosen, value: chosen)
             }
 
+            // Compute threads one per CPU: ggml's workers start at the first decode (the warm-up's,
+            // or the first request's), so a watcher pins them as soon as they appear.
+            var pinning: Task<ControlOutcome, Never>?
+            if config.constraints.pinThreads, let pid {
+                if engine.kind == .inferlab || engine.kind == .generate {
+                    let workers = max(1, engine.server.engine.context.threads) - 1
+                    pinning = Task {
+                        let allowed = CPUAffinity.allowedCPUs(of: pid) ?? []
+                        let deadline = ContinuousClock.now + .seconds(60)
+                        while ContinuousClock.now < deadline && !Task.isCancelled {
+                            let names = ProcFS.threads(of: pid).compactMap {
+                                ProcFS.read("/proc/\(pid)/task/\($0)/comm")
+                            }
+                            if names.filter({ $0.hasPrefix("llama-worker") }).count >= workers { break }
+                            try? await Task.sleep(for: .milliseconds(5))
+                        }
+                        return CPUAffinity.pinThreads(
+                            of: pid, names: ["inferlab-engine", "llama-worker"], cpus: allowed)
+                    }
+                } else {
+                    record.controls["pin_threads"] = .notApplied(
+                        "only InferLab's engine names its compute threads", value: "one per CPU")
+                }
+            }
+
             // Memory pinned outside the engine, now that it holds what it allocates at start.
             if let (bytes, how, squeeze) = memoryToLock(config, modelPath: modelPath) {
                 let (started, outcome) = await MemoryLocker.start(
@@ -240,6 +265,10 @@ struct TrialExecutor: Sendable {
                 throw TrialError("load generation failed: \(error)")
             }
             try Task.checkCancellation()
+            if let pinning {
+                pinning.cancel()
+                record.controls["pin_threads"] = await pinning.value
+            }
             if let probeTask {
                 probeTask.cancel()
                 record.samples = await probeTask.value

@@ -3,7 +3,7 @@ import InferLabCore
 
 extension BenchSummary {
     /// The summary as a plain-text table, as `inferlab bench` prints it.
-    public func table(title: String? = nil) -> String {
+    public func table(title: String? = nil, pricePerHour: Double? = nil) -> String {
         var lines: [String] = []
         if let title { lines.append(title) }
         let failedText =
@@ -25,11 +25,20 @@ extension BenchSummary {
         }
         lines.append(
             "throughput: \(f(outputTokensPerS)) output tok/s, \(f(requestsPerS)) req/s, goodput \(f(goodputRequestsPerS)) req/s"
-                + (slo.isEmpty ? "" : " (slo \(sloText))"))
+                + (slo.isEmpty ? "" : " (slo \(sloText))")
+                + (dollarsPerMillionTokens(pricePerHour: pricePerHour).map {
+                    String(format: ", $%.3f per M output tokens", $0)
+                } ?? ""))
         lines.append(
             "window: \(f(durationS)) s, \(outputTokens) output tokens (counted from \(tokenCountSource)), peak in flight \(peakInFlight)"
         )
         return lines.joined(separator: "\n")
+    }
+
+    /// US dollars per million output tokens at `pricePerHour` (nil without a price or tokens).
+    public func dollarsPerMillionTokens(pricePerHour: Double?) -> Double? {
+        guard let pricePerHour, pricePerHour > 0, outputTokensPerS > 0 else { return nil }
+        return pricePerHour / (outputTokensPerS * 3600) * 1e6
     }
 
     private var sloText: String {

@@ -57,6 +57,8 @@ public enum Chart: Sendable, Codable, Equatable {
     case fileOffsets(FileOffsetChart)
     /// Latency percentiles against throughput, one point per load level (a sweep's Pareto view).
     case pareto(ParetoChart)
+    /// One chart per level in a grid (small multiples).
+    case grid(SmallMultiples)
 
     public var title: String {
         switch self {
@@ -71,6 +73,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .heatMap(let chart): chart.title
         case .fileOffsets(let chart): chart.title
         case .pareto(let chart): chart.title
+        case .grid(let chart): chart.title
         }
     }
 
@@ -88,6 +91,7 @@ public enum Chart: Sendable, Codable, Equatable {
         case .heatMap(let chart): chart.svg()
         case .fileOffsets(let chart): chart.svg()
         case .pareto(let chart): chart.svg()
+        case .grid(let chart): chart.svg()
         }
     }
 }

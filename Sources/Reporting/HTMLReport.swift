@@ -22,8 +22,11 @@ public enum HTMLReport {
 
             """
         if let description = model.description { html += "<p class=\"lead\">\(HTML.escape(description))</p>\n" }
-        html += "<p class=\"meta\">Generated \(HTML.escape(model.generatedAt)) · \(model.levels.count) levels · "
-        html += "\(model.levels.reduce(0) { $0 + $1.trials }) trials</p>\n</header>\n"
+        html += "<p class=\"meta\">Generated \(HTML.escape(model.generatedAt))"
+        html +=
+            model.levels.isEmpty
+            ? "</p>\n</header>\n"
+            : " · \(model.levels.count) levels · \(model.levels.reduce(0) { $0 + $1.trials }) trials</p>\n</header>\n"
         html += nav(model)
         if !model.verdicts.isEmpty { html += verdicts(model.verdicts) }
         if !model.criteria.isEmpty { html += criteria(model.criteria) }
@@ -111,8 +114,9 @@ public enum HTMLReport {
     private static func levels(_ levels: [LevelSummary]) -> String {
         var html = "<section id=\"levels\"><h2>Results per level</h2>\n"
         html += "<table class=\"num\">\n<thead><tr><th>level</th><th>trials</th><th>requests</th><th>errors</th>"
-        html +=
-            "<th>TTFT p50</th><th>TTFT p99</th><th>ITL p99</th><th>E2E p99</th><th>tokens/s</th><th>CV of TTFT p99</th></tr></thead>\n<tbody>\n"
+        let priced = levels.contains { $0.dollarsPerMillionTokens != nil }
+        html += "<th>TTFT p50</th><th>TTFT p99</th><th>ITL p99</th><th>E2E p99</th><th>tokens/s</th>"
+        html += (priced ? "<th>$ per M tokens</th>" : "") + "<th>CV of TTFT p99</th></tr></thead>\n<tbody>\n"
         for level in levels {
             html += "<tr><th scope=\"row\">\(HTML.escape(level.label))</th><td>\(level.trials)"
             html += level.failedTrials > 0 ? " (\(level.failedTrials) failed)" : ""
@@ -120,6 +124,7 @@ public enum HTMLReport {
             html += "<td>\(ChartFormat.cell(level.ttft?.p50))</td><td>\(ChartFormat.cell(level.ttft?.p99))</td>"
             html += "<td>\(ChartFormat.cell(level.itl?.p99))</td><td>\(ChartFormat.cell(level.e2e?.p99))</td>"
             html += "<td>\(ChartFormat.cell(level.tokensPerSecond))</td>"
+            if priced { html += "<td>\(level.dollarsPerMillionTokens.map { String(format: "%.3f", $0) } ?? "–")</td>" }
             html += "<td>\(level.p99CV.map { "\(MetricUnit.number($0 * 100)) %" } ?? "–")</td></tr>\n"
         }
         html += "</tbody>\n</table>\n<p class=\"note\">Latencies in milliseconds.</p>\n"

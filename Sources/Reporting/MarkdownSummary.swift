@@ -8,7 +8,9 @@ public enum MarkdownSummary {
         var md = "# \(escape(model.title))\n\n"
         if let description = model.description { md += "\(escape(description))\n\n" }
         md +=
-            "Generated \(model.generatedAt); \(model.levels.count) levels, \(model.levels.reduce(0) { $0 + $1.trials }) trials.\n\n"
+            "Generated \(model.generatedAt)"
+            + (model.levels.isEmpty
+                ? ".\n\n" : "; \(model.levels.count) levels, \(model.levels.reduce(0) { $0 + $1.trials }) trials.\n\n")
         if !model.verdicts.isEmpty {
             md += "## Evidence\n\n"
             for verdict in model.verdicts {
@@ -30,9 +32,11 @@ public enum MarkdownSummary {
         }
         if !model.levels.isEmpty {
             md += "## Results per level (ms)\n\n"
+            let priced = model.levels.contains { $0.dollarsPerMillionTokens != nil }
             md +=
-                "| level | trials | requests | errors | TTFT p50 | TTFT p95 | TTFT p99 | TTFT max | ITL p50 | ITL p99 | TPOT p50 | TPOT p99 | E2E p50 | E2E p99 | tokens/s |\n"
-            md += "|---|" + String(repeating: "---:|", count: 14) + "\n"
+                "| level | trials | requests | errors | TTFT p50 | TTFT p95 | TTFT p99 | TTFT max | ITL p50 | ITL p99 | TPOT p50 | TPOT p99 | E2E p50 | E2E p99 | tokens/s |"
+                + (priced ? " $ per M tokens |\n" : "\n")
+            md += "|---|" + String(repeating: "---:|", count: priced ? 15 : 14) + "\n"
             for level in model.levels {
                 let values: [Double?] = [
                     level.ttft?.p50, level.ttft?.p95, level.ttft?.p99, level.ttft?.max, level.itl?.p50, level.itl?.p99,
@@ -40,7 +44,8 @@ public enum MarkdownSummary {
                 ]
                 let failed = level.failedTrials > 0 ? " (\(level.failedTrials) failed)" : ""
                 md += "| \(cell(level.label)) | \(level.trials)\(failed) | \(level.requests) | \(level.errors) | "
-                md += values.map { ChartFormat.cell($0) }.joined(separator: " | ") + " |\n"
+                md += values.map { ChartFormat.cell($0) }.joined(separator: " | ") + " |"
+                md += priced ? " \(level.dollarsPerMillionTokens.map { String(format: "%.3f", $0) } ?? "–") |\n" : "\n"
             }
             md += "\n"
         }

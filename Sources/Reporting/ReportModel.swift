@@ -103,6 +103,8 @@ public struct LevelSummary: Sendable, Codable, Equatable {
     public var tokensPerSecond: Double?
     /// CV of TTFT p99 across repetitions, as a fraction.
     public var p99CV: Double?
+    /// US dollars per million output tokens at the run's price per hour. The default is none.
+    public var dollarsPerMillionTokens: Double?
     /// Failed requests by error class.
     public var errorsByClass: [KeyValue]
 
@@ -110,8 +112,10 @@ public struct LevelSummary: Sendable, Codable, Equatable {
         label: String, settings: [KeyValue] = [], trials: Int, failedTrials: Int = 0, requests: Int, errors: Int = 0,
         ttft: PercentileSummary? = nil, itl: PercentileSummary? = nil, tpot: PercentileSummary? = nil,
         e2e: PercentileSummary? = nil,
-        tokensPerSecond: Double? = nil, p99CV: Double? = nil, errorsByClass: [KeyValue] = []
+        tokensPerSecond: Double? = nil, p99CV: Double? = nil, dollarsPerMillionTokens: Double? = nil,
+        errorsByClass: [KeyValue] = []
     ) {
+        self.dollarsPerMillionTokens = dollarsPerMillionTokens
         self.label = label
         self.settings = settings
         self.trials = trials
@@ -132,6 +136,7 @@ public struct LevelSummary: Sendable, Codable, Equatable {
         case failedTrials = "failed_trials"
         case tokensPerSecond = "tokens_per_s"
         case p99CV = "p99_cv"
+        case dollarsPerMillionTokens = "usd_per_million_tokens"
         case errorsByClass = "errors_by_class"
     }
 }

@@ -40,7 +40,8 @@ extension RunStore {
     }
 
     /// One table with its columns typed by their SQLite declarations. In an experiment's store
-    /// (one with trials), `requests` leads with the `trial_idx` of the trial that sent it.
+    /// (one with trials), `requests` leads with the trial that sent it: `trial_idx`, `level`,
+    /// `repetition` and `trial_label` (the level's settings), so one file is a notebook's dataset.
     public func exportTable(_ table: String, runId: Int64? = nil) throws(RunStoreError) -> ExportTable {
         guard Self.exportableTables.contains(table) else {
             throw RunStoreError(
@@ -74,11 +75,15 @@ extension RunStore {
                 try table == "requests" && db.tableExists("trials")
                 && (Int.fetchOne(db, sql: "SELECT count(*) FROM trials") ?? 0) > 0
             if byTrial {
-                columns.insert(ExportTable.Column("trial_idx", .integer), at: 0)
+                columns.insert(
+                    contentsOf: [
+                        ExportTable.Column("trial_idx", .integer), ExportTable.Column("level", .integer),
+                        ExportTable.Column("repetition", .integer), ExportTable.Column("trial_label", .text),
+                    ], at: 0)
                 query = query.replacingOccurrences(
                     of: "SELECT * FROM requests",
                     with:
-                        "SELECT trials.idx AS trial_idx, requests.* FROM requests LEFT JOIN trials ON trials.bench_run_id = requests.run_id"
+                        "SELECT trials.idx AS trial_idx, trials.level AS level, trials.repetition AS repetition, trials.label AS trial_label, requests.* FROM requests LEFT JOIN trials ON trials.bench_run_id = requests.run_id"
                 ).replacingOccurrences(of: "ORDER BY id", with: "ORDER BY requests.id")
                     .replacingOccurrences(of: "WHERE run_id", with: "WHERE requests.run_id")
             }

@@ -1,8 +1,10 @@
 public import Foundation
+import Yams
 
 /// What `inferlab system prepare` sets. Every field left nil (or false) leaves that setting alone.
 ///
-/// Built in: ``bounded`` and ``paging``. A FILE profile is JSON with the snake_case keys below, for example
+/// Built in: ``bounded`` and ``paging``. A FILE profile is JSON (or YAML, by a `.yaml` or `.yml` name) with the
+/// snake_case keys below, for example
 /// `{"name": "mine", "swappiness": 10, "transparent_hugepages": "never", "swap_file_mb": 256}`.
 public struct SystemProfile: Codable, Sendable, Equatable {
     /// A name recorded in the state file and reports. The default is `custom`.
@@ -113,19 +115,36 @@ public struct SystemProfile: Codable, Sendable, Equatable {
     /// The built-in profiles by name.
     public static let builtIn: [String: SystemProfile] = ["bounded": bounded, "paging": paging]
 
-    /// A built-in profile by name, or a JSON profile file by path; validated.
+    /// A built-in profile by name, or a JSON or YAML profile file by path; validated.
     public static func named(_ nameOrPath: String) throws -> SystemProfile {
         if let profile = builtIn[nameOrPath] { return profile }
-        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json")
+        let isYAML = nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml")
+        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasSuffix(".json") || isYAML
         guard looksLikePath || FileManager.default.fileExists(atPath: nameOrPath) else {
             throw SystemSetupError(
                 .unknownProfile,
-                "unknown profile \"\(nameOrPath)\": use bounded, paging, or the path of a JSON profile file")
+                "unknown profile \"\(nameOrPath)\": use bounded, paging, or the path of a JSON or YAML profile file")
         }
         guard let data = FileManager.default.contents(atPath: nameOrPath) else {
             throw SystemSetupError(.invalidProfile, "cannot read profile file \(nameOrPath): check the path")
         }
-        return try decode(data, source: nameOrPath)
+        return isYAML ? try decodeYAML(data, source: nameOrPath) : try decode(data, source: nameOrPath)
+    }
+
+    /// A YAML profile: the same fields as JSON, checked the same way.
+    public static func decodeYAML(_ data: Data, source: String) throws -> SystemProfile {
+        let object: Any?
+        do {
+            object = try Yams.load(yaml: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw SystemSetupError(.invalidProfile, "profile file \(source) is not valid YAML: \(error)")
+        }
+        guard let fields = object as? [String: Any], JSONSerialization.isValidJSONObject(fields),
+            let json = try? JSONSerialization.data(withJSONObject: fields)
+        else {
+            throw SystemSetupError(.invalidProfile, "profile file \(source) must hold one mapping of fields")
+        }
+        return try decode(json, source: source)
     }
 
     /// Decodes and validates a JSON profile; unknown keys are rejected so typos do not pass silently.
@@ -135,7 +154,7 @@ public struct SystemProfile: Codable, Sendable, Equatable {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
             throw SystemSetupError(
-                .invalidProfile, "profile file \(source) is not valid JSON (YAML is not supported here): \(error)")
+                .invalidProfile, "profile file \(source) is not valid JSON (name a YAML file .yaml or .yml): \(error)")
         }
         guard let fields = object as? [String: Any] else {
             throw SystemSetupError(.invalidProfile, "profile file \(source) must hold one JSON object")

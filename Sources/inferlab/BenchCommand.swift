@@ -116,6 +116,8 @@ struct BenchCommand: AsyncParsableCommand {
                 "Count tokens with this GGUF model (a file or catalogue name) instead of the server's /tokenize.")
         var tokenizer: String?
         @Option(help: "Write the throughput-against-latency chart of a sweep or rate search (SVG).") var chart: String?
+        @Option(help: "US dollars per hour of the serving machine: $ per million output tokens beside tokens/s.")
+        var pricePerHour: Double?
         @Option(help: "Per-request timeout in seconds (default: \(defaults.timeoutSeconds)).") var timeout: Double?
         @Option(help: "Results file (SQLite).") var out = BenchCommand.defaultStore
         @Flag(help: "Do not write a results file.") var noStore = false
@@ -254,9 +256,14 @@ struct BenchCommand: AsyncParsableCommand {
                     print("workload: \(result.workload)")
                     for step in result.steps where result.steps.count > 1 {
                         let stopped = step.saturated.map { "\nstopped early: \($0)" } ?? ""
-                        print(step.summary.table(title: "== step \(step.index): \(step.label)") + stopped + "\n")
+                        print(
+                            step.summary.table(
+                                title: "== step \(step.index): \(step.label)", pricePerHour: pricePerHour) + stopped
+                                + "\n")
                     }
-                    print(result.summary.table(title: result.steps.count > 1 ? "== all steps" : nil))
+                    print(
+                        result.summary.table(
+                            title: result.steps.count > 1 ? "== all steps" : nil, pricePerHour: pricePerHour))
                     if let search = result.rateSearch { print("\n" + BenchCommand.table(search)) }
                     if let metrics = result.serverMetrics { print("\n" + BenchCommand.table(metrics)) }
                 }

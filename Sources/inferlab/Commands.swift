@@ -12,6 +12,7 @@ extension InferLab {
         StressCommand.self,
         SystemCommand.self,
         RunCommand.self,
+        StudyCommand.self,
         ReportCommand.self,
         CompareCommand.self,
         ExplainCommand.self,

@@ -9,6 +9,14 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Rebuild report.html and summary.md of a run directory from its results.sqlite.")
 
     @Argument(help: "The run directory.") var run: String
+    @Option(help: "US dollars per hour of this machine: dollars per million output tokens beside tokens/s.")
+    var pricePerHour: Double?
+
+    func validate() throws {
+        if let pricePerHour, !(pricePerHour > 0 && pricePerHour.isFinite) {
+            throw ValidationError("--price-per-hour must be above 0 (got \(pricePerHour))")
+        }
+    }
 
     func run() async throws {
         try await reportingErrors {
@@ -16,7 +24,7 @@ struct ReportCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("results.sqlite").path) else {
                 throw UsageError("\(run) has no results.sqlite; pass a run directory printed by inferlab run")
             }
-            print(try RunReport.write(directory: directory).path)
+            print(try RunReport.write(directory: directory, pricePerHour: pricePerHour).path)
         }
     }
 }

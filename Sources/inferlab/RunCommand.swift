@@ -19,6 +19,14 @@ struct RunCommand: AsyncParsableCommand {
             "Validate the file and print every trial with its resolved configuration and an estimated time; run nothing."
     )
     var plan = false
+    @Option(help: "US dollars per hour of this machine (overrides the file's price_per_hour): $ per million tokens.")
+    var pricePerHour: Double?
+
+    func validate() throws {
+        if let pricePerHour, !(pricePerHour > 0 && pricePerHour.isFinite) {
+            throw ValidationError("--price-per-hour must be above 0 (got \(pricePerHour))")
+        }
+    }
 
     func run() async throws {
         try await reportingErrors {
@@ -44,6 +52,7 @@ struct RunCommand: AsyncParsableCommand {
                 spec: spec, specText: text, directory: directory, resume: resume, repositoryRoot: catalog.root,
                 inferlabExecutable: executable.hasPrefix("/")
                     ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+            runner.pricePerHour = pricePerHour
             let terminal = isatty(STDERR_FILENO) == 1
             let startDone = LockedCounter()
             runner.progress = { progress in

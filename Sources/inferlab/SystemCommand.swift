@@ -33,7 +33,7 @@ struct SystemCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Apply a profile, saving every previous value so `inferlab system restore` undoes it.")
 
-        @Option(help: "bounded, paging, or the path of a JSON profile file.") var profile = "bounded"
+        @Option(help: "bounded, paging, or the path of a JSON or YAML profile file.") var profile = "bounded"
         @Flag(help: "Print the plan only; change nothing.") var dryRun = false
         @Flag(help: "Print one JSON object.") var json = false
 

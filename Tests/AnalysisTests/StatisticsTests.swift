@@ -42,3 +42,35 @@ import Testing
         #expect(MetricUnit.number(-0.0001) == "-0.0001")
     }
 }
+
+/// The CV's interval across repetitions (normal theory, χ²): known quantiles, and the claim the
+/// precision rule rests on, that three repetitions cannot bound a 15 % CV.
+@Suite struct CVIntervalTests {
+    @Test func chiSquareQuantilesMatchTables() {
+        // Tabulated: χ²(0.025, 2) = 0.0506, χ²(0.975, 2) = 7.378, χ²(0.025, 9) = 2.700, χ²(0.975, 9) = 19.023.
+        #expect(abs(ChiSquare.quantile(0.025, df: 2) - 0.0506) < 1e-3)
+        #expect(abs(ChiSquare.quantile(0.975, df: 2) - 7.378) < 1e-3)
+        #expect(abs(ChiSquare.quantile(0.025, df: 9) - 2.700) < 1e-3)
+        #expect(abs(ChiSquare.quantile(0.975, df: 9) - 19.023) < 1e-3)
+        #expect(abs(ChiSquare.quantile(0.5, df: 30) - 29.336) < 1e-2)
+    }
+
+    @Test func threeRepetitionsCannotBoundAFifteenPercentCV() throws {
+        let interval = try #require(CVInterval.of([85, 100, 115]))
+        #expect(abs(interval.estimate - 0.15) < 1e-9)
+        #expect(interval.lower < 0.08 && interval.upper > 0.9)
+        // The interval narrows with n: ten repetitions of a 15 % CV still span ~17 points.
+        #expect(abs(CVInterval.width(cv: 0.15, n: 10) - 0.15 * (1.826 - 0.688)) < 2e-3)
+        #expect(CVInterval.width(cv: 0.05, n: 6) < 0.10 && CVInterval.width(cv: 0.05, n: 5) > 0.10)
+    }
+
+    @Test func needsMoreStopsAtTheWidthOrTheCap() {
+        let tight = [100.0, 101, 99, 100.5, 99.5]
+        let loose = [80.0, 120, 95, 110, 90]
+        #expect(!CVInterval.needsMore([tight], width: 0.05, cap: 10))
+        #expect(CVInterval.needsMore([tight, loose], width: 0.05, cap: 10))
+        #expect(!CVInterval.needsMore([loose], width: 0.05, cap: 5))
+        #expect(CVInterval.needsMore([[100]], width: 0.5, cap: 10))
+        #expect(CVInterval.of([5]) == nil && CVInterval.of([0, 0]) == nil)
+    }
+}

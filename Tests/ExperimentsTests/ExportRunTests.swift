@@ -82,7 +82,7 @@ struct ExportRunTests {
         #expect(csv.status == 0, "\(csv.stderr)")
         let csvLines = try String(contentsOf: out.appendingPathComponent("requests.csv"), encoding: .utf8)
             .split(separator: "\n")
-        #expect(csvLines.count == 9 && csvLines[0].hasPrefix("trial_idx,id,run_id,"))
+        #expect(csvLines.count == 9 && csvLines[0].hasPrefix("trial_idx,level,repetition,trial_label,id,run_id,"))
         let jsonl = try runInferLab([
             "export", directory.path, "--format", "jsonl", "--table", "trials", "--out", out.path,
         ])

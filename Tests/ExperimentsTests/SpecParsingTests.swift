@@ -193,4 +193,50 @@ import Testing
             try ExperimentSpec.parse(yaml: "name: fa\nengine: {kind: inferlab, flash_attn: fast}\n")
         }
     }
+
+    /// A level that sets `start: cold` records its first request (no warm-up) unless it sets its
+    /// own warm-up; a cold base configuration keeps the file's warm-up.
+    @Test func aColdLevelRecordsItsFirstRequest() throws {
+        let spec = try ExperimentSpec.parse(
+            yaml: """
+                name: cold
+                engine: {kind: inferlab, model: smollm2-135m}
+                workload: {requests: 4, warmup: 2}
+                variants:
+                  - {name: warm}
+                  - {name: cold, start: cold}
+                  - {name: cold-warmed, start: cold, warmup: 1}
+                  - {name: pinned, pin_threads: true}
+                """)
+        let configs = try spec.levelConfigs()
+        #expect(configs.map(\.workload.warmupRequests) == [2, 0, 1, 2])
+        #expect(configs.map(\.constraints.start) == [.warm, .cold, .cold, .warm])
+        #expect(configs.map(\.constraints.pinThreads) == [false, false, false, true])
+        let base = try ExperimentSpec.parse(
+            yaml:
+                "name: b\nengine: {kind: inferlab, model: smollm2-135m}\nworkload: {warmup: 1}\nconstraints: {start: cold}\n"
+        )
+        #expect(try base.levelConfigs().map(\.workload.warmupRequests) == [1])
+    }
+
+    /// `precision:` and `price_per_hour` are checked before anything runs.
+    @Test func precisionAndPriceAreValidated() throws {
+        let head = "name: p\nengine: {kind: inferlab, model: smollm2-135m}\nrepetitions: 3\n"
+        let spec = try ExperimentSpec.parse(
+            yaml: head + "precision: {metrics: [itl.p99, process.rss, tokens_per_s], width: 0.05, max_repetitions: 8}\n"
+                + "price_per_hour: 0.12\n")
+        #expect(spec.precision?.maxRepetitions == 8 && spec.precision?.width == 0.05 && spec.pricePerHour == 0.12)
+        for (bad, field) in [
+            ("precision: {metrics: [itl.p77]}", "precision.metrics[0]"),
+            ("precision: {width: 0}", "precision.width"),
+            ("precision: {max_repetitions: 2}", "precision.max_repetitions"),
+            ("precision: {widht: 0.1}", "precision.widht"),
+            ("price_per_hour: -1", "price_per_hour"),
+        ] {
+            let error = try #require(throws: ConfigurationError.self) {
+                try ExperimentSpec.parse(yaml: head + bad + "\n")
+            }
+            #expect(error.field == field, "\(bad): \(error.field)")
+        }
+    }
 }

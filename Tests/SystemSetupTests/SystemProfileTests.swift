@@ -32,6 +32,25 @@ import TestSupport
         #expect(profile.governor == nil)
     }
 
+    /// A `.yaml` profile (what spec validation lets `system: {profile: ...}` name) reads as JSON does,
+    /// with the same checks: an unknown field is named.
+    @Test func yamlProfileFileDecodesAsJSONDoes() throws {
+        let directory = TestPaths.temporaryDirectory()
+        let file = directory.appendingPathComponent("mine.yaml")
+        try Data("name: mine\nswappiness: 10\nmemlock: 1073741824\ntransparent_hugepages: never\n".utf8).write(to: file)
+        let profile = try SystemProfile.named(file.path)
+        #expect(profile.name == "mine" && profile.swappiness == 10 && profile.transparentHugepages == "never")
+        #expect(profile.memlock == .bytes(1 << 30))
+        let bad = directory.appendingPathComponent("bad.yml")
+        try Data("name: x\nswapiness: 10\n".utf8).write(to: bad)
+        let error = try #require(throws: SystemSetupError.self) { try SystemProfile.named(bad.path) }
+        #expect(error.message.contains("unknown field swapiness"))
+        let list = directory.appendingPathComponent("list.yaml")
+        try Data("- a\n- b\n".utf8).write(to: list)
+        let notMapping = try #require(throws: SystemSetupError.self) { try SystemProfile.named(list.path) }
+        #expect(notMapping.message.contains("must hold one mapping"))
+    }
+
     @Test(arguments: [
         (#"{"swappiness": 300}"#, "swappiness"),
         (#"{"transparent_hugepages": "sometimes"}"#, "transparent_hugepages"),

@@ -1,0 +1,390 @@
+import Analysis
+import Foundation
+import InferLabCore
+import MetricCatalog
+import Reporting
+
+extension StudyReport {
+    static func named(_ levels: [LevelView], _ name: String) -> LevelView? {
+        levels.first { $0.name == name && !$0.ok.isEmpty }
+    }
+
+    /// Whether two CV intervals are apart: `lower` if b's is wholly below a's.
+    static func cvVerdict(_ before: ConfidenceInterval?, _ after: ConfidenceInterval?) -> String {
+        guard let before, let after else { return "not enough repetitions" }
+        if after.upper < before.lower { return "lower CV (the intervals are apart)" }
+        if after.lower > before.upper { return "higher CV (the intervals are apart)" }
+        return "no change detectable (the intervals overlap)"
+    }
+
+    // MARK: - Bounded real-time
+
+    static func boundedRealtime(_ run: RecipeRun, slo: Double?) -> Part {
+        var part = Part()
+        let levels = run.levels
+        guard let baseline = named(levels, "baseline") ?? levels.first(where: { !$0.ok.isEmpty }) else { return part }
+        let baselineP99 = baseline.p99 ?? 0
+        let max = baseline.itl.max()
+        part.answers.append(
+            Answer(
+                question: "1. How long does a token take alone on this machine, and how tightly is it bounded?",
+                answer: "Isolated (system profile bounded, nothing else running), a token takes "
+                    + "\(ms(Statistics.percentile(baseline.itl, 50))) at p50 and \(ms(baseline.p99)) at p99 "
+                    + "(median of the repetitions' p99), \(ms(max)) at worst; the CV of the p99 across repetitions "
+                    + "is \(interval(baseline.cv)).",
+                confidence: repetitions(baseline) + ", 95 % interval of the CV"))
+
+        // Phase 3: the constraints one by one, before/after on the CV.
+        let constraints = ["pinned-one-cpu", "pinned-threads", "mlock", "no-mmap", "all"]
+        var rows: [[String]] = []
+        var reduced: [String] = []
+        for name in constraints {
+            guard let level = named(levels, name) else { continue }
+            let verdict = cvVerdict(baseline.cv, level.cv)
+            if verdict.hasPrefix("lower") { reduced.append(name) }
+            rows.append([
+                level.label, interval(baseline.cv), interval(level.cv), ms(baseline.p99), ms(level.p99), verdict,
+                "\(level.ok.count)",
+            ])
+        }
+        part.tables.append(
+            ReportTable(
+                id: "phase-3", title: "Phase 3: each constraint before and after, on the CV of per-token p99",
+                note: "Before is the baseline. A constraint helps when its interval lies wholly below the baseline's; "
+                    + "pinned-one-cpu puts every engine thread on CPU 0, pinned-threads gives each compute thread a CPU "
+                    + "of its own, all is pinned threads, mlock and a pre-sized 512-cell context.",
+                columns: ["constraint", "CV before", "CV after", "p99 before", "p99 after", "verdict", "repetitions"],
+                rows: rows))
+        part.answers.append(
+            Answer(
+                question:
+                    "2. Which constraint (pinning, mlock, no-mmap, a pre-sized context) makes latency more bounded?",
+                answer: reduced.isEmpty
+                    ? "None detectably: every constraint's CV interval overlaps the baseline's (\(interval(baseline.cv))); "
+                        + "on this machine the variance does not come from migration, paging or allocation."
+                    : "\(reduced.joined(separator: ", ")) lowered the CV of per-token p99 below the baseline's interval "
+                        + "(\(interval(baseline.cv))); the others' intervals overlap it.",
+                confidence: "\(rows.count) before/after pairs, each at its own repetitions (table Phase 3)"))
+
+        // Contention: degradation, and where bounded behaviour breaks down against the SLO.
+        var contention: [(load: Double, level: LevelView)] = [(0, baseline)]
+        for name in ["load-25", "load-50", "load-75"] {
+            if let level = named(levels, name), let load = Double(name.dropFirst(5)) {
+                contention.append((load, level))
+            }
+        }
+        let sloMs = slo ?? (2 * baselineP99).rounded(.up)
+        let fit = LinearFit.fit(x: contention.map(\.load), y: contention.compactMap(\.level.p99))
+        let broken = contention.first { entry in
+            (entry.level.p99 ?? .infinity) > sloMs || (entry.level.cv?.estimate ?? 0) >= 0.15
+        }
+        part.tables.append(
+            ReportTable(
+                id: "contention", title: "Isolated against contended: per-token latency under background CPU load",
+                note: String(
+                    format: "The SLO: per-token p99 at most %.0f ms%@ and CV of p99 under 15 %%. Load is InferLab's "
+                        + "stressor at that share of the machine's CPU, outside the engine's cgroup.", sloMs,
+                    slo == nil ? " (twice the isolated p99)" : ""),
+                columns: ["background load", "p50", "p99 (median)", "CV of p99", "tokens/s", "within SLO"],
+                rows: contention.map { load, level in
+                    [
+                        String(format: "%.0f %%", load), ms(Statistics.percentile(level.itl, 50)), ms(level.p99),
+                        interval(level.cv), cell(level.tokensPerSecond),
+                        (level.p99 ?? .infinity) <= sloMs && (level.cv?.estimate ?? 0) < 0.15 ? "yes" : "no",
+                    ]
+                }))
+        part.answers.append(
+            Answer(
+                question: "3. How does per-token latency degrade with contention, and at what load does bounded "
+                    + "behaviour break down?",
+                answer: (fit.map {
+                    String(
+                        format: "p99 grows by %.2f ms per point of background load (R² %.2f, %@). ", $0.slope,
+                        $0.rSquared,
+                        $0.rSquared >= 0.9 ? "linear" : "not linear")
+                } ?? "")
+                    + (broken.map {
+                        String(
+                            format:
+                                "Bounded behaviour breaks down at %.0f %% load: p99 %@ against the %.0f ms SLO, CV %@.",
+                            $0.load, ms($0.level.p99), sloMs, interval($0.level.cv))
+                    } ?? String(format: "It holds up to 75 %% load: every level's p99 is within %.0f ms.", sloMs)),
+                confidence: contention.map { "\(Int($0.load)) %: \($0.level.ok.count) reps" }.joined(separator: ", ")))
+
+        // Samplers.
+        var samplerRows: [[String]] = []
+        var cvs: [Double] = []
+        var outliers = 0
+        var repetitionsSeen = 0
+        for (name, label) in [
+            ("baseline", "greedy"), ("temperature", "temperature"), ("top-k", "top-k"), ("top-p", "top-p"),
+        ] {
+            guard let level = named(levels, name) else { continue }
+            if let cv = level.cv?.estimate { cvs.append(cv) }
+            // A repetition whose p99 is over 1.5x its level's median: one stall decides the CV.
+            if let median = level.p99 { outliers += level.itlP99s.filter { $0 > 1.5 * median }.count }
+            repetitionsSeen += level.itlP99s.count
+            samplerRows.append([label, ms(level.p99), interval(level.cv), "\(level.ok.count)"])
+        }
+        let spread = (cvs.max() ?? 0) - (cvs.min() ?? 0)
+        part.tables.append(
+            ReportTable(
+                id: "samplers", title: "Sampling strategies", columns: ["sampler", "p99", "CV of p99", "repetitions"],
+                rows: samplerRows))
+        part.answers.append(
+            Answer(
+                question: "4. Does the sampling strategy change per-token latency or its variance?",
+                answer: String(
+                    format:
+                        "The samplers' CVs of p99 differ by at most %.1f points (%@ the 5-point criterion); p99 ranges "
+                        + "from %@ to %@. %d of the %d repetitions have a p99 over 1.5x their level's median: the "
+                        + "spread of the CVs is that of single stalled repetitions.", 100 * spread,
+                    spread < 0.05 ? "within" : "outside",
+                    ms(samplerRows.compactMap { Double($0[1].replacingOccurrences(of: " ms", with: "")) }.min()),
+                    ms(samplerRows.compactMap { Double($0[1].replacingOccurrences(of: " ms", with: "")) }.max()),
+                    outliers, repetitionsSeen),
+                confidence: "\(samplerRows.count) samplers; the CV intervals are in the table Sampling strategies"))
+
+        // Sweeps: size, quantization, context, threads.
+        let sweepNames = levels.map(\.name).filter {
+            $0.hasPrefix("q") || $0.hasPrefix("ctx-") || $0.hasPrefix("threads-") || $0.contains("270m")
+                || $0 == "baseline"
+        }
+        let sweep = sweepNames.compactMap { named(levels, $0) }
+        part.tables.append(
+            ReportTable(
+                id: "sweeps", title: "Model size, quantization, context length and threads",
+                note: "Quantizations marked from-q4_1 are requantized from the Q4_1 file (the only weights here). "
+                    + "threads-3 and threads-4 oversubscribe the two cores.",
+                columns: ["level", "p50", "p99", "CV of p99", "tokens/s", "peak RSS (MiB)", "repetitions"],
+                rows: sweep.map {
+                    [
+                        $0.label, ms(Statistics.percentile($0.itl, 50)), ms($0.p99), interval($0.cv),
+                        cell($0.tokensPerSecond),
+                        cell($0.rssMiB), "\($0.ok.count)",
+                    ]
+                }))
+        let fastest = sweep.min { ($0.p99 ?? .infinity) < ($1.p99 ?? .infinity) }
+        let slowest = sweep.max { ($0.p99 ?? 0) < ($1.p99 ?? 0) }
+        let over = sweep.filter { $0.name == "threads-3" || $0.name == "threads-4" }
+        part.answers.append(
+            Answer(
+                question: "5. What do quantization, context length and threads cost per token (and what happens beyond "
+                    + "the cores)?",
+                answer: "Lowest p99: \(fastest?.label ?? "–") (\(ms(fastest?.p99))); highest: \(slowest?.label ?? "–") "
+                    + "(\(ms(slowest?.p99))). "
+                    + (over.isEmpty
+                        ? ""
+                        : "Oversubscribed, "
+                            + over.map { "\($0.label) has p99 \(ms($0.p99)) and CV \(interval($0.cv))" }.joined(
+                                separator: "; ")
+                            + String(format: ", against %@ at 2 threads.", ms(baseline.p99))),
+                confidence: "each level at its own repetitions (table Model size, ...)"))
+
+        // The recommendation: the most bounded configuration measured, and what it costs.
+        let candidates = levels.filter {
+            !$0.ok.isEmpty && ($0.cv?.estimate ?? 1) < 0.15 && !$0.name.hasPrefix("load-")
+        }
+        if let best = candidates.min(by: { ($0.cv?.upper ?? 9) < ($1.cv?.upper ?? 9) }) {
+            var tokens: String?
+            if let a = best.tokensPerSecond, let b = baseline.tokensPerSecond, b > 0 {
+                tokens = String(format: "%.2fx the baseline's tokens/s", a / b)
+            }
+            part.recommendations.append(
+                "For bounded per-token latency here run \(best.label): CV of p99 \(interval(best.cv)), p99 \(ms(best.p99)); "
+                    + "it costs \(tokens ?? "unknown throughput") and peaks at \(cell(best.rssMiB)) MiB RSS "
+                    + "(baseline \(cell(baseline.rssMiB)) MiB).")
+        }
+        if let broken {
+            part.recommendations.append(
+                "Keep other work below \(Int(broken.load)) % of the machine's CPU: that is where the p99 left the "
+                    + "\(Int(sloMs)) ms SLO or its CV passed 15 %.")
+        }
+        part.charts.append(
+            ReportChart(
+                .degradation(
+                    DegradationChart(
+                        title: "Per-token p99 against background load", xLabel: "background load (%)",
+                        yLabel: "per-token p99 (ms)",
+                        levels: contention.compactMap { load, level in
+                            level.p99.map {
+                                DegradationChart.Level(
+                                    label: level.label, x: load, y: $0, lower: level.itlP99s.min(),
+                                    upper: level.itlP99s.max())
+                            }
+                        })),
+                caption: "Median of the repetitions' per-token p99; bars span their minimum and maximum."))
+        return part
+    }
+
+    // MARK: - Server profiling
+
+    static func serverProfile(_ runs: [RecipeRun]) -> Part {
+        var part = Part()
+        let profile = runs.first { $0.recipe.name == "server-profile" }
+        if let profile, let baseline = named(profile.levels, "baseline") {
+            let movers = profile.levels.filter { $0.name != "baseline" && !$0.ok.isEmpty }.compactMap {
+                level -> (LevelView, Double)? in
+                guard let a = level.ttftP99, let b = baseline.ttftP99, b > 0 else { return nil }
+                return (level, a / b)
+            }.sorted { abs(log($0.1)) > abs(log($1.1)) }
+            let tokens = profile.levels.filter { !$0.ok.isEmpty }.compactMap { level in
+                level.tokensPerSecond.map { (level, $0) }
+            }
+            part.answers.append(
+                Answer(
+                    question: "1. Which variable moves TTFT and tokens/s most (context length, output length, "
+                        + "concurrency, threads)?",
+                    answer: "Against the baseline's TTFT p99 \(ms(baseline.ttftP99)): "
+                        + movers.prefix(3).map { String(format: "%@ %.2fx", $0.0.label, $0.1) }.joined(separator: ", ")
+                        + ". Tokens/s runs from "
+                        + (tokens.min { $0.1 < $1.1 }.map { "\(cell($0.1)) (\($0.0.label))" } ?? "–") + " to "
+                        + (tokens.max { $0.1 < $1.1 }.map { "\(cell($0.1)) (\($0.0.label))" } ?? "–") + ".",
+                    confidence: "\(baseline.ok.count) repetitions per level; the output length is fixed (ignore_eos)"))
+            if let cold = named(profile.levels, "cold-start") {
+                part.answers.append(
+                    Answer(
+                        question: "2. What does a cold start cost?",
+                        answer: "The cold level's first request (model file evicted from the page cache, no warm-up) "
+                            + "took \(ms(Statistics.median(cold.firstTTFTs))) to its first token, against "
+                            + "\(ms(Statistics.median(baseline.firstTTFTs))) for the warm level's first request after its "
+                            + "warm-up and \(ms(Statistics.percentile(baseline.ttft, 50))) at its p50.",
+                        confidence: "first requests: "
+                            + cold.firstTTFTs.map { MetricUnit.number($0) }.joined(separator: ", ") + " ms (cold), "
+                            + baseline.firstTTFTs.map { MetricUnit.number($0) }.joined(separator: ", ") + " ms (warm)"))
+            }
+        }
+        for (index, name, question) in [
+            (3, "cpu-quota", "3. What does a cgroup CPU quota do to latency, and through what?"),
+            (4, "memory-limit", "4. What does a cgroup memory limit do: where do refaults and the OOM killer start?"),
+            (5, "mitigations", "5. Do the two mitigations (threads sized to the quota; the prefix cache) work?"),
+        ] {
+            _ = index
+            guard let run = runs.first(where: { $0.recipe.name == name }) else { continue }
+            let verdicts = run.model.verdicts
+            var answer = verdicts.prefix(4).map { "\($0.outcome.rawValue): \($0.text)" }.joined(separator: " ")
+            if name == "memory-limit" {
+                let ooms = run.data.events.filter { $0.kind == .oomKill }.count
+                let faults = run.levels.filter { !$0.ok.isEmpty }.map { level in
+                    "\(level.label) \(cell(Statistics.mean(level.ok.compactMap { $0.value(.processMajorFaults) }))) major faults"
+                }
+                answer = faults.joined(separator: ", ") + "; \(ooms) OOM kill\(ooms == 1 ? "" : "s"). " + answer
+            }
+            part.answers.append(
+                Answer(
+                    question: question, answer: answer.isEmpty ? "no verdict: see the recipe's tables" : answer,
+                    confidence: "\(run.data.trials.filter(\.succeeded).count) of \(run.data.trials.count) trials; "
+                        + "Mann-Whitney on the pooled requests, mechanism and control as the evidence standard asks"))
+            if name == "mitigations" {
+                part.charts += mitigationCharts(run)
+                for verdict in verdicts where verdict.outcome == .supported {
+                    part.recommendations.append("Supported by the evidence: \(verdict.text)")
+                }
+            }
+        }
+        part.recommendations.append(
+            "Under a CPU quota, run as many compute threads as the quota has cores: spinning threads are throttled "
+                + "at llama.cpp's barriers (experiment mitigations, quota-threads-1 against quota-threads-2).")
+        return part
+    }
+
+    /// Before/after CDFs of each mitigation pair.
+    static func mitigationCharts(_ run: RecipeRun) -> [ReportChart] {
+        let pairs = [
+            ("quota-threads-2", "quota-threads-1", "threads sized to a 1-core quota"),
+            ("prefix-cache-off", "prefix-cache-on", "the prefix cache"),
+        ]
+        return pairs.compactMap { before, after, what -> ReportChart? in
+            guard let b = named(run.levels, before), let a = named(run.levels, after) else { return nil }
+            return ReportChart(
+                .grid(
+                    SmallMultiples(
+                        title: "Mitigation: \(what)",
+                        panels: [
+                            .cdf(
+                                CDFChart(
+                                    title: "TTFT before/after", xLabel: "TTFT (ms)",
+                                    series: [
+                                        ValueSeries(name: before, values: b.ttft),
+                                        ValueSeries(name: after, values: a.ttft),
+                                    ])),
+                            .cdf(
+                                CDFChart(
+                                    title: "ITL before/after", xLabel: "ITL (ms)",
+                                    series: [
+                                        ValueSeries(name: before, values: b.itl),
+                                        ValueSeries(name: after, values: a.itl),
+                                    ])),
+                        ], columns: 2)),
+                caption: "Before (\(before)) and after (\(after)), every request of every repetition; the mechanism is "
+                    + "in the recipe's evidence verdicts.")
+        }
+    }
+
+    // MARK: - Batching
+
+    static func batching(_ run: RecipeRun) -> Part {
+        var part = Part()
+        let findings = run.model.findings.filter { $0.hasPrefix("Schedulers at") }
+        var wins: [String: Int] = [:]
+        for finding in findings {
+            for scheduler in ["single", "static", "dynamic", "continuous"] where finding.contains("\(scheduler) the ") {
+                wins[scheduler, default: 0] += finding.components(separatedBy: "\(scheduler) the ").count - 1
+            }
+        }
+        part.answers.append(
+            Answer(
+                question:
+                    "1. Which scheduler gives the lowest TTFT, the lowest ITL p99 and the most tokens/s, per workload?",
+                answer: findings.isEmpty ? "no scheduler comparison in the run" : findings.joined(separator: " "),
+                confidence: "\(run.data.trials.filter(\.succeeded).count) of \(run.data.trials.count) trials, "
+                    + "\(run.recipe.spec.repetitions) repetitions per level on the frozen corpus"))
+        if let best = wins.max(by: { $0.value < $1.value }) {
+            part.answers.append(
+                Answer(
+                    question: "2. Is there one scheduler to choose?",
+                    answer:
+                        "\(best.key) wins \(best.value) of the \(findings.count * 3) comparisons (TTFT p50, ITL p99, "
+                        + "tokens/s at each workload); "
+                        + wins.filter { $0.key != best.key }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                        .joined(separator: ", ") + ".",
+                    confidence: "wins counted on medians; the per-level CVs are in the variance table"))
+            part.recommendations.append("Serve with --scheduler \(best.key) on this machine for these workloads.")
+        }
+        part.recommendations.append(
+            "Each scheduler's raw requests: make bench VARIANT=single|static|dynamic|continuous writes "
+                + "results/<variant>/<timestamp>.parquet for a notebook.")
+        return part
+    }
+
+    // MARK: - Paging
+
+    static func paging(_ run: RecipeRun) -> Part {
+        var part = Part()
+        if let answers = run.model.tables.first(where: { $0.id == "paging-answers" }) {
+            for row in answers.rows where row.count >= 2 {
+                part.answers.append(
+                    Answer(
+                        question: row[0], answer: row.dropFirst().joined(separator: " "),
+                        confidence: "one trial per level, from the page-cache trace of the model file"))
+            }
+        }
+        let levels = run.levels.filter { !$0.ok.isEmpty }
+        if let worst = levels.max(by: { (Statistics.median($0.itl) ?? 0) < (Statistics.median($1.itl) ?? 0) }),
+            let best = levels.min(by: {
+                (Statistics.median($0.itl) ?? .infinity) < (Statistics.median($1.itl) ?? .infinity)
+            })
+        {
+            part.answers.append(
+                Answer(
+                    question: "How much slower is a token when the model does not fit?",
+                    answer: "Median ITL from \(ms(Statistics.median(best.itl))) (\(best.label)) to "
+                        + "\(ms(Statistics.median(worst.itl))) (\(worst.label)).",
+                    confidence: "\(levels.count) levels, one trial each"))
+        }
+        part.recommendations.append(
+            "Lock the model (load_mode mlock) when its memory can be reserved: pinned pages are never evicted; with "
+                + "mmap under pressure every token re-reads the pages it needs.")
+        return part
+    }
+}
