@@ -32,6 +32,10 @@ struct RunData: Sendable {
         /// (seconds since the trial's start, E2E ms) of each successful request.
         var requestStarts: [(Double, Double)] = []
         var requests = 0
+        /// The corpus id of the first measured request, and each prompt's TTFTs: a cold level's
+        /// first request is compared with the same prompt in its warm twin.
+        var firstPrompt: String?
+        var ttftByPrompt: [String: [Double]] = [:]
         var errors: [String: Int] = [:]
         var samples: [ProbeSample] = []
         var steps: [StepRecord] = []
@@ -108,13 +112,17 @@ extension RunData.TrialRow {
         steps = stored.steps
         for outcome in stored.outcomes where !outcome.applied { notApplied[outcome.name] = outcome.reason }
         requests = stored.requests.count
+        firstPrompt = stored.requests.first?.corpusId
         for request in stored.requests {
             lag.append(request.lagMs)
             if let error = request.errorClass {
                 errors[error, default: 0] += 1
                 continue
             }
-            if let value = request.ttftMs { ttft.append(value) }
+            if let value = request.ttftMs {
+                ttft.append(value)
+                ttftByPrompt[request.corpusId, default: []].append(value)
+            }
             if let value = request.tpotMs { tpot.append(value) }
             if let value = request.e2eMs {
                 e2e.append(value)

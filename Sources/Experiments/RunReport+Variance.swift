@@ -51,7 +51,10 @@ extension RunReport {
                     row.append("–")
                     continue
                 }
-                widest = max(widest ?? 0, interval.upper - interval.lower)
+                // The width the precision rule judges: its own figures only (all of them without one).
+                if spec?.precision?.metrics.contains(name) ?? true {
+                    widest = max(widest ?? 0, interval.upper - interval.lower)
+                }
                 row.append(
                     String(
                         format: "%.1f %% [%.1f, %.1f]", 100 * interval.estimate, 100 * interval.lower,
@@ -70,7 +73,8 @@ extension RunReport {
             note: String(format: "CV across each level's successful repetitions with its %.0f %% interval", 100 * level)
                 + " (normal theory: the χ² interval of the standard deviation over the mean). From 3 repetitions the "
                 + "interval of a 15 % CV runs from 8 % to 94 %." + (target ?? ""),
-            columns: ["level", "repetitions"] + names.map { "CV of \(figureLabel($0))" } + ["widest interval"],
+            columns: ["level", "repetitions"] + names.map { "CV of \(figureLabel($0))" }
+                + [spec?.precision == nil ? "widest interval" : "widest interval (precision figures)"],
             rows: rows)
     }
 
@@ -91,8 +95,32 @@ extension RunReport {
         guard !cold.isEmpty, let baseline = warm.first else { return nil }
         func firsts(_ level: Int) -> [Double] { (byLevel[level] ?? []).compactMap(\.ttft.first) }
         func medians(_ level: Int) -> [Double] { (byLevel[level] ?? []).compactMap { Statistics.median($0.ttft) } }
+        /// The warm level a cold one is compared with: the same engine and workload but for the
+        /// warm-up (a cold level at concurrency 1 against the warm one at concurrency 1).
+        func reference(_ level: Int) -> Int {
+            var workload = configs[level].workload
+            return warm.first { other in
+                workload.warmupRequests = configs[other].workload.warmupRequests
+                workload.warmupSeconds = configs[other].workload.warmupSeconds
+                return configs[other].engine == configs[level].engine && configs[other].workload == workload
+            } ?? baseline
+        }
+        var order: [Int] = []
+        for level in cold {
+            let warmLevel = reference(level)
+            if !order.contains(warmLevel) { order.append(warmLevel) }
+            order.append(level)
+        }
+        /// The warm twin's TTFTs of the prompt a cold level's trials sent first.
+        func samePrompt(_ level: Int) -> String {
+            guard cold.contains(level) else { return "–" }
+            let prompts = (byLevel[level] ?? []).compactMap(\.firstPrompt)
+            let twin = byLevel[reference(level)] ?? []
+            let values = twin.flatMap { trial in prompts.flatMap { trial.ttftByPrompt[$0] ?? [] } }
+            return Statistics.median(values).map(MetricUnit.number) ?? "not measured (its warm-up's prompt)"
+        }
         var rows: [[String]] = []
-        for level in [baseline] + cold {
+        for level in order {
             let first = firsts(level)
             let label = (byLevel[level]?.first?.label ?? "level \(level)")
             let warmup =
@@ -101,7 +129,7 @@ extension RunReport {
             rows.append([
                 label, configs[level].constraints.start.rawValue, warmup,
                 Statistics.median(first).map(MetricUnit.number) ?? "–",
-                first.map { MetricUnit.number($0) }.joined(separator: ", "),
+                first.map { MetricUnit.number($0) }.joined(separator: ", "), samePrompt(level),
                 Statistics.median(medians(level)).map(MetricUnit.number) ?? "–",
             ])
         }
@@ -110,8 +138,12 @@ extension RunReport {
             note:
                 "The first measured request's TTFT (ms) per repetition. A cold level evicts the model file from the page "
                 + "cache before the engine starts and sends no warm-up, so its first request pays the page-ins; a warm "
-                + "level's first request comes after its warm-up.",
-            columns: ["level", "start", "warm-up", "first request TTFT (median)", "per repetition", "TTFT p50"],
+                + "level's first request comes after its warm-up and is another prompt, so the cold first request "
+                + "is also set against the same prompt's TTFT in the warm twin.",
+            columns: [
+                "level", "start", "warm-up", "first request TTFT (median)", "per repetition",
+                "warm twin, same prompt", "TTFT p50",
+            ],
             rows: rows)
     }
 }

@@ -34,8 +34,6 @@ struct ExportRunTests {
             workload: {api: chat, corpus: data/prompts.jsonl, prompt_class: short, scenario: closed, concurrency: 2,
                        requests: 4, warmup: 0, max_tokens: 8, ignore_eos: true}
             probe: {interval_ms: 50}
-            matrix:
-              scheduler: [single, continuous]
             repetitions: 1
             """
         let directory = TestPaths.temporaryDirectory("export-run")
@@ -70,9 +68,9 @@ struct ExportRunTests {
         }
         let checked = try JSONDecoder().decode(Checked.self, from: Data(check.stdout.utf8))
         #expect(checked.problems.isEmpty, "\(checked.problems)")
-        #expect(checked.tables["requests"]?.rows == 8)
-        #expect(checked.tables["explanations"]?.rows == 8)
-        #expect((checked.tables["events"]?.rows ?? 0) >= 8 * 8)
+        #expect(checked.tables["requests"]?.rows == 4)
+        #expect(checked.tables["explanations"]?.rows == 4)
+        #expect((checked.tables["events"]?.rows ?? 0) >= 4 * 8)
         #expect((checked.tables["engine_steps"]?.rows ?? 0) > 0)
 
         // CSV and JSONL: the same rows (a header line more in CSV).
@@ -82,14 +80,14 @@ struct ExportRunTests {
         #expect(csv.status == 0, "\(csv.stderr)")
         let csvLines = try String(contentsOf: out.appendingPathComponent("requests.csv"), encoding: .utf8)
             .split(separator: "\n")
-        #expect(csvLines.count == 9 && csvLines[0].hasPrefix("trial_idx,level,repetition,trial_label,id,run_id,"))
+        #expect(csvLines.count == 5 && csvLines[0].hasPrefix("trial_idx,level,repetition,trial_label,id,run_id,"))
         let jsonl = try runInferLab([
             "export", directory.path, "--format", "jsonl", "--table", "trials", "--out", out.path,
         ])
         #expect(jsonl.status == 0, "\(jsonl.stderr)")
         #expect(
             try String(contentsOf: out.appendingPathComponent("trials.jsonl"), encoding: .utf8).split(separator: "\n")
-                .count == 2)
+                .count == 1)
 
         // Bad input: an unknown table or format is a clear error, exit 2, and nothing is written.
         let bad = try runInferLab(["export", directory.path, "--table", "nope", "--out", out.path + "-bad"])

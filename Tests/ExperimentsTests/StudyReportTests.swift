@@ -21,7 +21,6 @@ struct StudyReportTests {
               - {name: baseline}
               - {name: pinned-threads, pin_threads: true}
               - {name: load-50, background_load: 50}
-              - {name: temperature, sampler: temperature}
             repetitions: 2
             price_per_hour: 0.05
             """

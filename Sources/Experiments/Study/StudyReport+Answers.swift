@@ -75,6 +75,9 @@ extension StudyReport {
         }
         let sloMs = slo ?? (2 * baselineP99).rounded(.up)
         let fit = LinearFit.fit(x: contention.map(\.load), y: contention.compactMap(\.level.p99))
+        // The criterion fits the repetitions' mean p99, which one stalled repetition pulls.
+        let meanFit = LinearFit.fit(
+            x: contention.map(\.load), y: contention.compactMap { Statistics.mean($0.level.itlP99s) })
         let broken = contention.first { entry in
             (entry.level.p99 ?? .infinity) > sloMs || (entry.level.cv?.estimate ?? 0) >= 0.15
         }
@@ -99,9 +102,9 @@ extension StudyReport {
                     + "behaviour break down?",
                 answer: (fit.map {
                     String(
-                        format: "p99 grows by %.2f ms per point of background load (R² %.2f, %@). ", $0.slope,
-                        $0.rSquared,
-                        $0.rSquared >= 0.9 ? "linear" : "not linear")
+                        format: "The median p99 grows by %.2f ms per point of background load (R² %.2f, %@; on the "
+                            + "repetitions' mean p99, as the criterion fits it, R² %.2f). ", $0.slope, $0.rSquared,
+                        $0.rSquared >= 0.9 ? "linear" : "not linear", meanFit?.rSquared ?? .nan)
                 } ?? "")
                     + (broken.map {
                         String(
@@ -242,16 +245,24 @@ extension StudyReport {
                         + (tokens.max { $0.1 < $1.1 }.map { "\(cell($0.1)) (\($0.0.label))" } ?? "–") + ".",
                     confidence: "\(baseline.ok.count) repetitions per level; the output length is fixed (ignore_eos)"))
             if let cold = named(profile.levels, "cold-start") {
+                // The warm reference: the level at the cold one's concurrency (its warm twin).
+                let twin = named(profile.levels, "concurrency-1") ?? baseline
+                let prompts = cold.ok.compactMap(\.firstPrompt)
+                let samePrompt = Statistics.median(
+                    twin.ok.flatMap { trial in prompts.flatMap { trial.ttftByPrompt[$0] ?? [] } })
                 part.answers.append(
                     Answer(
                         question: "2. What does a cold start cost?",
                         answer: "The cold level's first request (model file evicted from the page cache, no warm-up) "
                             + "took \(ms(Statistics.median(cold.firstTTFTs))) to its first token, against "
-                            + "\(ms(Statistics.median(baseline.firstTTFTs))) for the warm level's first request after its "
-                            + "warm-up and \(ms(Statistics.percentile(baseline.ttft, 50))) at its p50.",
+                            + "\(ms(Statistics.median(twin.firstTTFTs))) for the first request of \(twin.label) (warm, after "
+                            + "its warm-up, another prompt) and "
+                            + (samePrompt.map { "\(ms($0)) for the same prompt in the warm level" }
+                                ?? "no measured request of the same prompt in the warm level (it was its warm-up's)")
+                            + " (\(ms(Statistics.percentile(twin.ttft, 50))) at its p50).",
                         confidence: "first requests: "
                             + cold.firstTTFTs.map { MetricUnit.number($0) }.joined(separator: ", ") + " ms (cold), "
-                            + baseline.firstTTFTs.map { MetricUnit.number($0) }.joined(separator: ", ") + " ms (warm)"))
+                            + twin.firstTTFTs.map { MetricUnit.number($0) }.joined(separator: ", ") + " ms (warm)"))
             }
         }
         for (index, name, question) in [
@@ -262,7 +273,10 @@ extension StudyReport {
             _ = index
             guard let run = runs.first(where: { $0.recipe.name == name }) else { continue }
             let verdicts = run.model.verdicts
-            var answer = verdicts.prefix(4).map { "\($0.outcome.rawValue): \($0.text)" }.joined(separator: " ")
+            // Each verdict's first clause: the app change and its mechanism (the controls are in the table).
+            var answer = verdicts.prefix(6).map {
+                "\($0.outcome.rawValue): " + ($0.text.components(separatedBy: "; ").first ?? $0.text) + "."
+            }.joined(separator: " ")
             if name == "memory-limit" {
                 let ooms = run.data.events.filter { $0.kind == .oomKill }.count
                 let faults = run.levels.filter { !$0.ok.isEmpty }.map { level in
@@ -278,7 +292,10 @@ extension StudyReport {
             if name == "mitigations" {
                 part.charts += mitigationCharts(run)
                 for verdict in verdicts where verdict.outcome == .supported {
-                    part.recommendations.append("Supported by the evidence: \(verdict.text)")
+                    part.recommendations.append(
+                        "Supported by the evidence: "
+                            + (verdict.text.components(separatedBy: "; ").first ?? verdict.text)
+                            + ".")
                 }
             }
         }
@@ -339,18 +356,45 @@ extension StudyReport {
                 answer: findings.isEmpty ? "no scheduler comparison in the run" : findings.joined(separator: " "),
                 confidence: "\(run.data.trials.filter(\.succeeded).count) of \(run.data.trials.count) trials, "
                     + "\(run.recipe.spec.repetitions) repetitions per level on the frozen corpus"))
-        if let best = wins.max(by: { $0.value < $1.value }) {
-            part.answers.append(
-                Answer(
-                    question: "2. Is there one scheduler to choose?",
-                    answer:
-                        "\(best.key) wins \(best.value) of the \(findings.count * 3) comparisons (TTFT p50, ITL p99, "
-                        + "tokens/s at each workload); "
-                        + wins.filter { $0.key != best.key }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-                        .joined(separator: ", ") + ".",
-                    confidence: "wins counted on medians; the per-level CVs are in the variance table"))
-            part.recommendations.append("Serve with --scheduler \(best.key) on this machine for these workloads.")
+        // Winners per metric, over the workloads (the levels' settings but the scheduler).
+        var groups: [String: [(scheduler: String, level: LevelView)]] = [:]
+        for level in run.levels where !level.ok.isEmpty {
+            let settings = level.ok[0].settings
+            guard let scheduler = settings.first(where: { $0.variable == "scheduler" })?.value else { continue }
+            let key = settings.filter { $0.variable != "scheduler" }.map(\.description).joined(separator: " ")
+            groups[key, default: []].append((scheduler, level))
         }
+        let metrics: [(name: String, lowest: Bool, value: (LevelView) -> Double?)] = [
+            ("TTFT p50", true, { Statistics.percentile($0.ttft, 50) }),
+            ("ITL p99", true, { Statistics.percentile($0.itl, 99) }),
+            ("tokens/s", false, { $0.tokensPerSecond }),
+        ]
+        var perMetric: [String] = []
+        for metric in metrics {
+            var counts: [String: Int] = [:]
+            for (_, entries) in groups {
+                let measured = entries.compactMap { entry in metric.value(entry.level).map { (entry.scheduler, $0) } }
+                let top = metric.lowest ? measured.min { $0.1 < $1.1 } : measured.max { $0.1 < $1.1 }
+                if let top { counts[top.0, default: 0] += 1 }
+            }
+            let ranked = counts.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }
+            perMetric.append(
+                "\(metric.name): " + ranked.map { "\($0.key) \($0.value) of \(groups.count)" }.joined(separator: ", "))
+            if let best = ranked.first {
+                part.recommendations.append(
+                    "For the \(metric.lowest ? "lowest" : "highest") \(metric.name) here use --scheduler \(best.key) "
+                        + "(best at \(best.value) of the \(groups.count) workloads).")
+            }
+        }
+        _ = wins
+        part.answers.append(
+            Answer(
+                question: "2. Is there one scheduler to choose?",
+                answer: "No single one: the winners per metric over the \(groups.count) workloads are "
+                    + perMetric.joined(separator: "; ")
+                    + ". single never puts a prompt in a decoding stream's step, so its ITL p99 is the lowest; "
+                    + "batching schedulers trade that for TTFT and throughput.",
+                confidence: "medians of pooled requests per level; the per-level CVs are in the variance table"))
         part.recommendations.append(
             "Each scheduler's raw requests: make bench VARIANT=single|static|dynamic|continuous writes "
                 + "results/<variant>/<timestamp>.parquet for a notebook.")
@@ -361,13 +405,39 @@ extension StudyReport {
 
     static func paging(_ run: RecipeRun) -> Part {
         var part = Part()
-        if let answers = run.model.tables.first(where: { $0.id == "paging-answers" }) {
-            for row in answers.rows where row.count >= 2 {
-                part.answers.append(
-                    Answer(
-                        question: row[0], answer: row.dropFirst().joined(separator: " "),
-                        confidence: "one trial per level, from the page-cache trace of the model file"))
-            }
+        // The paging table's rows: level, baseline, slowdown, resident, access, of disk ceiling, how it failed.
+        let answerRows = run.model.tables.first { $0.id == "paging-answers" }?.rows.filter { $0.count >= 7 } ?? []
+        func rows(_ mode: String) -> [[String]] { answerRows.filter { $0[0].contains("load_mode=\(mode)") } }
+        let confidence =
+            "one trial per level; the page-cache trace of the model file (table Paging: the study's answers)"
+        if !rows("mmap").isEmpty {
+            part.answers.append(
+                Answer(
+                    question: "1. How much slower is a token when half or all of the model is out of memory (mmap)?",
+                    answer: rows("mmap").map { "\($0[0]): \($0[2]), \($0[3]) resident, \($0[6])" }.joined(
+                        separator: "; ")
+                        + ".", confidence: confidence))
+        }
+        let protected = rows("no-mmap") + rows("mlock")
+        if !protected.isEmpty {
+            part.answers.append(
+                Answer(
+                    question: "2. Do no-mmap and mlock keep the engine fast under the same pressure?",
+                    answer: protected.map { "\($0[0]): \($0[2]) (\($0[6]))" }.joined(separator: "; ")
+                        + ". A slowdown under 1x is a level faster than its unpressured twin: the VM's noise.",
+                    confidence: confidence))
+        }
+        let access = rows("mmap").filter { $0[4] != "-" }
+        if !access.isEmpty {
+            part.answers.append(
+                Answer(
+                    question: "3. How are the pages read: the dense model against the mixture of experts?",
+                    answer: access.map { "\($0[0]): \($0[4])" }.joined(separator: "; ") + ".", confidence: confidence))
+            part.answers.append(
+                Answer(
+                    question: "4. How close do the page-ins come to the disk's measured ceiling?",
+                    answer: access.map { "\($0[0]): \($0[5]) of the ceiling" }.joined(separator: "; ") + ".",
+                    confidence: confidence))
         }
         let levels = run.levels.filter { !$0.ok.isEmpty }
         if let worst = levels.max(by: { (Statistics.median($0.itl) ?? 0) < (Statistics.median($1.itl) ?? 0) }),
@@ -377,7 +447,7 @@ extension StudyReport {
         {
             part.answers.append(
                 Answer(
-                    question: "How much slower is a token when the model does not fit?",
+                    question: "5. How far apart are the fastest and the slowest level that finished?",
                     answer: "Median ITL from \(ms(Statistics.median(best.itl))) (\(best.label)) to "
                         + "\(ms(Statistics.median(worst.itl))) (\(worst.label)).",
                     confidence: "\(levels.count) levels, one trial each"))

@@ -85,11 +85,15 @@ enum StudyReport {
                 + runs.map { "\($0.recipe.name) (\($0.data.trials.count) trials)" }.joined(separator: ", ")
                 + ". Wall time "
                 + runs.map { run in "\(run.recipe.name) " + (wallSeconds[run.recipe.name].map(minutes) ?? "unknown") }
-                .joined(separator: ", ") + ".",
+                .joined(separator: ", ")
+                + (runs.count > 1
+                    ? String(
+                        format: " (%@ in all).", minutes(runs.compactMap { wallSeconds[$0.recipe.name] }.reduce(0, +)))
+                    : "."),
             generatedAt: ISO8601DateFormatter().string(from: Date()),
             experiment: runs.map { "# \($0.recipe.name).yaml\n" + $0.data.specYAML }.joined(separator: "\n"),
             provenance: methodology(runs, wallSeconds: wallSeconds, root: root), criteria: criteria,
-            findings: answers.map { "\($0.question) \($0.answer) (\($0.confidence))" })
+            findings: [])
         report.tables.append(
             ReportTable(
                 id: "questions", title: "The study's questions, answered",
