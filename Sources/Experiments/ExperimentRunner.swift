@@ -103,13 +103,10 @@ public struct ExperimentRunner: Sendable {
         var progress = RunProgress(
             total: trials.count, done: finished.count, failed: 0, current: nil, startedAt: Date())
         self.progress?(progress)
-        var cancelled = false
-        for trial in todo {
-            if Task.isCancelled {
-                cancelled = true
-                break
-            }
-            progress.current = trial.label + " (repetition \(trial.repetition))"
+        /// Runs one trial and counts it; returns whether the run was cancelled.
+        func run(_ trial: Trial, _ note: String) async -> Bool {
+            if Task.isCancelled { return true }
+            progress.current = trial.label + " (repetition \(trial.repetition)\(note))"
             self.progress?(progress)
             let outcome = await executor.run(trial)
             switch outcome.status {
@@ -118,46 +115,31 @@ public struct ExperimentRunner: Sendable {
                 progress.done += 1
                 progress.failed += 1
                 logger.warning("trial \(trial.index) (\(trial.label)) failed: \(outcome.failure ?? "")")
-            case .cancelled: cancelled = true
+            case .cancelled: break
             }
             progress.current = nil
             self.progress?(progress)
-            if cancelled { break }
+            return outcome.status == .cancelled
         }
+        var cancelled = false
+        for trial in todo where !cancelled { cancelled = await run(trial, "") }
         // Repetitions by precision: a round more for each level whose CVs are not yet known to
         // the stated width, until the cap (interleaved over the levels that need it).
-        if let precision = spec.precision, !cancelled {
-            let levels = spec.levels.count
+        if let precision = spec.precision {
             var next = max(trials.count, (try store.endedTrials().max() ?? -1) + 1)
             while !cancelled {
                 let data = try RunData.load(storePath.path)
-                let needing = RunPrecision.levelsNeedingMore(data, precision, levels: levels)
+                let needing = RunPrecision.levelsNeedingMore(data, precision, levels: spec.levels.count)
                 if needing.isEmpty { break }
                 progress.total += needing.count
-                for level in needing {
+                for level in needing where !cancelled {
                     guard let template = trials.first(where: { $0.level == level }) else { continue }
                     let repetition = (data.trials.filter { $0.level == level }.map(\.repetition).max() ?? 0) + 1
                     let trial = Trial(
                         index: next, level: level, repetition: repetition, variant: template.variant,
                         settings: template.settings, config: template.config)
                     next += 1
-                    if Task.isCancelled {
-                        cancelled = true
-                        break
-                    }
-                    progress.current = trial.label + " (repetition \(repetition), for precision)"
-                    self.progress?(progress)
-                    let outcome = await executor.run(trial)
-                    switch outcome.status {
-                    case .ok: progress.done += 1
-                    case .failed:
-                        progress.done += 1
-                        progress.failed += 1
-                    case .cancelled: cancelled = true
-                    }
-                    progress.current = nil
-                    self.progress?(progress)
-                    if cancelled { break }
+                    cancelled = await run(trial, ", for precision")
                 }
             }
         }

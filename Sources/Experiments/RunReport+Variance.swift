@@ -6,13 +6,6 @@ import MetricCatalog
 import Reporting
 
 extension RunReport {
-    /// At most `limit` evenly spaced points, keeping the first and the last.
-    static func thinnedPoints(_ points: [ChartPoint], limit: Int) -> [ChartPoint] {
-        guard points.count > limit, limit >= 2 else { return points }
-        let step = Double(points.count - 1) / Double(limit - 1)
-        return (0..<limit).map { points[Int((Double($0) * step).rounded())] }
-    }
-
     /// The figures whose CV across repetitions every level gets: the precision block's, or the
     /// criteria's (per-token p99, peak RSS) and TTFT p99.
     static func varianceMetrics(_ spec: ExperimentSpec?) -> [String] {

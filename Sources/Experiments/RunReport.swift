@@ -22,8 +22,9 @@ public enum RunReport {
     }
 
     /// The report of a run directory, as a model (what `write` renders; a study embeds it).
-    static func model(directory: URL, pricePerHour: Double? = nil) throws -> ReportModel {
-        let data = try RunData.load(directory.appendingPathComponent("results.sqlite").path)
+    /// `data` when the caller has read the run already.
+    static func model(directory: URL, data: RunData? = nil, pricePerHour: Double? = nil) throws -> ReportModel {
+        let data = try data ?? RunData.load(directory.appendingPathComponent("results.sqlite").path)
         let spec = try? ExperimentSpec.parse(yaml: data.specYAML)
         var model = build(data, spec: spec, pricePerHour: pricePerHour)
         let store = try? RunStore(path: directory.appendingPathComponent("results.sqlite").path)
@@ -177,7 +178,7 @@ public enum RunReport {
         for (_, trials) in byLevel {
             let ok = trials.filter { $0.succeeded && !$0.itlByPosition.isEmpty }
             guard let first = ok.first else { continue }
-            let points = thinnedPoints(
+            let points = thinned(
                 ok.flatMap { $0.itlByPosition.map { ChartPoint(x: Double($0.0), y: $0.1) } }, limit: 1500)
             let fit = LinearFit.fit(x: points.map(\.x), y: points.map(\.y))
             positions.append(

@@ -118,7 +118,7 @@ public struct FileChart: Sendable, Codable, Equatable {
 }
 
 /// At most `limit` evenly spaced elements of `items`, keeping the first and the last.
-func thinned<T>(_ items: [T], limit: Int) -> [T] {
+public func thinned<T>(_ items: [T], limit: Int) -> [T] {
     guard items.count > limit, limit >= 2 else { return items }
     let step = Double(items.count - 1) / Double(limit - 1)
     return (0..<limit).map { items[Int((Double($0) * step).rounded())] }

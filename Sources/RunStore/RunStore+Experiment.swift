@@ -107,6 +107,12 @@ extension RunStore {
     }
 
     /// The whole run, in three queries per table rather than one per request.
+    /// The experiment row alone (name, status, start and finish): what a study checks before it
+    /// reuses a run, without reading its trials.
+    public func readExperiment() throws(RunStoreError) -> ExperimentRecord? {
+        try read { db in try ExperimentRecord.fetchOne(db, key: 1) }
+    }
+
     public func readRun() throws(RunStoreError) -> StoredRun {
         let path = self.path
         return try read { db in

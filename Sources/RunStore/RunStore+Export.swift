@@ -124,35 +124,9 @@ extension RunStore {
         }
     }
 
-    static func text(_ value: DatabaseValue) -> String {
-        switch value.storage {
-        case .null: return ""
-        case .int64(let v): return String(v)
-        case .double(let v): return String(v)
-        case .string(let v): return v
-        case .blob(let v): return v.base64EncodedString()
-        }
-    }
-
     static func csvField(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    static func jsonLine(_ row: Row) -> String {
-        var parts: [String] = []
-        for (name, value) in zip(row.columnNames, row.databaseValues) {
-            let encoded: String
-            switch value.storage {
-            case .null: encoded = "null"
-            case .int64(let v): encoded = String(v)
-            case .double(let v): encoded = v.isFinite ? String(v) : "null"
-            case .string(let v): encoded = jsonString(v)
-            case .blob(let v): encoded = jsonString(v.base64EncodedString())
-            }
-            parts.append(jsonString(name) + ":" + encoded)
-        }
-        return "{" + parts.joined(separator: ",") + "}"
     }
 
     static func jsonString(_ s: String) -> String {

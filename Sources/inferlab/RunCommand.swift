@@ -47,11 +47,9 @@ struct RunCommand: AsyncParsableCommand {
             if resume && out == nil { throw UsageError("--resume needs --out DIR, the run directory to continue") }
             let directory =
                 out.map { URL(fileURLWithPath: $0) } ?? ExperimentRunner.defaultDirectory(for: spec, root: catalog.root)
-            let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
             var runner = ExperimentRunner(
                 spec: spec, specText: text, directory: directory, resume: resume, repositoryRoot: catalog.root,
-                inferlabExecutable: executable.hasPrefix("/")
-                    ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+                inferlabExecutable: inferlabExecutablePath())
             runner.pricePerHour = pricePerHour
             let terminal = isatty(STDERR_FILENO) == 1
             let startDone = LockedCounter()
@@ -66,18 +64,7 @@ struct RunCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(
                     Data(((terminal ? "\r\u{1B}[K" : "") + line + (terminal ? "" : "\n")).utf8))
             }
-            // Ctrl-C (or SIGTERM, SIGHUP) shuts the run down gracefully: it is cancelled, the
-            // current trial's engine, cgroup and background load are torn down and the trial
-            // recorded; finished trials stay.
-            let run = runner
-            let outcome = try await untilShutdownSignal([.sigint, .sigterm, .sighup]) {
-                try await withGracefulShutdownHandler {
-                    try await cancelWhenGracefulShutdown { try await run.run() }
-                } onGracefulShutdown: {
-                    FileHandle.standardError.write(
-                        Data("\ninferlab run: interrupted, tearing down the current trial...\n".utf8))
-                }
-            }
+            let outcome = try await runGracefully(runner, command: "run")
             if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print(
                 "\(outcome.completed) of \(outcome.trials) trials finished, \(outcome.failed) failed"
@@ -102,5 +89,25 @@ final class LockedCounter: @unchecked Sendable {
         defer { lock.unlock() }
         if value == nil { value = done }
         return value
+    }
+}
+
+/// This program's absolute path: what a runner launches as `inferlab serve`.
+func inferlabExecutablePath() -> String {
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+    return executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable
+}
+
+/// Runs an experiment to its end. Ctrl-C (or SIGTERM, SIGHUP) shuts the run down gracefully: it
+/// is cancelled, the current trial's engine, cgroup and background load are torn down and the
+/// trial recorded; finished trials stay.
+func runGracefully(_ runner: ExperimentRunner, command: String) async throws -> RunOutcome {
+    try await untilShutdownSignal([.sigint, .sigterm, .sighup]) {
+        try await withGracefulShutdownHandler {
+            try await cancelWhenGracefulShutdown { try await runner.run() }
+        } onGracefulShutdown: {
+            FileHandle.standardError.write(
+                Data("\ninferlab \(command): interrupted, tearing down the current trial...\n".utf8))
+        }
     }
 }

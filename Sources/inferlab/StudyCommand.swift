@@ -4,7 +4,6 @@ import ExperimentFile
 import Experiments
 import Foundation
 import InferenceCore
-import ServiceLifecycle
 
 struct StudyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,7 +58,6 @@ struct StudyCommand: AsyncParsableCommand {
                 if let removed = LeftoverFinder.onThisMachine().reclaim().summary {
                     FileHandle.standardError.write(Data("inferlab study: \(removed)\n".utf8))
                 }
-                let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
                 for recipe in pending {
                     FileHandle.standardError.write(
                         Data(
@@ -69,8 +67,7 @@ struct StudyCommand: AsyncParsableCommand {
                         spec: recipe.spec, specText: recipe.specText, directory: recipe.directory,
                         resume: recipe.hasStarted,
                         repositoryRoot: root,
-                        inferlabExecutable: executable.hasPrefix("/")
-                            ? executable : FileManager.default.currentDirectoryPath + "/" + executable)
+                        inferlabExecutable: inferlabExecutablePath())
                     runner.pricePerHour = pricePerHour
                     runner.progress = { progress in
                         FileHandle.standardError.write(
@@ -78,15 +75,7 @@ struct StudyCommand: AsyncParsableCommand {
                                 "  \(recipe.name): trial \(min(progress.done + (progress.current == nil ? 0 : 1), progress.total))/\(progress.total)\(progress.current.map { ": \($0)" } ?? "")\n"
                                     .utf8))
                     }
-                    let run = runner
-                    let outcome = try await untilShutdownSignal([.sigint, .sigterm, .sighup]) {
-                        try await withGracefulShutdownHandler {
-                            try await cancelWhenGracefulShutdown { try await run.run() }
-                        } onGracefulShutdown: {
-                            FileHandle.standardError.write(
-                                Data("\ninferlab study: interrupted, tearing down the current trial...\n".utf8))
-                        }
-                    }
+                    let outcome = try await runGracefully(runner, command: "study")
                     if outcome.cancelled {
                         print("study \(study.rawValue) interrupted in \(recipe.name); run it again to continue")
                         throw ExitCode(130)

@@ -2,6 +2,7 @@ public import ExperimentFile
 public import Foundation
 import InferLabCore
 import Reporting
+import RunStore
 
 /// A study: the recipes that answer its questions, run (or resumed) into one directory, and one
 /// report that answers them (`inferlab study NAME`, docs in the README's "Studies").
@@ -51,12 +52,15 @@ public struct StudyRecipe: Sendable {
         return (seconds, seconds * Double(precision.maxRepetitions) / Double(max(spec.repetitions, 1)))
     }
 
-    /// Whether the run directory holds a run that ended (complete), so the study reuses it.
-    public var isComplete: Bool {
+    /// The run's experiment row, when the recipe has run.
+    var experiment: ExperimentRecord? {
         let path = directory.appendingPathComponent("results.sqlite").path
-        guard FileManager.default.fileExists(atPath: path), let data = try? RunData.load(path) else { return false }
-        return data.status == .complete
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return (try? RunStore(path: path).readExperiment()) ?? nil
     }
+
+    /// Whether the run directory holds a run that ended (complete), so the study reuses it.
+    public var isComplete: Bool { experiment?.status == .complete }
 
     public var hasStarted: Bool {
         FileManager.default.fileExists(atPath: directory.appendingPathComponent("results.sqlite").path)
@@ -103,9 +107,8 @@ extension Study {
         var seconds: [String: Double] = [:]
         let formatter = ISO8601DateFormatter()
         for recipe in recipes {
-            let path = recipe.directory.appendingPathComponent("results.sqlite").path
-            guard let data = try? RunData.load(path), let start = formatter.date(from: data.startedAt),
-                let finished = data.finishedAt.flatMap(formatter.date(from:))
+            guard let experiment = recipe.experiment, let start = formatter.date(from: experiment.startedAt),
+                let finished = experiment.finishedAt.flatMap(formatter.date(from:))
             else { continue }
             seconds[recipe.name] = finished.timeIntervalSince(start)
         }

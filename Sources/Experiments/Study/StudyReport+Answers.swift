@@ -265,12 +265,11 @@ extension StudyReport {
                             + twin.firstTTFTs.map { MetricUnit.number($0) }.joined(separator: ", ") + " ms (warm)"))
             }
         }
-        for (index, name, question) in [
-            (3, "cpu-quota", "3. What does a cgroup CPU quota do to latency, and through what?"),
-            (4, "memory-limit", "4. What does a cgroup memory limit do: where do refaults and the OOM killer start?"),
-            (5, "mitigations", "5. Do the two mitigations (threads sized to the quota; the prefix cache) work?"),
+        for (name, question) in [
+            ("cpu-quota", "3. What does a cgroup CPU quota do to latency, and through what?"),
+            ("memory-limit", "4. What does a cgroup memory limit do: where do refaults and the OOM killer start?"),
+            ("mitigations", "5. Do the two mitigations (threads sized to the quota; the prefix cache) work?"),
         ] {
-            _ = index
             guard let run = runs.first(where: { $0.recipe.name == name }) else { continue }
             let verdicts = run.model.verdicts
             // Each verdict's first clause: the app change and its mechanism (the controls are in the table).
@@ -317,22 +316,15 @@ extension StudyReport {
                 .grid(
                     SmallMultiples(
                         title: "Mitigation: \(what)",
-                        panels: [
+                        panels: [("TTFT", \LevelView.ttft), ("ITL", \LevelView.itl)].map { name, values in
                             .cdf(
                                 CDFChart(
-                                    title: "TTFT before/after", xLabel: "TTFT (ms)",
+                                    title: "\(name) before/after", xLabel: "\(name) (ms)",
                                     series: [
-                                        ValueSeries(name: before, values: b.ttft),
-                                        ValueSeries(name: after, values: a.ttft),
-                                    ])),
-                            .cdf(
-                                CDFChart(
-                                    title: "ITL before/after", xLabel: "ITL (ms)",
-                                    series: [
-                                        ValueSeries(name: before, values: b.itl),
-                                        ValueSeries(name: after, values: a.itl),
-                                    ])),
-                        ], columns: 2)),
+                                        ValueSeries(name: before, values: b[keyPath: values]),
+                                        ValueSeries(name: after, values: a[keyPath: values]),
+                                    ]))
+                        }, columns: 2)),
                 caption: "Before (\(before)) and after (\(after)), every request of every repetition; the mechanism is "
                     + "in the recipe's evidence verdicts.")
         }
@@ -343,12 +335,6 @@ extension StudyReport {
     static func batching(_ run: RecipeRun) -> Part {
         var part = Part()
         let findings = run.model.findings.filter { $0.hasPrefix("Schedulers at") }
-        var wins: [String: Int] = [:]
-        for finding in findings {
-            for scheduler in ["single", "static", "dynamic", "continuous"] where finding.contains("\(scheduler) the ") {
-                wins[scheduler, default: 0] += finding.components(separatedBy: "\(scheduler) the ").count - 1
-            }
-        }
         part.answers.append(
             Answer(
                 question:
@@ -386,7 +372,6 @@ extension StudyReport {
                         + "(best at \(best.value) of the \(groups.count) workloads).")
             }
         }
-        _ = wins
         part.answers.append(
             Answer(
                 question: "2. Is there one scheduler to choose?",

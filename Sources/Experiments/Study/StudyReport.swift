@@ -53,7 +53,7 @@ enum StudyReport {
         for recipe in recipes where recipe.hasStarted {
             let path = recipe.directory.appendingPathComponent("results.sqlite").path
             let data = try RunData.load(path)
-            let model = try RunReport.model(directory: recipe.directory, pricePerHour: pricePerHour)
+            let model = try RunReport.model(directory: recipe.directory, data: data, pricePerHour: pricePerHour)
             runs.append(RecipeRun(recipe: recipe, data: data, model: model, levels: levels(data)))
         }
         guard let first = runs.first else {
